@@ -1,0 +1,71 @@
+# Betang — two commands: `make demo` and `make test`. Everything else is installed by these targets.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/betang
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install demo serve test test-sqlite test-pg lint format bench chromium postgres messages clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.installed  ## the virtualenv, exactly as locked
+
+demo: install  ## build the Kalimantan Tengah demo on SQLite and serve it at http://127.0.0.1:8000
+	$(BIN)/betang demo
+
+serve: install
+	$(BIN)/betang serve
+
+test: install chromium  ## the whole suite on SQLite (and on PostgreSQL: make test-pg)
+	$(BIN)/pytest
+
+test-sqlite: test
+
+test-pg: install chromium postgres  ## the same suite on PostgreSQL
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+lint: install  ## ruff, import-linter layers, migrations up to date, bandit (high findings fail)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	BETANG_VAR_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/bandit --quiet --recursive betang config --severity-level high
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install postgres  ## benchmarks on SQLite and PostgreSQL; table printed, JSON in bench/results/
+	$(BIN)/python -m bench
+
+messages: install  ## extract and compile the Indonesian catalogue (needs gettext for extraction)
+	$(BIN)/python manage.py makemessages -l id --ignore=.venv --ignore=.tools --ignore=var
+	$(BIN)/python manage.py compilemessages -l id --ignore=.venv --ignore=.tools
+
+chromium:  ## Debian's chromium for the browser tests (installed when missing and we are root)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing and not root: browser tests will skip (outside CI)"; fi; \
+	fi
+
+postgres:  ## start the local PostgreSQL cluster if it is not running
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,1 @@
+"""Users, roles, region scopes, access decisions and machine tokens."""

@@ -1,0 +1,49 @@
+"""The one place that decides what a user may see and do: capabilities per role, scope per user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from betang.accounts.models import Role
+from betang.regions.scope import RegionScope
+
+# Capabilities grow with the platform; each names something a page or endpoint checks.
+VIEW_REGIONS = "regions.view"
+LOAD_REGIONS = "regions.load"
+VIEW_AUDIT = "audit.view"
+VIEW_TASKS = "tasks.view"
+USE_ADMIN = "admin.use"
+
+_EVERYONE = {VIEW_REGIONS, VIEW_TASKS}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | {VIEW_AUDIT}),
+    Role.REGENCY_OFFICER: frozenset(_EVERYONE | {VIEW_AUDIT}),
+    Role.COOPERATIVE_OPERATOR: frozenset(_EVERYONE),
+    Role.CASHIER: frozenset(_EVERYONE),
+    Role.FUND_OFFICER: frozenset(_EVERYONE),
+    Role.PROCUREMENT_BUYER: frozenset(_EVERYONE),
+    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT}),
+    Role.ADMINISTRATOR: frozenset(_EVERYONE | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN}),
+}
+
+
+def user_has_capability(user: Any, capability: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return capability in ROLE_CAPABILITIES.get(user.role, frozenset())
+
+
+def user_scope(user: Any) -> RegionScope:
+    """The region scope of a user; anonymous users reach nothing (an impossible prefix is not needed:
+    callers check authentication first)."""
+    return RegionScope(user.scope_region_code or "")
+
+
+def scope_filter(user: Any, field: str = "region_code") -> Q:
+    """A Q that keeps only rows inside the user's scope, for selectors of scoped rows."""
+    return user_scope(user).q(field)

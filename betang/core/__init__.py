@@ -1,0 +1,1 @@
+"""Primitives every app stands on: money, errors, clock, audit trail, task progress."""

@@ -1,0 +1,36 @@
+"""Record audit events; every business write calls `audit_record` inside its own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+
+from betang.core.models import AuditEvent
+
+
+def audit_record(
+    *,
+    actor: Any,
+    event: str,
+    occurred_at: datetime,
+    obj: models.Model | None = None,
+    region_code: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit row. `changes` maps field → [old, new]; never pass secrets or full NIKs."""
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        event=event,
+        occurred_at=occurred_at,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        region_code=region_code,
+        changes=changes or {},
+    )
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Fields whose value changed, as field → [old, new]."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}

@@ -1,0 +1,1 @@
+"""The demo province (Kalimantan Tengah): composes demo data from every app's services; top layer."""

@@ -1,0 +1,1 @@
+"""Reference geography: province → regency → district → village, by Kemendagri code."""

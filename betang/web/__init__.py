@@ -1,0 +1,1 @@
+"""UI kit: base layout, navigation per role, vendored assets, shared page helpers."""

@@ -1,0 +1,9 @@
+"""App config for betang.web."""
+
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    name = "betang.web"
+    label = "web"
+    verbose_name = "Web"

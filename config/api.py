@@ -1,0 +1,86 @@
+"""The JSON API, version 1: one NinjaAPI, a router per app, one error shape {code, message, details}."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+import betang
+from betang.accounts.api import api_auth
+from betang.core import clock
+from betang.core.errors import DomainError
+from betang.regions.api import router as regions_router
+
+api = NinjaAPI(
+    title="Betang API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=api_auth,
+    docs_url="/docs",
+    description="Registry, aid, outlets and revolving fund of Betang. Errors are "
+    '`{"code": "...", "message": "...", "details": ...}` with a stable code.',
+)
+
+
+def _error(request, status: int, code: str, message: str, details=None):
+    return api.create_response(request, {"code": code, "message": message, "details": details}, status=status)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return _error(request, exc.http_status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    return _error(request, 422, "invalid_request", "The request is not valid.", exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return _error(request, 401, "unauthenticated", "Sign in or send a valid API token.")
+
+
+@api.exception_handler(AuthorizationError)
+def authorization_error(request, exc):
+    return _error(request, 403, "permission_denied", "You are not allowed to do this.")
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+class HealthOut(Schema):
+    status: str
+    version: str
+    role: str
+    database: str
+    time: str
+
+
+@api.get(
+    "/health", auth=None, response=HealthOut, tags=["system"], summary="Is the server up and its database reachable?"
+)
+def health(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {
+        "status": "ok",
+        "version": betang.__version__,
+        "role": settings.ROLE,
+        "database": connection.vendor,
+        "time": clock.now().isoformat(),
+    }
+
+
+api.add_router("/regions", regions_router)

@@ -1,0 +1,1 @@
+"""Settings: base.py wired from config/env.py; test.py and production.py only adjust it."""

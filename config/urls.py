@@ -1,0 +1,17 @@
+"""URL map: pages per app, the API under /api/v1/, admin, language switch."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from betang.web import views as web_views
+from config.api import api
+
+urlpatterns = [
+    path("", include("betang.accounts.urls")),
+    path("wilayah/", include("betang.regions.urls")),
+    path("tugas/<str:task_id>/", web_views.task_progress_view, name="web_task_progress"),
+    path("bahasa/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,53 @@
+"""`betang demo --no-serve`: builds the whole demo, twice safely, and every demo user can sign in."""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import reverse
+
+from betang.accounts.models import User
+from betang.demo.services import DEMO_USERS
+from betang.regions.models import Village
+
+
+@pytest.fixture
+def demo_built(db, tmp_path, settings_var_dir):
+    call_command("demo", no_serve=True)
+    return json.loads((settings.VAR_DIR / "demo-logins.json").read_text())
+
+
+@pytest.fixture
+def settings_var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def test_demo_builds_all_regions_and_a_user_per_role(demo_built):
+    assert Village.objects.count() == 83762
+    roles = set(User.objects.filter(username__in=[d.username for d in DEMO_USERS]).values_list("role", flat=True))
+    assert roles == {d.role for d in DEMO_USERS}
+    assert User.objects.get(username="kab.kapuas").scope_region_code == "62.03"
+    assert User.objects.get(username="kasir.kapuas").scope_region_code.startswith("62.03.")
+
+
+def test_every_demo_user_signs_in_and_sees_their_menu(client, demo_built):
+    for username, password in demo_built.items():
+        client.post(reverse("accounts:logout"))
+        response = client.post(reverse("accounts:login"), {"username": username, "password": password})
+        assert response.status_code == 302, username
+        home = client.get(reverse("accounts:home")).content.decode()
+        assert 'data-testid="menu"' in home
+        assert "Wilayah" in home
+
+
+def test_building_again_is_safe_and_keeps_passwords(client, demo_built, capsys):
+    users_before = User.objects.count()
+    call_command("demo", no_serve=True)
+    out = capsys.readouterr().out
+    assert "83762 unchanged" in out
+    assert User.objects.count() == users_before
+    again = json.loads((settings.VAR_DIR / "demo-logins.json").read_text())
+    assert again == demo_built
+    assert User.objects.get(username="admin").check_password(demo_built["admin"])

@@ -68,7 +68,11 @@ def main(argv: list[str]) -> int:
             env = os.environ | extra | {"DJANGO_SETTINGS_MODULE": "config.settings.base"}
             proc = subprocess.run(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "bench", "--worker", *selected],
-                cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if proc.returncode != 0:
                 print(proc.stdout[-4000:], proc.stderr[-4000:], file=sys.stderr)

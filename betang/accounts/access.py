@@ -33,6 +33,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 def user_has_capability(user: Any, capability: str) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
+    if capability == USE_ADMIN and not user.is_staff:
+        return False  # Django's admin itself admits staff only; never show a link it would refuse
     if user.is_superuser:
         return True
     return capability in ROLE_CAPABILITIES.get(user.role, frozenset())

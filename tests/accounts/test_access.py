@@ -23,7 +23,7 @@ from betang.core.audit import audit_record
     ],
 )
 def test_each_role_gets_its_menu(client, make_user, role, sees_audit, sees_admin):
-    user = make_user(role=role, scope="62")
+    user = make_user(role=role, scope="62", is_staff=role == Role.ADMINISTRATOR)
     client.force_login(user)
     page = client.get(reverse("accounts:home")).content.decode()
     assert ("Jejak audit" in page) is sees_audit
@@ -60,3 +60,8 @@ def test_audit_page_hides_other_regencies(client, kapuas_officer, now):
     client.force_login(kapuas_officer)
     page = client.get(reverse("accounts:audit"), {"event": "test."}).content.decode()
     assert "test.palangkaraya" not in page
+
+
+def test_admin_link_needs_staff_as_well_as_the_role(make_user):
+    assert not make_user(role=Role.ADMINISTRATOR, is_staff=False).has_capability(access.USE_ADMIN)
+    assert make_user(role=Role.ADMINISTRATOR, is_staff=True, username="staf").has_capability(access.USE_ADMIN)

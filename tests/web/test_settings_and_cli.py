@@ -9,12 +9,17 @@ import pytest
 from config import env
 
 
+def _clean_env() -> dict[str, str]:
+    # The browser tests allow sync ORM calls under Playwright's loop; a real process must not inherit that.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def run_betang(*args, extra_env=None):
     return subprocess.run(
         [sys.executable, "-m", "betang.cli", *args],
         capture_output=True,
         text=True,
-        env=os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.base"} | (extra_env or {}),
+        env=_clean_env() | {"DJANGO_SETTINGS_MODULE": "config.settings.base"} | (extra_env or {}),
         check=False,
         timeout=120,
     )

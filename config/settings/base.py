@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "betang.web",
     "betang.regions",
     "betang.accounts",
+    "betang.registry",
     "betang.demo",
 ]
 

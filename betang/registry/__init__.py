@@ -1,0 +1,1 @@
+"""Registry (pendataan): cooperatives and outlets, UMKM, BUMDes, households and persons; imports; dedup."""

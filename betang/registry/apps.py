@@ -1,0 +1,10 @@
+"""App config for betang.registry."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistryConfig(AppConfig):
+    name = "betang.registry"
+    label = "registry"
+    verbose_name = _("Registry")

@@ -1,0 +1,826 @@
+"""Bulk import of registry tables: stream the file, validate each row, match it against the registry
+in chunks, and write every row's outcome. Re-running a file (or resuming a crashed run) is harmless."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from betang.core.progress import ProgressCallback
+from betang.regions.scope import RegionScope
+from betang.registry import matching
+from betang.registry import validation as v
+from betang.registry.masking import mask_nik
+from betang.registry.models import (
+    Bumdes,
+    Cooperative,
+    DtsenSnapshot,
+    DuplicateCandidate,
+    Enterprise,
+    Household,
+    HouseholdKk,
+    ImportBatch,
+    ImportRow,
+    Person,
+)
+from betang.registry.tabular import Column, Table, TableError, open_table
+
+CHUNK = 2000
+Outcome = ImportRow.Outcome
+
+RELATIONS = {
+    "kepala keluarga": "HEAD",
+    "kepala": "HEAD",
+    "kk": "HEAD",
+    "head": "HEAD",
+    "1": "HEAD",
+    "istri": "SPOUSE",
+    "suami": "SPOUSE",
+    "istri/suami": "SPOUSE",
+    "suami/istri": "SPOUSE",
+    "spouse": "SPOUSE",
+    "2": "SPOUSE",
+    "anak": "CHILD",
+    "child": "CHILD",
+    "3": "CHILD",
+    "menantu": "CHILD_IN_LAW",
+    "4": "CHILD_IN_LAW",
+    "cucu": "GRANDCHILD",
+    "5": "GRANDCHILD",
+    "orang tua": "PARENT",
+    "orangtua": "PARENT",
+    "ayah": "PARENT",
+    "ibu": "PARENT",
+    "6": "PARENT",
+    "mertua": "PARENT_IN_LAW",
+    "7": "PARENT_IN_LAW",
+    "famili lain": "OTHER_FAMILY",
+    "8": "OTHER_FAMILY",
+    "pembantu": "HELPER",
+    "9": "HELPER",
+    "lainnya": "OTHER",
+    "lain-lain": "OTHER",
+    "other": "OTHER",
+    "10": "OTHER",
+}
+
+HOUSEHOLD_COLUMNS = [
+    Column("nik", "NIK", ("no nik", "nomor nik", "nomor induk kependudukan"), required=True),
+    Column(
+        "name", "Nama Lengkap", ("nama", "name", "full name", "nama anggota", "nama lengkap anggota"), required=True
+    ),
+    Column(
+        "birth_date",
+        "Tanggal Lahir",
+        ("tgl lahir", "tanggal lahir", "birth date", "date of birth", "dob", "tgllahir"),
+        required=True,
+    ),
+    Column("sex", "Jenis Kelamin", ("jk", "l/p", "l p", "sex", "gender", "kelamin"), required=True),
+    Column(
+        "kk",
+        "No KK",
+        ("nomor kk", "kk", "no kartu keluarga", "nomor kartu keluarga", "family card number", "kk number"),
+        required=True,
+    ),
+    Column(
+        "relation",
+        "Hubungan Keluarga",
+        ("hubungan", "shdk", "status hubungan dalam keluarga", "relation", "hubungan dalam keluarga"),
+    ),
+    Column(
+        "region_code",
+        "Kode Desa",
+        ("kode wilayah", "kode kelurahan", "kode desa kelurahan", "village code", "kode desa/kel"),
+        required=True,
+    ),
+    Column("address", "Alamat", ("address", "alamat lengkap")),
+    Column("phone", "No HP", ("nomor hp", "hp", "telepon", "no telp", "phone", "nomor telepon", "no telepon")),
+    Column("decile", "Desil", ("desil dtsen", "decile")),
+    Column("decile_date", "Tanggal Data", ("tanggal desil", "tanggal dtsen", "as of")),
+]
+
+
+@dataclass
+class RowResult:
+    line: int
+    outcome: str
+    issues: list[v.Issue] = field(default_factory=list)
+    data: list[str] | None = None
+    object_id: Any = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def as_row(self, batch: ImportBatch) -> ImportRow:
+        return ImportRow(
+            batch=batch,
+            line=self.line,
+            outcome=self.outcome,
+            codes=",".join(i.code for i in self.issues)[:200],
+            message=" ".join(i.message for i in self.issues),
+            data=self.data or [],
+            object_id=self.object_id,
+            changes=self.changes,
+        )
+
+
+@dataclass
+class Context:
+    batch: ImportBatch
+    regions: v.RegionIndex
+    scope: RegionScope
+    today: date
+    now: datetime
+    table: Table
+
+
+def _in_scope(ctx: Context, region_code: str) -> list[v.Issue]:
+    if ctx.scope.contains(region_code):
+        return []
+    return [
+        v.Issue(
+            "village.out_of_scope",
+            _("Village %(code)s is outside your area.") % {"code": region_code},
+            field="region_code",
+        )
+    ]
+
+
+def _issues(*checks: v.Checked) -> list[v.Issue]:
+    return [issue for check in checks for issue in check.issues]
+
+
+# --- households and their members --------------------------------------------------------------------
+
+
+@dataclass
+class PersonRecord:
+    line: int
+    values: list[Any]
+    nik: str
+    name: str
+    name_key: str
+    birth_date: date
+    sex: str
+    kk: str
+    relation: str
+    region_code: str
+    address: str
+    phone: str
+    decile: int | None
+    decile_date: date | None
+    warnings: list[v.Issue]
+
+    @property
+    def block_key(self) -> str:
+        return matching.block_key(self.region_code, self.birth_date)
+
+
+def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[Any]) -> PersonRecord | RowResult:
+    birth = v.check_date(
+        fields.get("birth_date"), field_name="birth_date", label=_("Birth date"), today=ctx.today, required=True
+    )
+    sex = v.check_sex(fields.get("sex"))
+    nik = v.check_nik(fields.get("nik"), ctx.regions, today=ctx.today, birth_date=birth.value, sex=sex.value)
+    name = v.check_name(fields.get("name"))
+    kk = v.check_kk(fields.get("kk"), ctx.regions)
+    village = v.check_village(fields.get("region_code"), ctx.regions)
+    phone = v.check_phone(fields.get("phone"))
+    relation_text = " ".join(str(fields.get("relation") or "").lower().split())
+    relation_issues = []
+    relation = RELATIONS.get(relation_text, "")
+    if relation_text and not relation:
+        relation_issues.append(
+            v.Issue(
+                "relation.format",
+                _("Family relation %(text)s is not understood.") % {"text": relation_text},
+                v.WARNING,
+                "relation",
+            )
+        )
+    decile = v.check_amount(fields.get("decile"), field_name="decile", label=_("Decile"))
+    decile_issues = list(decile.issues)
+    if decile.value is not None and not 1 <= decile.value <= 10:
+        decile_issues.append(v.Issue("decile.range", _("Decile must be 1 to 10."), field="decile"))
+    decile_date = v.check_date(
+        fields.get("decile_date"), field_name="decile_date", label=_("Data date"), today=ctx.today
+    )
+    issues = _issues(nik, name, birth, sex, kk, village, phone, decile_date) + relation_issues + decile_issues
+    if village.value:
+        issues += _in_scope(ctx, village.value)
+    if any(i.is_error for i in issues):
+        return RowResult(line, Outcome.REJECTED, issues, data=ctx.table.original(values))
+    return PersonRecord(
+        line=line,
+        values=values,
+        nik=nik.value,
+        name=name.value,
+        name_key=matching.name_key(name.value),
+        birth_date=birth.value,
+        sex=sex.value,
+        kk=kk.value,
+        relation=relation,
+        region_code=village.value,
+        address=" ".join(str(fields.get("address") or "").split())[:300],
+        phone=phone.value or "",
+        decile=decile.value,
+        decile_date=decile_date.value,
+        warnings=issues,
+    )
+
+
+def _flush_households(ctx: Context, records: list[PersonRecord], results: list[RowResult]) -> None:
+    """Match one chunk of clean person rows against the registry and write them, in one transaction."""
+    now = ctx.now
+    persons = {p.nik: p for p in Person.objects.filter(nik__in=[r.nik for r in records]).select_related("household")}
+    households = {h.kk_number: h for h in Household.objects.filter(kk_number__in={r.kk for r in records})}
+    new_blocks = {r.block_key for r in records if r.nik not in persons}
+    block_members: dict[str, list[tuple[Person, str]]] = {}
+    for p in Person.objects.filter(block_key__in=new_blocks, merged_into__isnull=True).select_related("household"):
+        block_members.setdefault(p.block_key, []).append((p, p.household.kk_number if p.household else ""))
+
+    new_households: list[Household] = []
+    changed_households: dict[Any, Household] = {}
+    kk_rows: list[HouseholdKk] = []
+    kk_closed: list[Any] = []
+    new_persons: list[Person] = []
+    changed_persons: list[Person] = []
+    snapshots: list[DtsenSnapshot] = []
+    candidates: list[DuplicateCandidate] = []
+    new_ids = set()
+
+    for rec in records:
+        issues = list(rec.warnings)
+        changes: dict[str, Any] = {}
+        person = persons.get(rec.nik)
+        if person is not None and matching.name_score(person.name_key, rec.name_key) < 80:
+            issues.append(
+                v.Issue(
+                    "nik.conflict",
+                    _("NIK %(nik)s is already registered to %(name)s.") % {"nik": rec.nik, "name": person.name},
+                    field="nik",
+                )
+            )
+            results.append(RowResult(rec.line, Outcome.REJECTED, issues, data=ctx.table.original(rec.values)))
+            continue
+
+        household = households.get(rec.kk)
+        if household is None:
+            old = person.household if person is not None else None
+            if old is not None and rec.relation == "HEAD" and person.relation == "HEAD" and old.kk_number != rec.kk:
+                # The head's family got a new card (moved, re-issued): same household, new KK version.
+                changes["household.kk_number"] = [old.kk_number, rec.kk]
+                kk_closed.append(old.pk)
+                old.kk_number = rec.kk
+                household = old
+                changed_households[old.pk] = old
+            else:
+                household = Household(
+                    region_code=rec.region_code, kk_number=rec.kk, address=rec.address, created_at=now, updated_at=now
+                )
+                new_households.append(household)
+                new_ids.add(household.pk)
+            kk_rows.append(HouseholdKk(household=household, kk_number=rec.kk, valid_from=now))
+            households[rec.kk] = household
+        if household.pk not in new_ids:
+            for attr, value in (("region_code", rec.region_code), ("address", rec.address)):
+                if value and getattr(household, attr) != value:
+                    changes[f"household.{attr}"] = [getattr(household, attr), value]
+                    setattr(household, attr, value)
+                    changed_households[household.pk] = household
+        if rec.decile is not None:
+            as_of = rec.decile_date or ctx.today
+            snapshots.append(
+                DtsenSnapshot(
+                    household=household, decile=rec.decile, source=ctx.batch.original_name[:100], as_of_date=as_of
+                )
+            )
+            if household.latest_decile != rec.decile:
+                if household.pk not in new_ids:
+                    changes["household.latest_decile"] = [household.latest_decile, rec.decile]
+                    changed_households[household.pk] = household
+                household.latest_decile = rec.decile
+
+        review = Person.Review.WARNING if issues else Person.Review.NONE
+        warning_list = [{"code": i.code, "message": i.message} for i in issues]
+        if person is None:
+            verdict, match = None, None
+            for other, other_kk in block_members.get(rec.block_key, []):
+                found = matching.probable_duplicate(
+                    name_a=other.name_key, name_b=rec.name_key, same_kk=other_kk == rec.kk
+                )
+                if found and (verdict is None or found.score > verdict.score):
+                    verdict, match = found, other
+            person = Person(
+                nik=rec.nik,
+                name=rec.name,
+                name_key=rec.name_key,
+                block_key=rec.block_key,
+                birth_date=rec.birth_date,
+                sex=rec.sex,
+                household=household,
+                relation=rec.relation,
+                region_code=rec.region_code,
+                phone=rec.phone,
+                warnings=warning_list,
+                review=Person.Review.POSSIBLE_DUPLICATE if verdict else review,
+                created_at=now,
+                updated_at=now,
+            )
+            new_persons.append(person)
+            persons[rec.nik] = person
+            block_members.setdefault(rec.block_key, []).append((person, rec.kk))
+            if verdict:
+                candidates.append(
+                    DuplicateCandidate(
+                        existing=match,
+                        candidate=person,
+                        score=verdict.score,
+                        reason=verdict.reason,
+                        region_code=rec.region_code,
+                        created_at=now,
+                    )
+                )
+                issues.append(
+                    v.Issue(
+                        "duplicate.probable",
+                        _("Possibly the same person as %(name)s (NIK %(nik)s): %(score)s%% similar.")
+                        % {"name": match.name, "nik": mask_nik(match.nik), "score": verdict.score},
+                        v.WARNING,
+                    )
+                )
+                results.append(
+                    RowResult(rec.line, Outcome.HELD, issues, data=ctx.table.original(rec.values), object_id=person.pk)
+                )
+            else:
+                results.append(
+                    RowResult(
+                        rec.line,
+                        Outcome.CREATED,
+                        issues,
+                        object_id=person.pk,
+                        data=ctx.table.original(rec.values) if issues else None,
+                    )
+                )
+            continue
+
+        wanted = {
+            "name": rec.name,
+            "birth_date": rec.birth_date,
+            "sex": rec.sex,
+            "household_id": household.pk,
+            "relation": rec.relation or person.relation,
+            "region_code": rec.region_code,
+            "phone": rec.phone or person.phone,
+        }
+        for attr, value in wanted.items():
+            if getattr(person, attr) != value:
+                before = getattr(person, attr)
+                changes[attr] = [str(before) if before is not None else None, str(value)]
+                setattr(person, attr, value)
+        if changes:
+            person.name_key, person.block_key, person.updated_at = rec.name_key, rec.block_key, now
+            if warning_list != person.warnings:
+                person.warnings = warning_list
+            changed_persons.append(person)
+            results.append(RowResult(rec.line, Outcome.UPDATED, issues, object_id=person.pk, changes=changes))
+        else:
+            results.append(RowResult(rec.line, Outcome.UNCHANGED, issues, object_id=person.pk))
+
+    Household.objects.bulk_create(new_households, batch_size=1000)
+    if kk_closed:
+        HouseholdKk.objects.filter(household_id__in=kk_closed, valid_to__isnull=True).update(valid_to=now)
+    HouseholdKk.objects.bulk_create(kk_rows, batch_size=1000)
+    if changed_households:
+        for h in changed_households.values():
+            h.updated_at = now
+        Household.objects.bulk_update(
+            list(changed_households.values()),
+            ["kk_number", "region_code", "address", "latest_decile", "updated_at"],
+            batch_size=1000,
+        )
+    Person.objects.bulk_create(new_persons, batch_size=1000)
+    if changed_persons:
+        Person.objects.bulk_update(
+            changed_persons,
+            [
+                "name",
+                "name_key",
+                "block_key",
+                "birth_date",
+                "sex",
+                "household",
+                "relation",
+                "region_code",
+                "phone",
+                "warnings",
+                "updated_at",
+            ],
+            batch_size=1000,
+        )
+    DtsenSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=1000)
+    DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+
+
+# --- cooperatives, enterprises, BUMDes ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    model: Any
+    columns: list[Column]
+    clean: Callable[[Context, dict[str, Any]], tuple[dict[str, Any], list[v.Issue]]]
+    keys: tuple[str, ...]  # lookup fields, most specific first; a key counts when its value is non-empty
+    compare: tuple[str, ...]
+
+
+def _yes(value: Any) -> bool:
+    return str(value or "").strip().lower() in {"ya", "y", "yes", "1", "true", "bersama"}
+
+
+def _units(value: Any) -> list[str]:
+    return [u.strip() for u in str(value or "").replace(";", ",").split(",") if u.strip()]
+
+
+def _text_field(fields: dict[str, Any], name: str, limit: int) -> str:
+    value = fields.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value == int(value):
+        value = int(value)
+    return " ".join(str(value).split())[:limit]
+
+
+def _clean_common(ctx: Context, fields: dict[str, Any], name_label: str) -> tuple[dict[str, Any], list[v.Issue]]:
+    name = v.check_name(fields.get("name"), label=name_label)
+    village = v.check_village(fields.get("region_code"), ctx.regions)
+    phone = v.check_phone(fields.get("phone"))
+    issues = _issues(name, village, phone) + (_in_scope(ctx, village.value) if village.value else [])
+    values = {"name": name.value, "region_code": village.value, "phone": phone.value or ""}
+    if name.value:
+        values["name_key"] = matching.name_key(name.value) or name.value.lower()
+    return values, issues
+
+
+COOP_KINDS = {
+    "kdmp": "KDMP",
+    "koperasi desa merah putih": "KDMP",
+    "kkmp": "KKMP",
+    "koperasi kelurahan merah putih": "KKMP",
+    "lainnya": "OTHER",
+    "other": "OTHER",
+    "": "",
+}
+
+
+def _clean_cooperative(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
+    values, issues = _clean_common(ctx, fields, _("Cooperative name"))
+    kind_text = " ".join(str(fields.get("kind") or "").lower().split())
+    kind = COOP_KINDS.get(kind_text)
+    if kind is None:
+        issues.append(
+            v.Issue(
+                "cooperative.kind",
+                _("Cooperative kind %(text)s is not KDMP, KKMP or Lainnya.") % {"text": kind_text},
+                field="kind",
+            )
+        )
+    elif not kind and values.get("region_code"):
+        kind = "KKMP" if values["region_code"][9] == "1" else "KDMP"  # kelurahan codes start 1
+    nib = v.check_nib(fields.get("nib")) if fields.get("nib") not in (None, "") else v.Checked("")
+    founded = v.check_date(
+        fields.get("founded_date"), field_name="founded_date", label=_("Founding date"), today=ctx.today
+    )
+    issues += _issues(nib, founded)
+    values |= {
+        "kind": kind or "",
+        "nib": nib.value or "",
+        "legal_number": _text_field(fields, "legal_number", 60),
+        "founded_date": founded.value,
+        "business_units": _units(fields.get("business_units")),
+        "bank_name": _text_field(fields, "bank_name", 60),
+        "bank_account_number": _text_field(fields, "bank_account_number", 30).replace(" ", ""),
+        "bank_account_name": _text_field(fields, "bank_account_name", 150),
+    }
+    return values, issues
+
+
+def _clean_enterprise(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
+    from betang.registry.services import enterprise_scale
+
+    values, issues = _clean_common(ctx, fields, _("Business name"))
+    nib = v.check_nib(fields.get("nib")) if fields.get("nib") not in (None, "") else v.Checked("")
+    owner_nik = (
+        v.check_nik(fields.get("owner_nik"), ctx.regions, today=ctx.today)
+        if fields.get("owner_nik") not in (None, "")
+        else v.Checked("")
+    )
+    capital = v.check_amount(fields.get("capital"), field_name="capital", label=_("Business capital"))
+    turnover = v.check_amount(fields.get("annual_turnover"), field_name="annual_turnover", label=_("Annual turnover"))
+    kbli = _text_field(fields, "kbli", 5)
+    if kbli and (not kbli.isdigit() or len(kbli) != 5):
+        issues.append(v.Issue("kbli.format", _("KBLI %(text)s must be 5 digits.") % {"text": kbli}, v.WARNING, "kbli"))
+    issues += _issues(nib, owner_nik, capital, turnover)
+    values |= {
+        "nib": nib.value or "",
+        "owner_name": _text_field(fields, "owner_name", 150),
+        "owner_nik": owner_nik.value or "",
+        "kbli": kbli,
+        "capital": capital.value,
+        "annual_turnover": turnover.value,
+        "scale": enterprise_scale(capital=capital.value, annual_turnover=turnover.value),
+    }
+    return values, issues
+
+
+def _clean_bumdes(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
+    values, issues = _clean_common(ctx, fields, _("BUMDes name"))
+    members = []
+    for raw in _units(fields.get("member_village_codes")):
+        checked = v.check_village(raw, ctx.regions)
+        issues += checked.issues
+        if checked.value:
+            members.append(checked.value)
+    values |= {
+        "is_joint": _yes(fields.get("is_joint")) or len(members) > 1,
+        "member_village_codes": members,
+        "legal_number": _text_field(fields, "legal_number", 60),
+        "business_units": _units(fields.get("business_units")),
+    }
+    return values, issues
+
+
+_COMMON_COLUMNS = [
+    Column(
+        "region_code",
+        "Kode Desa",
+        ("kode wilayah", "kode kelurahan", "kode desa kelurahan", "village code"),
+        required=True,
+    ),
+    Column("phone", "Telepon", ("no hp", "nomor hp", "hp", "no telp", "phone", "nomor telepon")),
+]
+ORG_SPECS: dict[str, OrgSpec] = {
+    ImportBatch.Kind.COOPERATIVES: OrgSpec(
+        model=Cooperative,
+        columns=[
+            Column("name", "Nama Koperasi", ("nama", "name", "cooperative name", "nama kopdes"), required=True),
+            Column("kind", "Jenis", ("jenis koperasi", "kind", "type")),
+            Column(
+                "legal_number", "Nomor Badan Hukum", ("no badan hukum", "nomor ahu", "no ahu", "sk ahu", "legal number")
+            ),
+            Column("nib", "NIB", ("nomor induk berusaha",)),
+            Column("founded_date", "Tanggal Berdiri", ("tgl berdiri", "tanggal pendirian", "founded")),
+            Column("business_units", "Unit Usaha", ("gerai", "business units")),
+            Column("bank_name", "Bank", ("nama bank", "bank name")),
+            Column("bank_account_number", "Nomor Rekening", ("no rekening", "no rek", "rekening", "account number")),
+            Column("bank_account_name", "Nama Rekening", ("atas nama", "nama pemilik rekening", "account name")),
+            *_COMMON_COLUMNS,
+        ],
+        clean=_clean_cooperative,
+        keys=("legal_number", "region_code+name_key"),
+        compare=(
+            "name",
+            "name_key",
+            "kind",
+            "nib",
+            "legal_number",
+            "founded_date",
+            "business_units",
+            "phone",
+            "bank_name",
+            "bank_account_number",
+            "bank_account_name",
+            "region_code",
+        ),
+    ),
+    ImportBatch.Kind.ENTERPRISES: OrgSpec(
+        model=Enterprise,
+        columns=[
+            Column("name", "Nama Usaha", ("nama", "name", "business name", "nama umkm"), required=True),
+            Column("nib", "NIB", ("nomor induk berusaha",)),
+            Column("owner_name", "Nama Pemilik", ("pemilik", "owner", "owner name")),
+            Column("owner_nik", "NIK Pemilik", ("nik", "owner nik")),
+            Column("kbli", "KBLI", ("kode kbli",)),
+            Column("capital", "Modal Usaha", ("modal", "capital", "business capital")),
+            Column(
+                "annual_turnover",
+                "Omzet Tahunan",
+                ("omzet", "omset", "omset tahunan", "annual turnover", "turnover", "penjualan tahunan"),
+            ),
+            *_COMMON_COLUMNS,
+        ],
+        clean=_clean_enterprise,
+        keys=("nib", "region_code+name_key"),
+        compare=(
+            "name",
+            "name_key",
+            "nib",
+            "owner_name",
+            "owner_nik",
+            "kbli",
+            "capital",
+            "annual_turnover",
+            "scale",
+            "phone",
+            "region_code",
+        ),
+    ),
+    ImportBatch.Kind.BUMDES: OrgSpec(
+        model=Bumdes,
+        columns=[
+            Column("name", "Nama BUMDes", ("nama", "name", "nama bum desa"), required=True),
+            Column("is_joint", "BUMDes Bersama", ("bersama", "joint")),
+            Column("member_village_codes", "Desa Anggota", ("kode desa anggota", "member villages")),
+            Column("legal_number", "Nomor Sertifikat", ("nomor badan hukum", "sertifikat", "legal number")),
+            Column("business_units", "Unit Usaha", ("business units",)),
+            *_COMMON_COLUMNS,
+        ],
+        clean=_clean_bumdes,
+        keys=("region_code+name_key",),
+        compare=(
+            "name",
+            "name_key",
+            "is_joint",
+            "member_village_codes",
+            "legal_number",
+            "business_units",
+            "phone",
+            "region_code",
+        ),
+    ),
+}
+
+
+def _key_value(values: dict[str, Any], key: str) -> Any:
+    if "+" in key:
+        parts = tuple(values.get(k) for k in key.split("+"))
+        return parts if all(parts) else None
+    return values.get(key) or None
+
+
+def _flush_orgs(
+    ctx: Context,
+    spec: OrgSpec,
+    pending: list[tuple[int, list[Any], dict[str, Any], list[v.Issue]]],
+    results: list[RowResult],
+) -> None:
+    now = ctx.now
+    existing: dict[tuple[str, Any], Any] = {}
+    for key in spec.keys:
+        wanted = {k for _, _, values, _ in pending if (k := _key_value(values, key)) is not None}
+        if not wanted:
+            continue
+        if "+" in key:
+            fields = key.split("+")
+            codes = {w[0] for w in wanted}
+            for obj in spec.model.objects.filter(**{f"{fields[0]}__in": codes}):
+                k = tuple(getattr(obj, f) for f in fields)
+                if k in wanted:
+                    existing[(key, k)] = obj
+        else:
+            for obj in spec.model.objects.filter(**{f"{key}__in": wanted}):
+                existing[(key, getattr(obj, key))] = obj
+    to_create, to_update = [], {}
+    for line, raw, values, issues in pending:
+        obj = next(
+            (
+                existing[(key, k)]
+                for key in spec.keys
+                if (k := _key_value(values, key)) is not None and (key, k) in existing
+            ),
+            None,
+        )
+        if obj is None:
+            obj = spec.model(created_at=now, updated_at=now, **values)
+            to_create.append(obj)
+            for key in spec.keys:
+                if (k := _key_value(values, key)) is not None:
+                    existing[(key, k)] = obj
+            results.append(
+                RowResult(
+                    line, Outcome.CREATED, issues, object_id=obj.pk, data=ctx.table.original(raw) if issues else None
+                )
+            )
+            continue
+        changes = {}
+        for attr in spec.compare:
+            new = values.get(attr)
+            if attr not in values or (new in (None, "", []) and attr not in ("scale",)):
+                continue  # an empty cell never erases what the registry knows
+            if getattr(obj, attr) != new:
+                changes[attr] = [str(getattr(obj, attr)), str(new)]
+                setattr(obj, attr, new)
+        if changes:
+            obj.updated_at = now
+            to_update[obj.pk] = obj
+            results.append(RowResult(line, Outcome.UPDATED, issues, object_id=obj.pk, changes=changes))
+        else:
+            results.append(RowResult(line, Outcome.UNCHANGED, issues, object_id=obj.pk))
+    spec.model.objects.bulk_create(to_create, batch_size=1000)
+    if to_update:
+        spec.model.objects.bulk_update(list(to_update.values()), [*spec.compare, "updated_at"], batch_size=500)
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+
+def columns_for(kind: str) -> list[Column]:
+    return HOUSEHOLD_COLUMNS if kind == ImportBatch.Kind.HOUSEHOLDS else ORG_SPECS[kind].columns
+
+
+def _count_lines(path: Path) -> int:
+    """Rows in a CSV (for the progress bar); 0 for a workbook, whose size shows as it is read."""
+    with open(path, "rb") as fh:
+        if fh.read(2) == b"PK":
+            return 0
+        fh.seek(0)
+        return max(sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1, 0)
+
+
+def import_run(
+    batch: ImportBatch, *, occurred_at: datetime, progress: ProgressCallback | None = None
+) -> dict[str, int]:
+    """Process a batch from where it stopped; returns the count of each outcome over the whole file."""
+    report = progress or (lambda done, total, message: None)
+    now = occurred_at
+    path = Path(batch.file.path)
+    try:
+        table = open_table(path, batch.original_name, columns_for(batch.kind))
+    except TableError as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.FAILED, error=exc.message, finished_at=now
+        )
+        batch.status, batch.error = ImportBatch.Status.FAILED, exc.message
+        raise
+    ctx = Context(
+        batch=batch,
+        regions=v.RegionIndex.load(),
+        scope=RegionScope(batch.scope_region_code),
+        today=timezone.localdate(),
+        now=now,
+        table=table,
+    )
+    total = _count_lines(path)
+    batch.headers = table.headers
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, total_rows=total, headers=table.headers
+    )
+    done = 0
+    results: list[RowResult] = []
+    pending: list[Any] = []
+    pending_keys: set[Any] = set()
+    last_line = batch.last_line
+    is_households = batch.kind == ImportBatch.Kind.HOUSEHOLDS
+    spec = None if is_households else ORG_SPECS[batch.kind]
+
+    def flush() -> None:
+        nonlocal results, pending, pending_keys, last_line
+        if not pending and not results:
+            return
+        with transaction.atomic():
+            if is_households:
+                _flush_households(ctx, pending, results)
+            else:
+                _flush_orgs(ctx, spec, pending, results)
+            results.sort(key=lambda r: r.line)
+            ImportRow.objects.bulk_create([r.as_row(batch) for r in results], batch_size=1000)
+            last_line = max(last_line, results[-1].line)
+            ImportBatch.objects.filter(pk=batch.pk).update(last_line=last_line)
+        results, pending, pending_keys = [], [], set()
+
+    for line, fields, values in table.rows:
+        done += 1
+        if line <= batch.last_line:
+            continue  # written by an earlier, interrupted run
+        if is_households:
+            cleaned = _clean_person(ctx, line, fields, values)
+            if isinstance(cleaned, RowResult):
+                results.append(cleaned)
+            else:
+                if cleaned.nik in pending_keys:
+                    flush()  # the same NIK twice in a chunk: let the first one land before the second
+                pending.append(cleaned)
+                pending_keys.add(cleaned.nik)
+        else:
+            values_clean, issues = spec.clean(ctx, fields)
+            if any(i.is_error for i in issues):
+                results.append(RowResult(line, Outcome.REJECTED, issues, data=table.original(values)))
+            else:
+                pending.append((line, values, values_clean, issues))
+        if len(pending) + len(results) >= CHUNK:
+            flush()
+            report(done, max(total, done), batch.original_name)
+    flush()
+    counts = dict(ImportRow.objects.filter(batch=batch).values_list("outcome").annotate(n=Count("id")))
+    summary = {o.value: counts.get(o.value, 0) for o in Outcome}
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.DONE, counts=summary, finished_at=timezone.now(), total_rows=done
+    )
+    report(done, done, batch.original_name)
+    return summary

@@ -1,0 +1,165 @@
+"""Writes to the registry: uploads and import runs, duplicate decisions, and single-row edits."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.core.files.base import File
+from django.db import transaction
+
+from betang.core.audit import audit_record
+from betang.core.errors import DomainError, NotFound
+from betang.registry.models import CooperativeMember, DuplicateCandidate, Enterprise, ImportBatch, Person
+
+# PP 7/2021 art. 35: (upper bound of capital, upper bound of annual sales) per class, in rupiah.
+SCALE_THRESHOLDS = [
+    (Enterprise.Scale.MICRO, 1_000_000_000, 2_000_000_000),
+    (Enterprise.Scale.SMALL, 5_000_000_000, 15_000_000_000),
+    (Enterprise.Scale.MEDIUM, 10_000_000_000, 50_000_000_000),
+]
+_ORDER = [Enterprise.Scale.MICRO, Enterprise.Scale.SMALL, Enterprise.Scale.MEDIUM, Enterprise.Scale.LARGE]
+
+
+def _class_by(amount: int | None, index: int) -> str | None:
+    if amount is None:
+        return None
+    for scale, *limits in SCALE_THRESHOLDS:
+        if amount <= limits[index]:
+            return scale
+    return Enterprise.Scale.LARGE
+
+
+def enterprise_scale(*, capital: int | None, annual_turnover: int | None) -> str:
+    """Scale by capital (excluding land and buildings) or by annual sales; when both are known the
+    higher class wins, so a business above either threshold is never counted as smaller."""
+    classes = [c for c in (_class_by(capital, 0), _class_by(annual_turnover, 1)) if c]
+    if not classes:
+        return Enterprise.Scale.UNKNOWN
+    return max(classes, key=_ORDER.index)
+
+
+class UploadTooLarge(DomainError):
+    code = "import.too_large"
+    message = "The file is larger than the upload limit."
+
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+def import_batch_create(
+    *, kind: str, file: File, original_name: str, actor: Any, occurred_at: datetime, queue: bool = True
+) -> ImportBatch:
+    """Keep the uploaded file, register the batch, and (unless the caller runs it) queue its run."""
+    from betang.registry.tasks import import_run_task
+
+    if kind not in ImportBatch.Kind.values:
+        raise DomainError(f"Unknown import kind {kind!r}.")
+    digest, size = hashlib.sha256(), 0
+    for chunk in file.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise UploadTooLarge()
+    file.seek(0)
+    with transaction.atomic():
+        batch = ImportBatch(
+            kind=kind,
+            original_name=original_name[:255],
+            sha256=digest.hexdigest(),
+            size=size,
+            uploaded_by=actor if getattr(actor, "pk", None) else None,
+            scope_region_code=getattr(actor, "scope_region_code", "") or "",
+            created_at=occurred_at,
+        )
+        batch.file.save(original_name[-100:], file, save=False)
+        batch.save()
+        audit_record(
+            actor=actor,
+            event="registry.import.uploaded",
+            occurred_at=occurred_at,
+            obj=batch,
+            region_code=batch.scope_region_code,
+            changes={"kind": [None, kind], "file": [None, original_name], "sha256": [None, batch.sha256]},
+        )
+
+        def enqueue() -> None:
+            result = import_run_task.enqueue(batch_id=str(batch.pk), occurred_at=occurred_at.isoformat())
+            ImportBatch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
+
+        if queue:
+            transaction.on_commit(enqueue)
+    return batch
+
+
+class CandidateClosed(DomainError):
+    code = "registry.duplicate_closed"
+    message = "This duplicate candidate has already been decided."
+
+
+def _open_candidate(candidate_id: int) -> DuplicateCandidate:
+    candidate = (
+        DuplicateCandidate.objects.select_for_update()
+        .select_related("existing", "candidate")
+        .filter(pk=candidate_id)
+        .first()
+    )
+    if candidate is None:
+        raise NotFound()
+    if candidate.status != DuplicateCandidate.Status.OPEN:
+        raise CandidateClosed()
+    return candidate
+
+
+def duplicate_merge(*, candidate_id: int, actor: Any, occurred_at: datetime) -> Person:
+    """The candidate is the existing person: move its references over and keep it as a merged record."""
+    with transaction.atomic():
+        pair = _open_candidate(candidate_id)
+        survivor, merged = pair.existing, pair.candidate
+        moved = 0
+        for membership in CooperativeMember.objects.filter(person=merged):
+            if CooperativeMember.objects.filter(cooperative_id=membership.cooperative_id, person=survivor).exists():
+                membership.delete()
+            else:
+                membership.person = survivor
+                membership.save(update_fields=["person"])
+                moved += 1
+        Person.objects.filter(merged_into=merged).update(merged_into=survivor)
+        merged.merged_into = survivor
+        merged.review = Person.Review.NONE
+        merged.updated_at = occurred_at
+        merged.save(update_fields=["merged_into", "review", "updated_at"])
+        DuplicateCandidate.objects.filter(pk=pair.pk).update(
+            status=DuplicateCandidate.Status.MERGED, decided_by=actor, decided_at=occurred_at
+        )
+        audit_record(
+            actor=actor,
+            event="registry.person.merged",
+            occurred_at=occurred_at,
+            obj=merged,
+            region_code=merged.region_code,
+            changes={"merged_into": [None, str(survivor.pk)], "memberships_moved": [0, moved]},
+        )
+    return survivor
+
+
+def duplicate_mark_distinct(*, candidate_id: int, actor: Any, occurred_at: datetime) -> None:
+    """Two different people: close the pair for good (it is never proposed again)."""
+    with transaction.atomic():
+        pair = _open_candidate(candidate_id)
+        DuplicateCandidate.objects.filter(pk=pair.pk).update(
+            status=DuplicateCandidate.Status.DISTINCT, decided_by=actor, decided_at=occurred_at
+        )
+        if not DuplicateCandidate.objects.filter(
+            candidate=pair.candidate, status=DuplicateCandidate.Status.OPEN
+        ).exists():
+            Person.objects.filter(pk=pair.candidate_id).update(review=Person.Review.NONE)
+        audit_record(
+            actor=actor,
+            event="registry.person.distinct",
+            occurred_at=occurred_at,
+            obj=pair.candidate,
+            region_code=pair.candidate.region_code,
+            changes={"distinct_from": [None, str(pair.existing_id)]},
+        )

@@ -1,0 +1,23 @@
+"""Background tasks of the registry: running an import batch."""
+
+from __future__ import annotations
+
+from django.utils.dateparse import parse_datetime
+from django_tasks import task
+
+from betang.core.progress import progress_reporter, progress_start
+
+
+@task(takes_context=True)
+def import_run_task(context, *, batch_id: str, occurred_at: str) -> dict:
+    from betang.registry.importing import import_run
+    from betang.registry.models import ImportBatch
+    from betang.registry.tabular import TableError
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    task_id = str(context.task_result.id)
+    progress_start(task_id=task_id, label=batch.original_name, created_by=batch.uploaded_by)
+    try:
+        return import_run(batch, occurred_at=parse_datetime(occurred_at), progress=progress_reporter(task_id))
+    except TableError as exc:
+        return {"error": exc.message}

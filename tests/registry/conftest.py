@@ -1,0 +1,100 @@
+"""Helpers for registry tests: build CSV/XLSX uploads and run imports the way the worker does."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.files.base import ContentFile
+from openpyxl import Workbook
+
+from betang.registry.importing import import_run
+from betang.registry.services import import_batch_create
+
+HEADERS = [
+    "NIK",
+    "Nama Lengkap",
+    "Tgl Lahir",
+    "Jenis Kelamin",
+    "No KK",
+    "Hubungan",
+    "Kode Desa",
+    "Alamat",
+    "No HP",
+    "Desil",
+]
+FAMILY = [
+    [
+        "6203011203800003",
+        "Budi Santoso",
+        "12/03/1980",
+        "L",
+        "6203010101200001",
+        "Kepala Keluarga",
+        "62.03.01.1006",
+        "Jl. Sudirman 1",
+        "0812-3456-7890",
+        "2",
+    ],
+    [
+        "6203015505820002",
+        "Siti Aminah",
+        "15 Mei 1982",
+        "P",
+        "6203010101200001",
+        "Istri",
+        "6203011006",
+        "Jl. Sudirman 1",
+        "",
+        "2",
+    ],
+    ["6203010101100001", "Andi Santoso", "01-01-2010", "L", "6203010101200001", "Anak", "62.03.01.1006", "", "", ""],
+]
+
+
+def csv_bytes(rows, headers=HEADERS, delimiter=";") -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def xlsx_bytes(rows, headers=HEADERS) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def run_import(now, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    def run(content: bytes, *, kind="households", name="data.csv", actor=None):
+        batch = import_batch_create(
+            kind=kind,
+            file=ContentFile(content, name=name),
+            original_name=name,
+            actor=actor,
+            occurred_at=now,
+            queue=False,
+        )
+        counts = import_run(batch, occurred_at=now)
+        batch.refresh_from_db()
+        return batch, counts
+
+    return run
+
+
+def outcomes(batch):
+    return {row.line: row.outcome for row in batch.rows.all()}
+
+
+def reasons(batch):
+    return {row.line: row.codes for row in batch.rows.all() if row.codes}

@@ -1,0 +1,276 @@
+"""Importing households and members: outcomes per row, idempotence, duplicates, rejects round trip."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from betang.registry.exports import rejected_rows_xlsx
+from betang.registry.models import DtsenSnapshot, DuplicateCandidate, Household, HouseholdKk, ImportBatch, Person
+from betang.registry.tabular import TableError
+from tests.registry.conftest import FAMILY, HEADERS, csv_bytes, reasons, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_family_is_created_with_one_household_and_its_members(run_import):
+    batch, counts = run_import(csv_bytes(FAMILY))
+    assert counts == {"CREATED": 3, "UPDATED": 0, "UNCHANGED": 0, "REJECTED": 0, "HELD": 0}
+    household = Household.objects.get(kk_number="6203010101200001")
+    assert household.region_code == "62.03.01.1006"
+    assert household.latest_decile == 2
+    assert sorted(household.members.values_list("relation", flat=True)) == ["CHILD", "HEAD", "SPOUSE"]
+    budi = Person.objects.get(nik="6203011203800003")
+    assert budi.phone == "+6281234567890"
+    assert budi.sex == "M"
+    assert HouseholdKk.objects.get(household=household).valid_to is None
+    assert DtsenSnapshot.objects.filter(household=household, decile=2).count() == 1
+    assert batch.status == ImportBatch.Status.DONE
+
+
+def test_reimporting_the_same_file_changes_nothing(run_import):
+    run_import(csv_bytes(FAMILY))
+    before = list(Person.objects.order_by("nik").values())
+    _, counts = run_import(csv_bytes(FAMILY))
+    assert counts["UNCHANGED"] == 3
+    assert counts["CREATED"] == counts["UPDATED"] == 0
+    assert list(Person.objects.order_by("nik").values()) == before
+    assert Household.objects.count() == 1
+
+
+def test_xlsx_with_number_cells_and_dates_is_read(run_import):
+    from datetime import datetime
+
+    rows = [
+        [
+            6203011203800003,
+            "Budi Santoso",
+            datetime(1980, 3, 12),
+            "L",
+            "6203010101200001",
+            "Kepala Keluarga",
+            "62.03.01.1006",
+            "",
+            81234567890,
+            2,
+        ]
+    ]
+    batch, counts = run_import(xlsx_bytes(rows), name="data.xlsx")
+    assert counts["CREATED"] == 1, reasons(batch)
+    assert Person.objects.get(nik="6203011203800003").phone == "+6281234567890"
+
+
+def test_headers_are_matched_in_any_case_and_language(run_import):
+    headers = ["nik", "NAME", "Date of Birth", "sex", "KK Number", "relation", "Village Code"]
+    _, counts = run_import(csv_bytes([r[:7] for r in FAMILY], headers=headers, delimiter=","))
+    assert counts["CREATED"] == 3
+
+
+def test_bad_rows_are_rejected_with_line_and_reason_and_good_rows_kept(run_import):
+    rows = [
+        *FAMILY,
+        ["6.20301E+15", "Anak Rusak", "2010-01-01", "L", "6203010101200001", "Anak", "62.03.01.1006", "", "", ""],
+        ["6203011203800004", "", "12/03/1980", "L", "6203010101200001", "Anak", "62.03.01.1006", "", "", ""],
+        ["6203011203800005", "Tanpa Desa", "12/03/1980", "L", "6203010101200001", "Anak", "62.03.01.9999", "", "", ""],
+        [
+            "6203011203800006",
+            "Desil Salah",
+            "12/03/1980",
+            "L",
+            "6203010101200001",
+            "Anak",
+            "62.03.01.1006",
+            "",
+            "",
+            "11",
+        ],
+    ]
+    batch, counts = run_import(csv_bytes(rows))
+    assert counts["CREATED"] == 3
+    assert counts["REJECTED"] == 4
+    assert reasons(batch) == {5: "nik.scientific", 6: "name.missing", 7: "village.unknown", 8: "decile.range"}
+
+
+def test_a_warning_keeps_the_row_and_flags_it(run_import):
+    rows = [
+        [
+            "6203011203800003",
+            "Budi Santoso",
+            "13/03/1980",
+            "L",
+            "6203010101200001",
+            "Kepala Keluarga",
+            "62.03.01.1006",
+            "",
+            "",
+            "",
+        ]
+    ]
+    batch, counts = run_import(csv_bytes(rows))
+    assert counts["CREATED"] == 1
+    person = Person.objects.get()
+    assert person.review == Person.Review.WARNING
+    assert [w["code"] for w in person.warnings] == ["nik.birth_date_mismatch"]
+    assert reasons(batch) == {2: "nik.birth_date_mismatch"}
+
+
+def test_probable_duplicate_with_a_mistyped_nik_is_held_for_review(run_import):
+    run_import(csv_bytes(FAMILY))
+    typo = [
+        [
+            "6203011203800009",
+            "Budi Santosa",
+            "12/03/1980",
+            "L",
+            "6203010101200001",
+            "Kepala Keluarga",
+            "62.03.01.1006",
+            "",
+            "",
+            "",
+        ]
+    ]
+    _batch, counts = run_import(csv_bytes(typo))
+    assert counts["HELD"] == 1
+    pair = DuplicateCandidate.objects.get()
+    assert pair.existing.nik == "6203011203800003"
+    assert pair.candidate.nik == "6203011203800009"
+    assert pair.candidate.review == Person.Review.POSSIBLE_DUPLICATE
+    assert pair.score >= 88
+
+
+def test_different_people_with_the_same_birth_date_are_not_held(run_import):
+    other = [
+        [
+            "6203011203800011",
+            "Yohanes Dandan",
+            "12/03/1980",
+            "L",
+            "6203010101200099",
+            "Kepala Keluarga",
+            "62.03.01.1006",
+            "",
+            "",
+            "",
+        ]
+    ]
+    run_import(csv_bytes(FAMILY))
+    _, counts = run_import(csv_bytes(other))
+    assert counts["CREATED"] == 1
+    assert not DuplicateCandidate.objects.exists()
+
+
+def test_same_nik_under_another_name_is_refused(run_import):
+    run_import(csv_bytes(FAMILY))
+    clash = [
+        [
+            "6203011203800003",
+            "Maria Ulfa",
+            "12/03/1980",
+            "L",
+            "6203010101200001",
+            "Kepala Keluarga",
+            "62.03.01.1006",
+            "",
+            "",
+            "",
+        ]
+    ]
+    batch, counts = run_import(csv_bytes(clash))
+    assert counts["REJECTED"] == 1
+    assert reasons(batch) == {2: "nik.conflict"}
+    assert Person.objects.get(nik="6203011203800003").name == "Budi Santoso"
+
+
+def test_a_new_kk_for_the_head_versions_the_same_household(run_import):
+    run_import(csv_bytes(FAMILY))
+    household = Household.objects.get()
+    moved = [[r[0], r[1], r[2], r[3], "6203010202220007", *r[5:]] for r in FAMILY]
+    _, counts = run_import(csv_bytes(moved))
+    assert counts["UPDATED"] == 1
+    assert counts["UNCHANGED"] == 2
+    household.refresh_from_db()
+    assert Household.objects.count() == 1
+    assert household.kk_number == "6203010202220007"
+    assert list(household.kk_history.order_by("valid_from", "id").values_list("kk_number", "valid_to")) == [
+        ("6203010101200001", household.kk_history.get(kk_number="6203010101200001").valid_to),
+        ("6203010202220007", None),
+    ]
+    assert household.kk_history.get(kk_number="6203010101200001").valid_to is not None
+
+
+def test_a_changed_name_is_an_update_with_its_history(run_import):
+    run_import(csv_bytes(FAMILY))
+    fixed = [["6203011203800003", "Budi Santoso Putra", *FAMILY[0][2:]]]
+    batch, counts = run_import(csv_bytes(fixed))
+    assert counts["UPDATED"] == 1
+    assert batch.rows.get().changes["name"] == ["Budi Santoso", "Budi Santoso Putra"]
+
+
+def test_rows_outside_the_uploaders_area_are_rejected(run_import, palangkaraya_officer):
+    batch, counts = run_import(csv_bytes(FAMILY), actor=palangkaraya_officer)
+    assert counts["REJECTED"] == 3
+    assert set(reasons(batch).values()) == {"village.out_of_scope"}
+    assert not Person.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "kosong.csv", "empty"),
+        (b"%PDF-1.4\x00\x00binary", "laporan.csv", "binary"),
+        (b"just some words\nwithout columns\n", "catatan.csv", "no column separators"),
+        (b"PK\x03\x04not really a zip", "data.xlsx", "cannot be opened"),
+        (b"alpha;beta;gamma\n1;2;3\n", "lain.csv", "No column of the file is recognised"),
+        (b"NIK;Nama Lengkap\n6203011203800003;Budi\n", "kurang.csv", "Required columns are missing"),
+    ],
+)
+def test_a_file_that_is_not_a_table_gets_one_clear_error(run_import, content, name, message):
+    with pytest.raises(TableError, match=message):
+        run_import(content, name=name)
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert message.split()[0] in batch.error
+    assert batch.file.read() == content  # the upload itself is kept
+
+
+def test_rejected_rows_download_fix_and_reupload(run_import):
+    rows = [
+        *FAMILY,
+        ["6203015203900015", "Rina Wati", "31/02/1990", "P", "6203010101200001", "Anak", "62.03.01.1006", "", "", ""],
+    ]
+    batch, counts = run_import(csv_bytes(rows))
+    assert counts == {"CREATED": 3, "UPDATED": 0, "UNCHANGED": 0, "REJECTED": 1, "HELD": 0}
+
+    sheet = load_workbook(io.BytesIO(rejected_rows_xlsx(batch))).active
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert table[0][: len(HEADERS)] == HEADERS
+    assert table[1][0] == "6203015203900015"
+    assert sheet["A2"].number_format == "@"
+    assert table[1][len(HEADERS) + 1] == "birth_date.format"
+    table[1][2] = "12/03/1990"  # the officer fixes the date in Excel
+    from openpyxl import Workbook
+
+    fixed = Workbook()
+    for r in table:
+        fixed.active.append(r)
+    out = io.BytesIO()
+    fixed.save(out)
+
+    _, counts = run_import(out.getvalue(), name="perbaikan.xlsx")
+    assert counts["CREATED"] == 1
+    assert counts["REJECTED"] == 0
+    assert Person.objects.count() == 4
+
+
+def test_an_interrupted_run_resumes_after_the_last_written_line(run_import, now):
+    from betang.registry.importing import import_run
+
+    batch, _ = run_import(csv_bytes(FAMILY))
+    batch.rows.filter(line__gt=2).delete()
+    Person.objects.exclude(nik=FAMILY[0][0]).delete()
+    batch.last_line = 2
+    batch.save()
+    counts = import_run(batch, occurred_at=now)
+    assert counts["CREATED"] == 3  # line 2 kept its first outcome; lines 3-4 were written now
+    assert batch.rows.count() == 3

@@ -13,6 +13,7 @@ from betang.accounts.api import api_auth
 from betang.core import clock
 from betang.core.errors import DomainError
 from betang.regions.api import router as regions_router
+from betang.registry.api import router as registry_router
 
 api = NinjaAPI(
     title="Betang API",
@@ -84,3 +85,4 @@ def health(request):
 
 
 api.add_router("/regions", regions_router)
+api.add_router("/registry", registry_router)

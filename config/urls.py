@@ -10,6 +10,7 @@ from config.api import api
 urlpatterns = [
     path("", include("betang.accounts.urls")),
     path("wilayah/", include("betang.regions.urls")),
+    path("pendataan/", include("betang.registry.urls")),
     path("tugas/<str:task_id>/", web_views.task_progress_view, name="web_task_progress"),
     path("bahasa/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

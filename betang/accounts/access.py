@@ -15,18 +15,23 @@ LOAD_REGIONS = "regions.load"
 VIEW_AUDIT = "audit.view"
 VIEW_TASKS = "tasks.view"
 USE_ADMIN = "admin.use"
+VIEW_REGISTRY = "registry.view"
+EDIT_REGISTRY = "registry.edit"  # import files, create and update rows
+VIEW_FULL_NIK = "registry.full_nik"  # see an unmasked NIK/KK (each view is audited)
+REVIEW_DUPLICATES = "registry.review_duplicates"
 
 _EVERYONE = {VIEW_REGIONS, VIEW_TASKS}
+_REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICATES}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | {VIEW_AUDIT}),
-    Role.REGENCY_OFFICER: frozenset(_EVERYONE | {VIEW_AUDIT}),
-    Role.COOPERATIVE_OPERATOR: frozenset(_EVERYONE),
+    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT}),
+    Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT}),
+    Role.COOPERATIVE_OPERATOR: frozenset(_EVERYONE | {VIEW_REGISTRY}),
     Role.CASHIER: frozenset(_EVERYONE),
-    Role.FUND_OFFICER: frozenset(_EVERYONE),
-    Role.PROCUREMENT_BUYER: frozenset(_EVERYONE),
-    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT}),
-    Role.ADMINISTRATOR: frozenset(_EVERYONE | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN}),
+    Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
+    Role.PROCUREMENT_BUYER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
+    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK}),
+    Role.ADMINISTRATOR: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN}),
 }
 
 

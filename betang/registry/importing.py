@@ -31,7 +31,7 @@ from betang.registry.models import (
     ImportRow,
     Person,
 )
-from betang.registry.tabular import Column, Table, TableError, open_table
+from betang.registry.tabular import Column, TableError, open_table
 
 CHUNK = 2000
 Outcome = ImportRow.Outcome
@@ -132,12 +132,12 @@ class RowResult:
 
 @dataclass
 class Context:
-    batch: ImportBatch
+    source: str  # what DTSEN snapshots name as their source: the file, or "API"
     regions: v.RegionIndex
     scope: RegionScope
     today: date
     now: datetime
-    table: Table
+    original: Callable[[list[Any]], list[str]]  # a row's cells as text, kept for rejected rows
 
 
 def _in_scope(ctx: Context, region_code: str) -> list[v.Issue]:
@@ -215,7 +215,7 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
     if village.value:
         issues += _in_scope(ctx, village.value)
     if any(i.is_error for i in issues):
-        return RowResult(line, Outcome.REJECTED, issues, data=ctx.table.original(values))
+        return RowResult(line, Outcome.REJECTED, issues, data=ctx.original(values))
     return PersonRecord(
         line=line,
         values=values,
@@ -267,7 +267,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     field="nik",
                 )
             )
-            results.append(RowResult(rec.line, Outcome.REJECTED, issues, data=ctx.table.original(rec.values)))
+            results.append(RowResult(rec.line, Outcome.REJECTED, issues, data=ctx.original(rec.values)))
             continue
 
         household = households.get(rec.kk)
@@ -297,9 +297,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
         if rec.decile is not None:
             as_of = rec.decile_date or ctx.today
             snapshots.append(
-                DtsenSnapshot(
-                    household=household, decile=rec.decile, source=ctx.batch.original_name[:100], as_of_date=as_of
-                )
+                DtsenSnapshot(household=household, decile=rec.decile, source=ctx.source[:100], as_of_date=as_of)
             )
             if household.latest_decile != rec.decile:
                 if household.pk not in new_ids:
@@ -356,7 +354,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     )
                 )
                 results.append(
-                    RowResult(rec.line, Outcome.HELD, issues, data=ctx.table.original(rec.values), object_id=person.pk)
+                    RowResult(rec.line, Outcome.HELD, issues, data=ctx.original(rec.values), object_id=person.pk)
                 )
             else:
                 results.append(
@@ -365,7 +363,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                         Outcome.CREATED,
                         issues,
                         object_id=person.pk,
-                        data=ctx.table.original(rec.values) if issues else None,
+                        data=ctx.original(rec.values) if issues else None,
                     )
                 )
             continue
@@ -703,9 +701,7 @@ def _flush_orgs(
                 if (k := _key_value(values, key)) is not None:
                     existing[(key, k)] = obj
             results.append(
-                RowResult(
-                    line, Outcome.CREATED, issues, object_id=obj.pk, data=ctx.table.original(raw) if issues else None
-                )
+                RowResult(line, Outcome.CREATED, issues, object_id=obj.pk, data=ctx.original(raw) if issues else None)
             )
             continue
         changes = {}
@@ -759,12 +755,12 @@ def import_run(
         batch.status, batch.error = ImportBatch.Status.FAILED, exc.message
         raise
     ctx = Context(
-        batch=batch,
+        source=batch.original_name,
         regions=v.RegionIndex.load(),
         scope=RegionScope(batch.scope_region_code),
-        today=timezone.localdate(),
+        today=timezone.localdate(now),
         now=now,
-        table=table,
+        original=table.original,
     )
     total = _count_lines(path)
     batch.headers = table.headers
@@ -810,7 +806,7 @@ def import_run(
         else:
             values_clean, issues = spec.clean(ctx, fields)
             if any(i.is_error for i in issues):
-                results.append(RowResult(line, Outcome.REJECTED, issues, data=table.original(values)))
+                results.append(RowResult(line, Outcome.REJECTED, issues, data=ctx.original(values)))
             else:
                 pending.append((line, values, values_clean, issues))
         if len(pending) + len(results) >= CHUNK:
@@ -824,3 +820,30 @@ def import_run(
     )
     report(done, done, batch.original_name)
     return summary
+
+
+def upsert_row(kind: str, fields: dict[str, Any], *, scope: RegionScope, occurred_at: datetime) -> RowResult:
+    """One row through exactly the import's rules (for the API and forms): validate, match, write."""
+    ctx = Context(
+        source="API",
+        regions=v.RegionIndex.load(),
+        scope=scope,
+        today=timezone.localdate(occurred_at),
+        now=occurred_at,
+        original=lambda values: [str(x) for x in values],
+    )
+    values = list(fields.values())
+    results: list[RowResult] = []
+    with transaction.atomic():
+        if kind == ImportBatch.Kind.HOUSEHOLDS:
+            cleaned = _clean_person(ctx, 1, fields, values)
+            if isinstance(cleaned, RowResult):
+                return cleaned
+            _flush_households(ctx, [cleaned], results)
+        else:
+            spec = ORG_SPECS[kind]
+            clean_values, issues = spec.clean(ctx, fields)
+            if any(i.is_error for i in issues):
+                return RowResult(1, Outcome.REJECTED, issues)
+            _flush_orgs(ctx, spec, [(1, values, clean_values, issues)], results)
+    return results[0]

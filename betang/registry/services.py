@@ -163,3 +163,31 @@ def duplicate_mark_distinct(*, candidate_id: int, actor: Any, occurred_at: datet
             region_code=pair.candidate.region_code,
             changes={"distinct_from": [None, str(pair.existing_id)]},
         )
+
+
+def registry_row_save(*, kind: str, fields: dict[str, Any], actor: Any, occurred_at: datetime):
+    """Create or update one row (a person with their household, or an organisation) by the import's own
+    rules, inside the actor's area; the write is audited. Returns the row's outcome with its issues."""
+    from betang.regions.scope import RegionScope
+    from betang.registry.importing import upsert_row
+
+    scope = RegionScope(getattr(actor, "scope_region_code", "") or "")
+    with transaction.atomic():
+        result = upsert_row(kind, fields, scope=scope, occurred_at=occurred_at)
+        if result.outcome in ("CREATED", "UPDATED", "HELD"):
+            audit_record(
+                actor=actor,
+                event=f"registry.{kind}.{'updated' if result.outcome == 'UPDATED' else 'created'}",
+                occurred_at=occurred_at,
+                obj=_saved_object(kind, result.object_id),
+                region_code=str(fields.get("region_code") or ""),
+                changes=result.changes,
+            )
+    return result
+
+
+def _saved_object(kind: str, pk: Any):
+    from betang.registry.importing import ORG_SPECS
+
+    model = Person if kind == ImportBatch.Kind.HOUSEHOLDS else ORG_SPECS[kind].model
+    return model.objects.get(pk=pk)

@@ -161,6 +161,22 @@ def identifier_digits(raw: Any, *, length: int, name: str, field_name: str) -> C
                 )
             ],
         )
+    if numeric_cell and length > 15 and text.endswith("0000"):
+        # A number cell shown as 6.20301E+15 keeps only its first digits; no NIK or KK serial is 0000.
+        return Checked(
+            None,
+            [
+                _issue(
+                    f"{field_name}.scientific",
+                    _(
+                        "%(name)s was damaged by Excel (%(text)s): digits are lost. Format the column as Text and type it again."
+                    ),
+                    field_name=field_name,
+                    name=name,
+                    text=text,
+                )
+            ],
+        )
     if numeric_cell and length > 15 and text.endswith("0"):
         issues.append(
             _issue(

@@ -14,7 +14,7 @@ from betang.regions.models import Village
 
 @pytest.fixture
 def demo_built(db, tmp_path, settings_var_dir):
-    call_command("demo", no_serve=True)
+    call_command("demo", no_serve=True, households=300)
     return json.loads((settings.VAR_DIR / "demo-logins.json").read_text())
 
 
@@ -44,10 +44,34 @@ def test_every_demo_user_signs_in_and_sees_their_menu(client, demo_built):
 
 def test_building_again_is_safe_and_keeps_passwords(client, demo_built, capsys):
     users_before = User.objects.count()
-    call_command("demo", no_serve=True)
+    call_command("demo", no_serve=True, households=300)
     out = capsys.readouterr().out
     assert "83762 unchanged" in out
     assert User.objects.count() == users_before
     again = json.loads((settings.VAR_DIR / "demo-logins.json").read_text())
     assert again == demo_built
     assert User.objects.get(username="admin").check_password(demo_built["admin"])
+
+
+def test_demo_registry_has_a_cooperative_in_every_village(demo_built):
+    from betang.registry.models import Bumdes, Cooperative, Enterprise, Household, Outlet, Person
+
+    assert Cooperative.objects.filter(region_code__startswith="62.").count() == 1571
+    assert Cooperative.objects.values("region_code").distinct().count() == 1571
+    assert Outlet.objects.exists()
+    assert Enterprise.objects.count() > 300
+    assert Bumdes.objects.count() > 150
+    assert Household.objects.count() == 300
+    heads = Person.objects.filter(relation="HEAD").count()
+    assert heads == 300
+    from datetime import date
+
+    from betang.registry import validation as v
+
+    regions = v.RegionIndex.load()
+    for person in Person.objects.all()[:200]:  # generated NIKs pass the same rules as imported ones
+        checked = v.check_nik(
+            person.nik, regions, today=date(2026, 11, 21), birth_date=person.birth_date, sex=person.sex
+        )
+        assert checked.ok, (person.nik, checked.issues)
+        assert checked.issues == []

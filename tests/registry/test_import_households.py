@@ -217,12 +217,12 @@ def test_rows_outside_the_uploaders_area_are_rejected(run_import, palangkaraya_o
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        (b"", "kosong.csv", "empty"),
-        (b"%PDF-1.4\x00\x00binary", "laporan.csv", "binary"),
-        (b"just some words\nwithout columns\n", "catatan.csv", "no column separators"),
-        (b"PK\x03\x04not really a zip", "data.xlsx", "cannot be opened"),
-        (b"alpha;beta;gamma\n1;2;3\n", "lain.csv", "No column of the file is recognised"),
-        (b"NIK;Nama Lengkap\n6203011203800003;Budi\n", "kurang.csv", "Required columns are missing"),
+        (b"", "kosong.csv", "Berkas kosong"),
+        (b"%PDF-1.4\x00\x00binary", "laporan.csv", "data biner"),
+        (b"just some words\nwithout columns\n", "catatan.csv", "tidak memiliki pemisah kolom"),
+        (b"PK\x03\x04not really a zip", "data.xlsx", "tidak dapat dibuka"),
+        (b"alpha;beta;gamma\n1;2;3\n", "lain.csv", "Tidak ada kolom berkas yang dikenali"),
+        (b"NIK;Nama Lengkap\n6203011203800003;Budi\n", "kurang.csv", "Kolom wajib tidak ada"),
     ],
 )
 def test_a_file_that_is_not_a_table_gets_one_clear_error(run_import, content, name, message):

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from betang.core import clock
 from betang.demo import services
+from betang.demo.registry_data import build_registry, messy_household_sample
 
 
 class Command(BaseCommand):
@@ -18,26 +19,39 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="build the demo and exit")
         parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--households", type=int, default=50_000, help="households to generate (default %(default)s)"
+        )
 
-    def handle(self, *args, no_serve, bind, **options):
+    def handle(self, *args, no_serve, bind, households, **options):
         if settings.IS_PRODUCTION:
             raise CommandError("The demo is not built on production settings.")
         console = Console(file=self.stdout, highlight=False)
         now = clock.now()
-        console.print("[1/3] Database schema…")
+        console.print("[1/4] Database schema…")
         call_command("migrate", interactive=False, verbosity=0)
-        console.print("[2/3] Regions of Indonesia (idn-area-data)…")
+        console.print("[2/4] Regions of Indonesia (idn-area-data)…")
         result = services.demo_regions(occurred_at=now)
         villages = result.counts["village"]
         console.print(
             f"      villages: {villages.created} new, {villages.unchanged} unchanged, {villages.updated} updated"
         )
-        console.print("[3/3] Demo users…")
+        console.print("[3/4] Demo users…")
         logins = services.demo_users(occurred_at=now, passwords_file=settings.VAR_DIR / "demo-logins.json")
         table = Table("user name", "password", "role", "area", title="Demo logins (also in var/demo-logins.json)")
         for login in logins:
             table.add_row(login.username, login.password, str(login.role_label), login.scope)
         console.print(table)
+        console.print("[4/4] Registry: cooperatives, UMKM, BUMDes, households…")
+        registry = build_registry(occurred_at=now, households=households)
+        state = "already present" if registry.skipped else "created"
+        console.print(
+            f"      {state}: {registry.cooperatives} cooperatives ({registry.outlets} outlets), "
+            f"{registry.enterprises} UMKM, {registry.bumdes} BUMDes, {registry.households} households, {registry.persons} persons"
+        )
+        sample = settings.VAR_DIR / "contoh-impor-rumah-tangga.xlsx"
+        sample.write_bytes(messy_household_sample())
+        console.print(f"      a messy sample to try the import with: {sample}")
         if no_serve:
             console.print("Demo built.")
             return

@@ -1,0 +1,140 @@
+"""Reads of the registry, always inside the reader's region scope (404 outside it)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+
+from betang.regions.scope import RegionScope
+from betang.registry.models import (
+    Bumdes,
+    Cooperative,
+    DuplicateCandidate,
+    Enterprise,
+    Household,
+    ImportBatch,
+    ImportRow,
+    Person,
+)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[\s.\-']", "", text)
+
+
+def household_list(*, scope: RegionScope, q: str = "", village: str = "", decile: str = "") -> QuerySet[Household]:
+    heads = Person.objects.filter(household=OuterRef("pk"), relation=Person.Relation.HEAD, merged_into__isnull=True)
+    qs = (
+        Household.objects.filter(scope.q("region_code"))
+        .annotate(
+            head_name=Subquery(heads.values("name")[:1]),
+            member_count=Count("members", filter=Q(members__merged_into__isnull=True)),
+        )
+        .order_by("region_code", "kk_number")
+    )
+    if village:
+        qs = qs.filter(Q(region_code=village) | Q(region_code__startswith=village + "."))
+    if decile.isdigit():
+        qs = qs.filter(latest_decile=int(decile))
+    text = q.strip()
+    if text:
+        digits = _digits(text)
+        if digits.isdigit() and len(digits) == 16:
+            member = Person.objects.filter(household=OuterRef("pk"), nik=digits)
+            qs = qs.filter(Q(kk_number=digits) | Exists(member))
+        else:
+            member = Person.objects.filter(household=OuterRef("pk"), name__icontains=text, merged_into__isnull=True)
+            qs = qs.filter(Exists(member))
+    return qs
+
+
+def household_get(*, scope: RegionScope, pk: Any) -> Household:
+    return get_object_or_404(Household.objects.filter(scope.q("region_code")), pk=pk)
+
+
+def household_members(household: Household) -> QuerySet[Person]:
+    order = {r: i for i, r in enumerate(Person.Relation.values)}
+    members = list(household.members.filter(merged_into__isnull=True))
+    members.sort(key=lambda p: (order.get(p.relation, 99), p.birth_date))
+    return members
+
+
+def person_get(*, scope: RegionScope, pk: Any) -> Person:
+    return get_object_or_404(Person.objects.filter(scope.q("region_code")), pk=pk)
+
+
+def _org_list(model, *, scope: RegionScope, q: str, village: str) -> QuerySet:
+    qs = model.objects.filter(scope.q("region_code")).order_by("region_code", "name")
+    if village:
+        qs = qs.filter(Q(region_code=village) | Q(region_code__startswith=village + "."))
+    text = q.strip()
+    if text:
+        digits = _digits(text)
+        condition = Q(name__icontains=text)
+        if digits.isdigit() and hasattr(model, "nib"):
+            condition |= Q(nib=digits)
+        qs = qs.filter(condition)
+    return qs
+
+
+def cooperative_list(*, scope: RegionScope, q: str = "", village: str = "", kind: str = "") -> QuerySet[Cooperative]:
+    qs = _org_list(Cooperative, scope=scope, q=q, village=village).annotate(outlet_count=Count("outlets"))
+    return qs.filter(kind=kind) if kind else qs
+
+
+def enterprise_list(*, scope: RegionScope, q: str = "", village: str = "", scale: str = "") -> QuerySet[Enterprise]:
+    qs = _org_list(Enterprise, scope=scope, q=q, village=village)
+    return qs.filter(scale=scale) if scale else qs
+
+
+def bumdes_list(*, scope: RegionScope, q: str = "", village: str = "") -> QuerySet[Bumdes]:
+    return _org_list(Bumdes, scope=scope, q=q, village=village)
+
+
+def org_get(model, *, scope: RegionScope, pk: Any):
+    return get_object_or_404(model.objects.filter(scope.q("region_code")), pk=pk)
+
+
+def registry_summary(*, scope: RegionScope) -> dict[str, int]:
+    return {
+        "households": Household.objects.filter(scope.q("region_code")).count(),
+        "persons": Person.objects.filter(scope.q("region_code"), merged_into__isnull=True).count(),
+        "cooperatives": Cooperative.objects.filter(scope.q("region_code")).count(),
+        "enterprises": Enterprise.objects.filter(scope.q("region_code")).count(),
+        "bumdes": Bumdes.objects.filter(scope.q("region_code")).count(),
+        "duplicates": DuplicateCandidate.objects.filter(
+            scope.q("region_code"), status=DuplicateCandidate.Status.OPEN
+        ).count(),
+    }
+
+
+def import_batch_list(*, user: Any, scope: RegionScope) -> QuerySet[ImportBatch]:
+    """Batches uploaded inside the reader's area (an uploader's area is at least as wide as its rows)."""
+    qs = ImportBatch.objects.select_related("uploaded_by")
+    if not scope.is_national:
+        qs = qs.filter(Q(scope_region_code=scope.prefix) | Q(scope_region_code__startswith=scope.prefix + "."))
+    return qs.order_by("-created_at")
+
+
+def import_batch_get(*, user: Any, scope: RegionScope, pk: Any) -> ImportBatch:
+    return get_object_or_404(import_batch_list(user=user, scope=scope), pk=pk)
+
+
+def import_rows(batch: ImportBatch, outcome: str = "") -> QuerySet[ImportRow]:
+    qs = batch.rows.order_by("line")
+    if outcome:
+        qs = qs.filter(outcome=outcome)
+    else:
+        qs = qs.exclude(outcome__in=[ImportRow.Outcome.CREATED, ImportRow.Outcome.UNCHANGED], codes="")
+    return qs
+
+
+def duplicate_list(*, scope: RegionScope) -> QuerySet[DuplicateCandidate]:
+    return (
+        DuplicateCandidate.objects.filter(scope.q("region_code"), status=DuplicateCandidate.Status.OPEN)
+        .select_related("existing__household", "candidate__household")
+        .order_by("-score", "created_at")
+    )

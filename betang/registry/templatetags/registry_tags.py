@@ -1,0 +1,12 @@
+"""Template filters of the registry: masked identifiers."""
+
+from django import template
+
+from betang.registry.masking import mask_nik
+
+register = template.Library()
+
+
+@register.filter
+def masked(value: str) -> str:
+    return mask_nik(value or "")

@@ -1,0 +1,367 @@
+"""Pages of the registry: summary, scoped lists with search and XLSX export, details, imports, duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from betang.core import clock
+from betang.core.audit import audit_record
+from betang.core.errors import DomainError
+from betang.core.progress import progress_get
+from betang.registry import exports, selectors, services
+from betang.registry.masking import mask_nik
+from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch, ImportRow, Person
+from betang.web.access import capability_required
+
+VIEW, EDIT, FULL_NIK, REVIEW = "registry.view", "registry.edit", "registry.full_nik", "registry.review_duplicates"
+
+
+def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@capability_required(VIEW)
+def registry_home_view(request):
+    summary = selectors.registry_summary(scope=request.user.region_scope)
+    return render(request, "registry/home.html", {"summary": summary, "can_edit": request.user.has_capability(EDIT)})
+
+
+# --- households ------------------------------------------------------------------------------------------
+
+HOUSEHOLD_EXPORT_HEADERS = [
+    "No KK",
+    "NIK",
+    "Nama Lengkap",
+    "Tanggal Lahir",
+    "Jenis Kelamin",
+    "Hubungan Keluarga",
+    "Kode Desa",
+    "Alamat",
+    "No HP",
+    "Desil",
+]
+
+
+@capability_required(VIEW)
+def household_list_view(request):
+    params = {k: request.GET.get(k, "").strip() for k in ("q", "village", "decile")}
+    households = selectors.household_list(scope=request.user.region_scope, **params)
+    if request.GET.get("format") == "xlsx":
+        return _household_export(request, households)
+    page = Paginator(households, 50).get_page(request.GET.get("page"))
+    return render(request, "registry/household_list.html", {"page": page, "params": params, "deciles": range(1, 11)})
+
+
+def _household_export(request, households):
+    full = request.user.has_capability(FULL_NIK)
+    show = (lambda value: value) if full else mask_nik
+    persons = (
+        Person.objects.filter(household__in=households.values("pk"), merged_into__isnull=True)
+        .select_related("household")
+        .order_by("household__region_code", "household__kk_number", "birth_date")
+    )
+    rows = (
+        [
+            show(p.household.kk_number),
+            show(p.nik),
+            p.name,
+            p.birth_date.strftime("%d-%m-%Y"),
+            "L" if p.sex == "M" else "P",
+            p.get_relation_display(),
+            p.region_code,
+            p.household.address,
+            p.phone,
+            p.household.latest_decile,
+        ]
+        for p in persons.iterator(chunk_size=2000)
+    )
+    content = exports.xlsx(HOUSEHOLD_EXPORT_HEADERS, rows, text_columns={0, 1, 6, 8}, title=_("Households"))
+    audit_record(
+        actor=request.user,
+        event="registry.households.exported",
+        occurred_at=clock.now(),
+        region_code=request.user.scope_region_code,
+        changes={"filters": [None, dict(request.GET.items())], "full_identifiers": [None, full]},
+    )
+    return _xlsx_response(content, "rumah-tangga.xlsx")
+
+
+@capability_required(VIEW)
+def household_detail_view(request, pk):
+    household = selectors.household_get(scope=request.user.region_scope, pk=pk)
+    return render(
+        request,
+        "registry/household_detail.html",
+        {
+            "household": household,
+            "members": selectors.household_members(household),
+            "kk_history": household.kk_history.all(),
+            "snapshots": household.dtsen_snapshots.all()[:10],
+            "can_see_full": request.user.has_capability(FULL_NIK),
+        },
+    )
+
+
+@require_POST
+@capability_required(FULL_NIK)
+def person_full_nik_view(request, pk):
+    """Shows one full NIK and records who looked, when (the page shows masked numbers otherwise)."""
+    person = selectors.person_get(scope=request.user.region_scope, pk=pk)
+    audit_record(
+        actor=request.user,
+        event="registry.person.nik_viewed",
+        occurred_at=clock.now(),
+        obj=person,
+        region_code=person.region_code,
+    )
+    return HttpResponse(f'<code data-testid="full-nik">{person.nik}</code>')
+
+
+# --- cooperatives, enterprises, BUMDes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgPage:
+    model: Any
+    title: Any
+    list_selector: Any
+    filter_name: str  # an extra filter beside search and village
+    filter_choices: Any
+    columns: list[tuple[Any, str]]  # label, attribute
+    text_columns: set[int]
+    slug: str
+
+
+ORG_PAGES = {
+    "koperasi": OrgPage(
+        Cooperative,
+        gettext_lazy("Cooperatives"),
+        selectors.cooperative_list,
+        "kind",
+        Cooperative.Kind.choices,
+        [
+            (gettext_lazy("Name"), "name"),
+            (gettext_lazy("Kind"), "get_kind_display"),
+            (gettext_lazy("Village code"), "region_code"),
+            (gettext_lazy("Legal entity number (AHU)"), "legal_number"),
+            ("NIB", "nib"),
+            (gettext_lazy("Status"), "get_status_display"),
+            (gettext_lazy("Phone"), "phone"),
+        ],
+        {2, 3, 4, 6},
+        "koperasi",
+    ),
+    "umkm": OrgPage(
+        Enterprise,
+        gettext_lazy("Enterprises (UMKM)"),
+        selectors.enterprise_list,
+        "scale",
+        Enterprise.Scale.choices,
+        [
+            (gettext_lazy("Name"), "name"),
+            ("NIB", "nib"),
+            (gettext_lazy("Owner"), "owner_name"),
+            (gettext_lazy("Village code"), "region_code"),
+            ("KBLI", "kbli"),
+            (gettext_lazy("Scale"), "get_scale_display"),
+            (gettext_lazy("Business capital (Rp)"), "capital"),
+            (gettext_lazy("Annual turnover (Rp)"), "annual_turnover"),
+        ],
+        {1, 3, 4},
+        "umkm",
+    ),
+    "bumdes": OrgPage(
+        Bumdes,
+        gettext_lazy("BUMDes"),
+        selectors.bumdes_list,
+        "",
+        (),
+        [
+            (gettext_lazy("Name"), "name"),
+            (gettext_lazy("Village code"), "region_code"),
+            (gettext_lazy("Joint (BUM Desa bersama)"), "is_joint"),
+            (gettext_lazy("Legal entity certificate number"), "legal_number"),
+            (gettext_lazy("Phone"), "phone"),
+        ],
+        {1, 3, 4},
+        "bumdes",
+    ),
+}
+
+
+def _value(obj, attr: str):
+    value = getattr(obj, attr)
+    return value() if callable(value) else value
+
+
+@capability_required(VIEW)
+def org_list_view(request, kind: str):
+    spec = ORG_PAGES.get(kind) or _not_found()
+    params = {k: request.GET.get(k, "").strip() for k in ("q", "village")}
+    extra = request.GET.get(spec.filter_name, "").strip() if spec.filter_name else ""
+    kwargs = dict(params, **({spec.filter_name: extra} if spec.filter_name else {}))
+    rows = spec.list_selector(scope=request.user.region_scope, **kwargs)
+    if request.GET.get("format") == "xlsx":
+        body = ([_value(o, attr) for _, attr in spec.columns] for o in rows.iterator(chunk_size=2000))
+        content = exports.xlsx(
+            [str(label) for label, _ in spec.columns], body, text_columns=spec.text_columns, title=str(spec.title)
+        )
+        return _xlsx_response(content, f"{spec.slug}.xlsx")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    table = [(o, [_value(o, attr) for _, attr in spec.columns]) for o in page]
+    return render(
+        request,
+        "registry/org_list.html",
+        {
+            "spec": spec,
+            "kind": kind,
+            "page": page,
+            "table": table,
+            "params": params,
+            "extra": extra,
+            "headers": [label for label, _ in spec.columns],
+        },
+    )
+
+
+@capability_required(VIEW)
+def org_detail_view(request, kind: str, pk):
+    spec = ORG_PAGES.get(kind) or _not_found()
+    obj = selectors.org_get(spec.model, scope=request.user.region_scope, pk=pk)
+    fields = [
+        (f.verbose_name, _display(obj, f))
+        for f in spec.model._meta.fields
+        if f.name not in {"id", "name_key", "created_at", "updated_at"}
+    ]
+    outlets = obj.outlets.all() if kind == "koperasi" else []
+    return render(
+        request,
+        "registry/org_detail.html",
+        {"spec": spec, "obj": obj, "fields": fields, "outlets": outlets, "kind": kind},
+    )
+
+
+def _display(obj, field) -> Any:
+    if field.choices:
+        return getattr(obj, f"get_{field.name}_display")()
+    value = getattr(obj, field.name)
+    if field.name == "owner_nik":
+        return mask_nik(value)
+    return value
+
+
+def _not_found():
+    raise Http404
+
+
+# --- imports -----------------------------------------------------------------------------------------------------
+
+
+@capability_required(VIEW)
+def import_list_view(request):
+    scope = request.user.region_scope
+    if request.method == "POST":
+        if not request.user.has_capability(EDIT):
+            raise Http404
+        upload = request.FILES.get("file")
+        kind = request.POST.get("kind", "")
+        if upload is None or kind not in ImportBatch.Kind.values:
+            messages.error(request, _("Choose what the file contains and a CSV or XLSX file."))
+            return redirect("registry:imports")
+        try:
+            batch = services.import_batch_create(
+                kind=kind, file=upload, original_name=upload.name, actor=request.user, occurred_at=clock.now()
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("registry:imports")
+        return redirect("registry:import_detail", pk=batch.pk)
+    page = Paginator(selectors.import_batch_list(user=request.user, scope=scope), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/import_list.html",
+        {"page": page, "kinds": ImportBatch.Kind.choices, "can_edit": request.user.has_capability(EDIT)},
+    )
+
+
+@capability_required(VIEW)
+def import_detail_view(request, pk):
+    batch = selectors.import_batch_get(user=request.user, scope=request.user.region_scope, pk=pk)
+    progress = progress_get(batch.task_id) if batch.task_id else None
+    finished = batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
+    outcome = request.GET.get("outcome", "")
+    rows = Paginator(selectors.import_rows(batch, outcome), 50).get_page(request.GET.get("page")) if finished else None
+    context = {
+        "batch": batch,
+        "progress": progress,
+        "finished": finished,
+        "rows": rows,
+        "outcome": outcome,
+        "outcomes": ImportRow.Outcome.choices,
+        "counts": [(label, batch.counts.get(value, 0), value) for value, label in ImportRow.Outcome.choices],
+    }
+    template = "registry/_import_status.html" if request.headers.get("HX-Request") else "registry/import_detail.html"
+    return render(request, template, context)
+
+
+@capability_required(VIEW)
+def import_rejects_view(request, pk):
+    batch = selectors.import_batch_get(user=request.user, scope=request.user.region_scope, pk=pk)
+    outcomes = (
+        (ImportRow.Outcome.REJECTED, ImportRow.Outcome.HELD)
+        if request.GET.get("held")
+        else (ImportRow.Outcome.REJECTED,)
+    )
+    stem = batch.original_name.rsplit(".", 1)[0]
+    return _xlsx_response(exports.rejected_rows_xlsx(batch, outcomes), f"{stem}-ditolak.xlsx")
+
+
+@capability_required(EDIT)
+def import_template_view(request, kind: str):
+    from betang.registry.importing import columns_for
+
+    if kind not in ImportBatch.Kind.values:
+        raise Http404
+    columns = columns_for(kind)
+    content = exports.xlsx([c.label for c in columns], [], text_columns=set(range(len(columns))), title=kind)
+    return _xlsx_response(content, f"templat-{kind}.xlsx")
+
+
+# --- duplicates --------------------------------------------------------------------------------------------------
+
+
+@capability_required(REVIEW)
+def duplicate_list_view(request):
+    page = Paginator(selectors.duplicate_list(scope=request.user.region_scope), 25).get_page(request.GET.get("page"))
+    return render(request, "registry/duplicate_list.html", {"page": page})
+
+
+@require_POST
+@capability_required(REVIEW)
+def duplicate_decide_view(request, pk):
+    pair = selectors.duplicate_list(scope=request.user.region_scope).filter(pk=pk).first()
+    if pair is None:
+        raise Http404
+    decision = request.POST.get("decision")
+    try:
+        if decision == "merge":
+            services.duplicate_merge(candidate_id=pair.pk, actor=request.user, occurred_at=clock.now())
+            messages.success(request, _("Merged: %(name)s keeps every reference.") % {"name": pair.existing.name})
+        elif decision == "distinct":
+            services.duplicate_mark_distinct(candidate_id=pair.pk, actor=request.user, occurred_at=clock.now())
+            messages.success(request, _("Marked as different people; the pair will not be proposed again."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("registry:duplicates"))

@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
         results = []
         for label, extra in runs:
             env = os.environ | extra | {"DJANGO_SETTINGS_MODULE": "config.settings.base"}
-            proc = subprocess.run(  # noqa: S603 - our own interpreter and module
+            proc = subprocess.run(
                 [sys.executable, "-m", "bench", "--worker", *selected],
                 cwd=ROOT,
                 env=env,

@@ -3,6 +3,7 @@ in chunks, and write every row's outcome. Re-running a file (or resuming a crash
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,7 +14,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from betang.core.bulk import bulk_insert
 from betang.core.progress import ProgressCallback
 from betang.regions.scope import RegionScope
 from betang.registry import matching
@@ -108,6 +111,9 @@ HOUSEHOLD_COLUMNS = [
 ]
 
 
+_ROW_FIELDS = ["batch", "line", "outcome", "codes", "message", "data", "object_id", "changes"]
+
+
 @dataclass
 class RowResult:
     line: int
@@ -116,6 +122,18 @@ class RowResult:
     data: list[str] | None = None
     object_id: Any = None
     changes: dict[str, Any] = field(default_factory=dict)
+
+    def as_tuple(self, batch_id: Any) -> tuple:
+        return (
+            batch_id,
+            self.line,
+            self.outcome,
+            ",".join(i.code for i in self.issues)[:200],
+            " ".join(i.message for i in self.issues),
+            self.data or [],
+            self.object_id,
+            self.changes,
+        )
 
     def as_row(self, batch: ImportBatch) -> ImportRow:
         return ImportRow(
@@ -184,7 +202,11 @@ class PersonRecord:
 
 def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[Any]) -> PersonRecord | RowResult:
     birth = v.check_date(
-        fields.get("birth_date"), field_name="birth_date", label=_("Birth date"), today=ctx.today, required=True
+        fields.get("birth_date"),
+        field_name="birth_date",
+        label=gettext_lazy("Birth date"),
+        today=ctx.today,
+        required=True,
     )
     sex = v.check_sex(fields.get("sex"))
     nik = v.check_nik(fields.get("nik"), ctx.regions, today=ctx.today, birth_date=birth.value, sex=sex.value)
@@ -204,12 +226,12 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
                 "relation",
             )
         )
-    decile = v.check_amount(fields.get("decile"), field_name="decile", label=_("Decile"))
+    decile = v.check_amount(fields.get("decile"), field_name="decile", label=gettext_lazy("Decile"))
     decile_issues = list(decile.issues)
     if decile.value is not None and not 1 <= decile.value <= 10:
         decile_issues.append(v.Issue("decile.range", _("Decile must be 1 to 10."), field="decile"))
     decile_date = v.check_date(
-        fields.get("decile_date"), field_name="decile_date", label=_("Data date"), today=ctx.today
+        fields.get("decile_date"), field_name="decile_date", label=gettext_lazy("Data date"), today=ctx.today
     )
     issues = _issues(nik, name, birth, sex, kk, village, phone, decile_date) + relation_issues + decile_issues
     if village.value:
@@ -235,25 +257,125 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
     )
 
 
-def _flush_households(ctx: Context, records: list[PersonRecord], results: list[RowResult]) -> None:
-    """Match one chunk of clean person rows against the registry and write them, in one transaction."""
-    now = ctx.now
-    persons = {p.nik: p for p in Person.objects.filter(nik__in=[r.nik for r in records]).select_related("household")}
-    households = {h.kk_number: h for h in Household.objects.filter(kk_number__in={r.kk for r in records})}
-    new_blocks = {r.block_key for r in records if r.nik not in persons}
-    block_members: dict[str, list[tuple[Person, str]]] = {}
-    for p in Person.objects.filter(block_key__in=new_blocks, merged_into__isnull=True).select_related("household"):
-        block_members.setdefault(p.block_key, []).append((p, p.household.kk_number if p.household else ""))
+@dataclass
+class _Home:
+    id: Any
+    kk_number: str
+    region_code: str
+    address: str
+    latest_decile: int | None
+    is_new: bool = False
 
-    new_households: list[Household] = []
-    changed_households: dict[Any, Household] = {}
-    kk_rows: list[HouseholdKk] = []
+
+@dataclass
+class _Member:
+    id: Any
+    nik: str
+    name: str
+    name_key: str
+    birth_date: date
+    sex: str
+    household_id: Any
+    kk_number: str
+    relation: str
+    region_code: str
+    phone: str
+    warnings: list[Any]
+
+
+_PERSON_FIELDS = [
+    "id",
+    "nik",
+    "name",
+    "name_key",
+    "block_key",
+    "birth_date",
+    "sex",
+    "household",
+    "relation",
+    "region_code",
+    "phone",
+    "warnings",
+    "review",
+    "created_at",
+    "updated_at",
+]
+_UPDATE_FIELDS = [
+    "name",
+    "name_key",
+    "block_key",
+    "birth_date",
+    "sex",
+    "household",
+    "relation",
+    "region_code",
+    "phone",
+    "warnings",
+    "updated_at",
+]
+
+
+def _flush_households(ctx: Context, records: list[PersonRecord], results: list[RowResult]) -> None:
+    """Match one chunk of clean person rows against the registry and write them (the caller's transaction).
+
+    Existing rows are read as plain values and new rows written set-based (COPY / executemany): the
+    ORM's per-object work was most of an import's time.
+    """
+    now = ctx.now
+    persons = {
+        row[1]: _Member(*row)
+        for row in Person.objects.filter(nik__in=[r.nik for r in records]).values_list(
+            "id",
+            "nik",
+            "name",
+            "name_key",
+            "birth_date",
+            "sex",
+            "household_id",
+            "household__kk_number",
+            "relation",
+            "region_code",
+            "phone",
+            "warnings",
+        )
+    }
+    homes = {
+        row[1]: _Home(*row)
+        for row in Household.objects.filter(kk_number__in={r.kk for r in records}).values_list(
+            "id", "kk_number", "region_code", "address", "latest_decile"
+        )
+    }
+    homes_by_id = {h.id: h for h in homes.values()}
+    for member in persons.values():  # a head's old household, for a KK change
+        if member.household_id and member.household_id not in homes_by_id:
+            homes_by_id[member.household_id] = None
+    missing = [pk for pk, h in homes_by_id.items() if h is None]
+    for row in Household.objects.filter(pk__in=missing).values_list(
+        "id", "kk_number", "region_code", "address", "latest_decile"
+    ):
+        homes_by_id[row[0]] = _Home(*row)
+    new_blocks = {r.block_key for r in records if r.nik not in persons}
+    block_members: dict[
+        str, list[tuple[Any, str, str, str, str, str]]
+    ] = {}  # block → (id, name_key, kk, name, nik, sex)
+    for pk, key, name, nik, kk, block, sex in Person.objects.filter(
+        block_key__in=new_blocks, merged_into__isnull=True
+    ).values_list("id", "name_key", "name", "nik", "household__kk_number", "block_key", "sex"):
+        block_members.setdefault(block, []).append((pk, key, kk or "", name, nik, sex))
+    existing_snapshots = set(
+        DtsenSnapshot.objects.filter(
+            household_id__in=[h.id for h in homes_by_id.values()], source=ctx.source[:100]
+        ).values_list("household_id", "as_of_date")
+    )
+
+    new_homes: list[_Home] = []
+    changed_homes: dict[Any, _Home] = {}
+    kk_rows: list[tuple] = []
     kk_closed: list[Any] = []
-    new_persons: list[Person] = []
-    changed_persons: list[Person] = []
-    snapshots: list[DtsenSnapshot] = []
-    candidates: list[DuplicateCandidate] = []
-    new_ids = set()
+    new_people: list[tuple] = []
+    changed_people: list[_Member] = []
+    snapshots: dict[tuple[Any, date], tuple] = {}
+    candidates: list[tuple] = []
 
     for rec in records:
         issues = list(rec.warnings)
@@ -270,99 +392,93 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             results.append(RowResult(rec.line, Outcome.REJECTED, issues, data=ctx.original(rec.values)))
             continue
 
-        household = households.get(rec.kk)
-        if household is None:
-            old = person.household if person is not None else None
+        home = homes.get(rec.kk)
+        if home is None:
+            old = homes_by_id.get(person.household_id) if person is not None else None
             if old is not None and rec.relation == "HEAD" and person.relation == "HEAD" and old.kk_number != rec.kk:
                 # The head's family got a new card (moved, re-issued): same household, new KK version.
                 changes["household.kk_number"] = [old.kk_number, rec.kk]
-                kk_closed.append(old.pk)
+                kk_closed.append(old.id)
                 old.kk_number = rec.kk
-                household = old
-                changed_households[old.pk] = old
+                home = old
+                changed_homes[old.id] = old
             else:
-                household = Household(
-                    region_code=rec.region_code, kk_number=rec.kk, address=rec.address, created_at=now, updated_at=now
-                )
-                new_households.append(household)
-                new_ids.add(household.pk)
-            kk_rows.append(HouseholdKk(household=household, kk_number=rec.kk, valid_from=now))
-            households[rec.kk] = household
-        if household.pk not in new_ids:
+                home = _Home(uuid.uuid4(), rec.kk, rec.region_code, rec.address, None, is_new=True)
+                new_homes.append(home)
+                homes_by_id[home.id] = home
+            kk_rows.append((home.id, rec.kk, now))
+            homes[rec.kk] = home
+        if not home.is_new:
             for attr, value in (("region_code", rec.region_code), ("address", rec.address)):
-                if value and getattr(household, attr) != value:
-                    changes[f"household.{attr}"] = [getattr(household, attr), value]
-                    setattr(household, attr, value)
-                    changed_households[household.pk] = household
+                if value and getattr(home, attr) != value:
+                    changes[f"household.{attr}"] = [getattr(home, attr), value]
+                    setattr(home, attr, value)
+                    changed_homes[home.id] = home
         if rec.decile is not None:
             as_of = rec.decile_date or ctx.today
-            snapshots.append(
-                DtsenSnapshot(household=household, decile=rec.decile, source=ctx.source[:100], as_of_date=as_of)
-            )
-            if household.latest_decile != rec.decile:
-                if household.pk not in new_ids:
-                    changes["household.latest_decile"] = [household.latest_decile, rec.decile]
-                    changed_households[household.pk] = household
-                household.latest_decile = rec.decile
+            if (home.id, as_of) not in existing_snapshots:
+                snapshots[(home.id, as_of)] = (home.id, rec.decile, ctx.source[:100], as_of)
+            if home.latest_decile != rec.decile:
+                if not home.is_new:
+                    changes["household.latest_decile"] = [home.latest_decile, rec.decile]
+                    changed_homes[home.id] = home
+                home.latest_decile = rec.decile
 
-        review = Person.Review.WARNING if issues else Person.Review.NONE
         warning_list = [{"code": i.code, "message": i.message} for i in issues]
         if person is None:
             verdict, match = None, None
-            for other, other_kk in block_members.get(rec.block_key, []):
+            for other in block_members.get(rec.block_key, ()):
                 found = matching.probable_duplicate(
-                    name_a=other.name_key, name_b=rec.name_key, same_kk=other_kk == rec.kk
+                    name_a=other[1], name_b=rec.name_key, same_kk=other[2] == rec.kk, same_sex=other[5] == rec.sex
                 )
                 if found and (verdict is None or found.score > verdict.score):
                     verdict, match = found, other
-            person = Person(
-                nik=rec.nik,
-                name=rec.name,
-                name_key=rec.name_key,
-                block_key=rec.block_key,
-                birth_date=rec.birth_date,
-                sex=rec.sex,
-                household=household,
-                relation=rec.relation,
-                region_code=rec.region_code,
-                phone=rec.phone,
-                warnings=warning_list,
-                review=Person.Review.POSSIBLE_DUPLICATE if verdict else review,
-                created_at=now,
-                updated_at=now,
+            pk = uuid.uuid4()
+            review = (
+                Person.Review.POSSIBLE_DUPLICATE
+                if verdict
+                else (Person.Review.WARNING if issues else Person.Review.NONE)
             )
-            new_persons.append(person)
-            persons[rec.nik] = person
-            block_members.setdefault(rec.block_key, []).append((person, rec.kk))
+            new_people.append(
+                (
+                    pk,
+                    rec.nik,
+                    rec.name,
+                    rec.name_key,
+                    rec.block_key,
+                    rec.birth_date,
+                    rec.sex,
+                    home.id,
+                    rec.relation,
+                    rec.region_code,
+                    rec.phone,
+                    warning_list,
+                    review,
+                    now,
+                    now,
+                )
+            )
+            block_members.setdefault(rec.block_key, []).append((pk, rec.name_key, rec.kk, rec.name, rec.nik, rec.sex))
             if verdict:
                 candidates.append(
-                    DuplicateCandidate(
-                        existing=match,
-                        candidate=person,
-                        score=verdict.score,
-                        reason=verdict.reason,
-                        region_code=rec.region_code,
-                        created_at=now,
-                    )
+                    (match[0], pk, verdict.score, verdict.reason, rec.region_code, DuplicateCandidate.Status.OPEN, now)
                 )
                 issues.append(
                     v.Issue(
                         "duplicate.probable",
                         _("Possibly the same person as %(name)s (NIK %(nik)s): %(score)s%% similar.")
-                        % {"name": match.name, "nik": mask_nik(match.nik), "score": verdict.score},
+                        % {"name": match[3], "nik": mask_nik(match[4]), "score": verdict.score},
                         v.WARNING,
                     )
                 )
-                results.append(
-                    RowResult(rec.line, Outcome.HELD, issues, data=ctx.original(rec.values), object_id=person.pk)
-                )
+                results.append(RowResult(rec.line, Outcome.HELD, issues, data=ctx.original(rec.values), object_id=pk))
             else:
                 results.append(
                     RowResult(
                         rec.line,
                         Outcome.CREATED,
                         issues,
-                        object_id=person.pk,
+                        object_id=pk,
                         data=ctx.original(rec.values) if issues else None,
                     )
                 )
@@ -372,58 +488,78 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             "name": rec.name,
             "birth_date": rec.birth_date,
             "sex": rec.sex,
-            "household_id": household.pk,
+            "household_id": home.id,
             "relation": rec.relation or person.relation,
             "region_code": rec.region_code,
             "phone": rec.phone or person.phone,
         }
         for attr, value in wanted.items():
-            if getattr(person, attr) != value:
-                before = getattr(person, attr)
+            before = getattr(person, attr)
+            if before != value:
                 changes[attr] = [str(before) if before is not None else None, str(value)]
                 setattr(person, attr, value)
         if changes:
-            person.name_key, person.block_key, person.updated_at = rec.name_key, rec.block_key, now
+            person.name_key = rec.name_key
             if warning_list != person.warnings:
                 person.warnings = warning_list
-            changed_persons.append(person)
-            results.append(RowResult(rec.line, Outcome.UPDATED, issues, object_id=person.pk, changes=changes))
+            changed_people.append(person)
+            results.append(RowResult(rec.line, Outcome.UPDATED, issues, object_id=person.id, changes=changes))
         else:
-            results.append(RowResult(rec.line, Outcome.UNCHANGED, issues, object_id=person.pk))
+            results.append(RowResult(rec.line, Outcome.UNCHANGED, issues, object_id=person.id))
 
-    Household.objects.bulk_create(new_households, batch_size=1000)
+    bulk_insert(
+        Household,
+        ["id", "kk_number", "region_code", "address", "latest_decile", "created_at", "updated_at"],
+        ((h.id, h.kk_number, h.region_code, h.address, h.latest_decile, now, now) for h in new_homes),
+    )
     if kk_closed:
         HouseholdKk.objects.filter(household_id__in=kk_closed, valid_to__isnull=True).update(valid_to=now)
-    HouseholdKk.objects.bulk_create(kk_rows, batch_size=1000)
-    if changed_households:
-        for h in changed_households.values():
-            h.updated_at = now
+    bulk_insert(HouseholdKk, ["household", "kk_number", "valid_from"], kk_rows)
+    if changed_homes:
         Household.objects.bulk_update(
-            list(changed_households.values()),
-            ["kk_number", "region_code", "address", "latest_decile", "updated_at"],
-            batch_size=1000,
-        )
-    Person.objects.bulk_create(new_persons, batch_size=1000)
-    if changed_persons:
-        Person.objects.bulk_update(
-            changed_persons,
             [
-                "name",
-                "name_key",
-                "block_key",
-                "birth_date",
-                "sex",
-                "household",
-                "relation",
-                "region_code",
-                "phone",
-                "warnings",
-                "updated_at",
+                Household(
+                    id=h.id,
+                    kk_number=h.kk_number,
+                    region_code=h.region_code,
+                    address=h.address,
+                    latest_decile=h.latest_decile,
+                    updated_at=now,
+                )
+                for h in changed_homes.values()
             ],
-            batch_size=1000,
+            ["kk_number", "region_code", "address", "latest_decile", "updated_at"],
+            batch_size=500,
         )
-    DtsenSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=1000)
-    DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+    bulk_insert(Person, _PERSON_FIELDS, new_people)
+    if changed_people:
+        Person.objects.bulk_update(
+            [
+                Person(
+                    id=p.id,
+                    name=p.name,
+                    name_key=p.name_key,
+                    block_key=matching.block_key(p.region_code, p.birth_date),
+                    birth_date=p.birth_date,
+                    sex=p.sex,
+                    household_id=p.household_id,
+                    relation=p.relation,
+                    region_code=p.region_code,
+                    phone=p.phone,
+                    warnings=p.warnings,
+                    updated_at=now,
+                )
+                for p in changed_people
+            ],
+            _UPDATE_FIELDS,
+            batch_size=500,
+        )
+    bulk_insert(DtsenSnapshot, ["household", "decile", "source", "as_of_date"], snapshots.values())
+    bulk_insert(
+        DuplicateCandidate,
+        ["existing", "candidate", "score", "reason", "region_code", "status", "created_at"],
+        candidates,
+    )
 
 
 # --- cooperatives, enterprises, BUMDes ---------------------------------------------------------------
@@ -785,7 +921,7 @@ def import_run(
             else:
                 _flush_orgs(ctx, spec, pending, results)
             results.sort(key=lambda r: r.line)
-            ImportRow.objects.bulk_create([r.as_row(batch) for r in results], batch_size=1000)
+            bulk_insert(ImportRow, _ROW_FIELDS, (r.as_tuple(batch.pk) for r in results))
             last_line = max(last_line, results[-1].line)
             ImportBatch.objects.filter(pk=batch.pk).update(last_line=last_line)
         results, pending, pending_keys = [], [], set()

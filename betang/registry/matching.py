@@ -39,14 +39,13 @@ _TITLES = {
     "sdr",
     "sdri",
 }
-PROBABLE = 88  # token-sorted ratio at or above which two names in one block are held for review
-SAME_KK_PROBABLE = 80  # within one family card, a lower bar: siblings rarely share a birth date
+PROBABLE = 88  # name similarity at or above which two same-sex persons in one block are held for review
 
 
 def name_key(name: str) -> str:
     """`Hj. Siti  Rahma, S.Pd.` → `siti rahma`: accents, case, punctuation and titles do not count."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[^a-z\s]", " ", text.replace(".", " . "))
+    text = re.sub(r"[^a-z\s]", " ", text.replace(".", ""))  # "S.Pd." → "spd", a title
     words = [w for w in text.split() if w not in _TITLES]
     return " ".join(words)
 
@@ -57,7 +56,12 @@ def block_key(region_code: str, birth_date: date) -> str:
 
 
 def name_score(a: str, b: str) -> int:
-    return round(fuzz.token_sort_ratio(a, b))
+    """Similarity 0–100 of two normalised names: as written, or with the words reordered.
+
+    Sorting the words alone fails when a typo changes a word's first letter (`Imam` → `mIam` sorts
+    elsewhere), and the plain ratio fails on reordered names; the better of the two catches both.
+    """
+    return int(max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)))
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,16 @@ class Verdict:
     reason: str
 
 
-def probable_duplicate(*, name_a: str, name_b: str, same_kk: bool) -> Verdict | None:
-    """Two records already in one block (same district and birth date): are they probably one person?"""
+def probable_duplicate(*, name_a: str, name_b: str, same_kk: bool, same_sex: bool = True) -> Verdict | None:
+    """Two records already in one block (same district and birth date): are they probably one person?
+
+    Twins share a family card and a birth date, so the card lowers no bar; it only names the reason.
+    """
+    if not same_sex:
+        return None
     score = name_score(name_a, name_b)
-    if score >= PROBABLE:
-        return Verdict(score, "same district, same birth date, similar name")
-    if same_kk and score >= SAME_KK_PROBABLE:
+    if score < PROBABLE:
+        return None
+    if same_kk:
         return Verdict(score, "same family card, same birth date, similar name")
-    return None
+    return Verdict(score, "same district, same birth date, similar name")

@@ -329,10 +329,10 @@ def check_nik(
 
 
 def check_kk(raw: Any, regions: RegionIndex) -> Checked:
-    checked = identifier_digits(raw, length=16, name=str(_("KK number")), field_name="kk")
+    checked = identifier_digits(raw, length=16, name=_("KK number"), field_name="kk")
     if not checked.ok:
         return checked
-    issues = list(checked.issues) + _region_prefix(checked.value, regions, name=str(_("KK number")), field_name="kk")
+    issues = list(checked.issues) + _region_prefix(checked.value, regions, name=_("KK number"), field_name="kk")
     if any(i.is_error for i in issues):
         return Checked(None, issues)
     return Checked(checked.value, issues)
@@ -578,7 +578,7 @@ def check_village(raw: Any, regions: RegionIndex) -> Checked:
 
 
 def check_name(raw: Any, *, field_name: str = "name", label: str | None = None) -> Checked:
-    label = label or str(_("Name"))
+    label = label or _("Name")
     text = " ".join(str(raw or "").split())
     if not text:
         return Checked(

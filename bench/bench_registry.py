@@ -1,0 +1,139 @@
+"""Registry import at scale: 1,000,000 person rows end to end (vs a bare load of the same rows),
+deduplication quality on the seeded duplicates, and the cost of checking 10,000 new rows against
+registries of 100,000 and 1,000,000 persons. Rows: BENCH_REGISTRY_ROWS (default 1,000,000)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bench.harness import Result, Timer
+from bench.registry_gen import HEADERS, generate
+from betang.regions.models import Village
+from betang.regions.services import regions_load
+from betang.registry.models import (
+    DtsenSnapshot,
+    DuplicateCandidate,
+    Household,
+    HouseholdKk,
+    ImportBatch,
+    ImportRow,
+    Person,
+)
+
+ROWS = int(os.environ.get("BENCH_REGISTRY_ROWS", "1000000"))
+CHECK_ROWS = 10_000
+
+
+def _clear_registry() -> None:
+    with transaction.atomic():
+        for model in (DuplicateCandidate, ImportRow, ImportBatch, DtsenSnapshot, HouseholdKk, Person, Household):
+            model.objects.all().delete()
+
+
+def _import(path: Path) -> tuple[float, int]:
+    """`betang import households FILE` in its own process: wall seconds and its peak memory (KiB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with Timer() as t:
+        subprocess.run(
+            [sys.executable, "-m", "betang.cli", "import", "households", str(path), "-v", "0"],
+            check=True,
+            env=os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.base"},
+        )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return t.seconds, max(after, before)
+
+
+def _bare_load(path: Path) -> float:
+    """The floor: parse the same CSV and COPY (PostgreSQL) / executemany (SQLite) it into a plain table."""
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS bench_raw_persons")
+        cur.execute("CREATE TABLE bench_raw_persons (" + ", ".join(f"c{i} TEXT" for i in range(len(HEADERS))) + ")")
+    with Timer() as t, transaction.atomic(), connection.cursor() as cur, open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        columns = ", ".join(f"c{i}" for i in range(len(HEADERS)))
+        if connection.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY bench_raw_persons ({columns}) FROM STDIN") as copy:
+                for row in reader:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join("%s" for _ in HEADERS)
+            cur.executemany(f"INSERT INTO bench_raw_persons ({columns}) VALUES ({placeholders})", reader)
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE bench_raw_persons")
+    return t.seconds
+
+
+def _quality(labels) -> tuple[float, float]:
+    batch = ImportBatch.objects.latest("created_at")
+    outcome = dict(ImportRow.objects.filter(batch=batch).values_list("line", "outcome"))
+    object_of = dict(ImportRow.objects.filter(batch=batch).values_list("line", "object_id"))
+    pairs = dict(DuplicateCandidate.objects.values_list("candidate_id", "existing_id"))
+    found = 0
+    for line, original in labels.exact.items():
+        found += outcome.get(line) == "UNCHANGED" and object_of.get(line) == object_of.get(original)
+    held_right = 0
+    for line, original in labels.typo.items():
+        held_right += outcome.get(line) == "HELD" and pairs.get(object_of.get(line)) == object_of.get(original)
+    held_total = sum(1 for o in outcome.values() if o == "HELD")
+    recall = (found + held_right) / max(1, len(labels.exact) + len(labels.typo))
+    precision = held_right / max(1, held_total)
+    return recall * 100, precision * 100
+
+
+def run() -> list[Result]:
+    regions_load(occurred_at=timezone.now())
+    villages = list(Village.objects.filter(is_active=True).values_list("code", flat=True))
+    results: list[Result] = []
+    label = f"registry import ({ROWS:,} person rows)"
+    with tempfile.TemporaryDirectory(prefix="betang-registry-") as tmp:
+        big, small, new = Path(tmp) / "persons.csv", Path(tmp) / "persons-100k.csv", Path(tmp) / "new-10k.csv"
+        labels = generate(big, rows=ROWS, villages=villages, seed=1)
+        generate(small, rows=min(100_000, ROWS), villages=villages, seed=2)
+        generate(new, rows=CHECK_ROWS, villages=villages, seed=3, invalid=0.0, duplicates=0.0)
+
+        # Checking 10,000 new rows against a registry of 100,000 …
+        _import(small)
+        check_small, _ = _import(new)
+        _clear_registry()
+
+        bare = _bare_load(big)
+        seconds, peak_kib = _import(big)
+        persons = Person.objects.count()
+        results.append(Result(label, "end to end", seconds, "s", bare, "bare COPY/executemany"))
+        results.append(Result(label, "rows per second", ROWS / seconds, "rows/s", ROWS / bare, "bare load rows/s"))
+        results.append(Result(label, "peak memory of the import process", peak_kib / 1024, "MiB"))
+        recall, precision = _quality(labels)
+        results.append(
+            Result(
+                "dedup quality on seeded duplicates",
+                "recall",
+                recall,
+                "%",
+                note=f"{len(labels.exact)} exact + {len(labels.typo)} typo duplicates",
+            )
+        )
+        results.append(Result("dedup quality on seeded duplicates", "precision", precision, "%"))
+
+        # … and against the full registry.
+        check_big, _ = _import(new)
+        results.append(
+            Result(
+                f"check {CHECK_ROWS:,} new rows for duplicates",
+                f"against {persons:,} persons",
+                check_big,
+                "s",
+                check_small,
+                "same against 100,000",
+            )
+        )
+    return results

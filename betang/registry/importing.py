@@ -3,7 +3,6 @@ in chunks, and write every row's outcome. Re-running a file (or resuming a crash
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.core.bulk import bulk_insert
+from betang.core.ids import new_id
 from betang.core.progress import ProgressCallback
 from betang.regions.scope import RegionScope
 from betang.registry import matching
@@ -403,7 +403,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                 home = old
                 changed_homes[old.id] = old
             else:
-                home = _Home(uuid.uuid4(), rec.kk, rec.region_code, rec.address, None, is_new=True)
+                home = _Home(new_id(), rec.kk, rec.region_code, rec.address, None, is_new=True)
                 new_homes.append(home)
                 homes_by_id[home.id] = home
             kk_rows.append((home.id, rec.kk, now))
@@ -433,7 +433,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                 )
                 if found and (verdict is None or found.score > verdict.score):
                     verdict, match = found, other
-            pk = uuid.uuid4()
+            pk = new_id()
             review = (
                 Person.Review.POSSIBLE_DUPLICATE
                 if verdict

@@ -3,18 +3,18 @@ DTSEN snapshots, import batches with every row's outcome, and duplicate candidat
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from betang.core.ids import new_id
+
 
 class RegistryRow(models.Model):
     """Common columns: a UUID born where the row is born, and the village code used for scoping."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     region_code = models.CharField(_("village code"), max_length=13, db_index=True)
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
@@ -284,7 +284,7 @@ class ImportBatch(models.Model):
         DONE = "DONE", _("done")
         FAILED = "FAILED", _("could not be read")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     file = models.FileField(upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)

@@ -138,3 +138,33 @@ def duplicate_list(*, scope: RegionScope) -> QuerySet[DuplicateCandidate]:
         .select_related("existing__household", "candidate__household")
         .order_by("-score", "created_at")
     )
+
+
+def change_history(*, object_ids: list[Any], limit: int = 50) -> list[dict[str, Any]]:
+    """What changed on these rows and through which door: import rows (file, line) and audited edits."""
+    from betang.core.models import AuditEvent
+
+    entries = [
+        {
+            "at": row.batch.created_at,
+            "source": f"{row.batch.original_name}, baris {row.line}",
+            "outcome": row.get_outcome_display(),
+            "changes": row.changes,
+            "object_id": row.object_id,
+        }
+        for row in ImportRow.objects.filter(object_id__in=object_ids)
+        .exclude(outcome=ImportRow.Outcome.UNCHANGED)
+        .select_related("batch")
+        .order_by("-batch__created_at")[:limit]
+    ]
+    entries += [
+        {
+            "at": e.occurred_at,
+            "source": e.actor.username if e.actor else "sistem",
+            "outcome": e.event,
+            "changes": e.changes,
+            "object_id": e.object_id,
+        }
+        for e in AuditEvent.objects.filter(object_id__in=[str(i) for i in object_ids]).select_related("actor")[:limit]
+    ]
+    return sorted(entries, key=lambda e: e["at"], reverse=True)[:limit]

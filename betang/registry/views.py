@@ -101,12 +101,14 @@ def _household_export(request, households):
 @capability_required(VIEW)
 def household_detail_view(request, pk):
     household = selectors.household_get(scope=request.user.region_scope, pk=pk)
+    members = selectors.household_members(household)
     return render(
         request,
         "registry/household_detail.html",
         {
             "household": household,
-            "members": selectors.household_members(household),
+            "members": members,
+            "history": selectors.change_history(object_ids=[household.pk, *[m.pk for m in members]]),
             "kk_history": household.kk_history.all(),
             "snapshots": household.dtsen_snapshots.all()[:10],
             "can_see_full": request.user.has_capability(FULL_NIK),

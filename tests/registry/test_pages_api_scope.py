@@ -268,3 +268,14 @@ def test_enterprise_scale_is_derived_never_typed(run_import):
     _, counts = run_import(csv_bytes(rows, headers=headers), kind="enterprises")
     assert counts["CREATED"] == 1
     assert Enterprise.objects.get().scale == "MEDIUM"  # the typed "Mikro" column is ignored
+
+
+def test_household_page_shows_the_change_history(client, kapuas_officer, run_import):
+    run_import(csv_bytes(FAMILY))
+    fixed = [["6203011203800003", "Budi Santoso Putra", *FAMILY[0][2:]]]
+    run_import(csv_bytes(fixed), name="perbaikan.csv")
+    client.force_login(kapuas_officer)
+    household = Household.objects.get()
+    page = client.get(reverse("registry:household_detail", args=[household.pk])).content.decode()
+    assert "perbaikan.csv, baris 2" in page
+    assert "Budi Santoso → Budi Santoso Putra" in page

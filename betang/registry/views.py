@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -276,7 +277,7 @@ def import_list_view(request):
     scope = request.user.region_scope
     if request.method == "POST":
         if not request.user.has_capability(EDIT):
-            raise Http404
+            raise PermissionDenied(EDIT)
         upload = request.FILES.get("file")
         kind = request.POST.get("kind", "")
         if upload is None or kind not in ImportBatch.Kind.values:

@@ -158,7 +158,7 @@ def test_read_only_roles_cannot_upload(client, make_user):
     auditor = make_user(role="AUDITOR", scope="62")
     client.force_login(auditor)
     response = client.post(reverse("registry:imports"), {"kind": "households", "file": ContentFile(b"x", name="x.csv")})
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert not ImportBatch.objects.exists()
 
 

@@ -73,6 +73,23 @@ _SCI = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+]?\d+$")
 _SEPARATORS = re.compile(r"[\s.\-'’`‘/_]")
 
 
+def _excel_damage(name, field_name: str, text: str) -> Checked:
+    return Checked(
+        None,
+        [
+            _issue(
+                f"{field_name}.scientific",
+                _(
+                    "%(name)s was damaged by Excel (%(text)s): digits are lost. Format the column as Text and type it again."
+                ),
+                field_name=field_name,
+                name=name,
+                text=text,
+            )
+        ],
+    )
+
+
 def identifier_digits(raw: Any, *, length: int, name: str, field_name: str) -> Checked:
     """Digits of a fixed-length identifier (NIK, KK, NIB) from what a person or Excel produced.
 
@@ -115,20 +132,7 @@ def identifier_digits(raw: Any, *, length: int, name: str, field_name: str) -> C
                 number = None
             mantissa_digits = len(re.sub(r"\D", "", text.lower().split("e")[0]).lstrip("0"))
             if number is None or mantissa_digits < length:
-                return Checked(
-                    None,
-                    [
-                        _issue(
-                            f"{field_name}.scientific",
-                            _(
-                                "%(name)s was damaged by Excel (%(text)s): digits are lost. Format the column as Text and type it again."
-                            ),
-                            field_name=field_name,
-                            name=name,
-                            text=text,
-                        )
-                    ],
-                )
+                return _excel_damage(name, field_name, text)
             text = str(int(number))
             numeric_cell = True
         if text.endswith(".0") and text[:-2].isdigit():
@@ -163,20 +167,7 @@ def identifier_digits(raw: Any, *, length: int, name: str, field_name: str) -> C
         )
     if numeric_cell and length > 15 and text.endswith("0000"):
         # A number cell shown as 6.20301E+15 keeps only its first digits; no NIK or KK serial is 0000.
-        return Checked(
-            None,
-            [
-                _issue(
-                    f"{field_name}.scientific",
-                    _(
-                        "%(name)s was damaged by Excel (%(text)s): digits are lost. Format the column as Text and type it again."
-                    ),
-                    field_name=field_name,
-                    name=name,
-                    text=text,
-                )
-            ],
-        )
+        return _excel_damage(name, field_name, text)
     if numeric_cell and length > 15 and text.endswith("0"):
         issues.append(
             _issue(

@@ -52,6 +52,22 @@ FAMILY = [
     ["6203010101100001", "Andi Santoso", "01-01-2010", "L", "6203010101200001", "Anak", "62.03.01.1006", "", "", ""],
 ]
 
+# The head of FAMILY again, with a mistyped NIK and name: a probable duplicate.
+TYPO = [
+    [
+        "6203011203800009",
+        "Budi Santosa",
+        "12/03/1980",
+        "L",
+        "6203010101200001",
+        "Kepala Keluarga",
+        "62.03.01.1006",
+        "",
+        "",
+        "",
+    ]
+]
+
 
 def csv_bytes(rows, headers=HEADERS, delimiter=";") -> bytes:
     out = io.StringIO()

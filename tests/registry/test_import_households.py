@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from betang.registry.exports import rejected_rows_xlsx
 from betang.registry.models import DtsenSnapshot, DuplicateCandidate, Household, HouseholdKk, ImportBatch, Person
 from betang.registry.tabular import TableError
-from tests.registry.conftest import FAMILY, HEADERS, csv_bytes, reasons, xlsx_bytes
+from tests.registry.conftest import FAMILY, HEADERS, TYPO, csv_bytes, reasons, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -116,20 +116,7 @@ def test_a_warning_keeps_the_row_and_flags_it(run_import):
 
 def test_probable_duplicate_with_a_mistyped_nik_is_held_for_review(run_import):
     run_import(csv_bytes(FAMILY))
-    typo = [
-        [
-            "6203011203800009",
-            "Budi Santosa",
-            "12/03/1980",
-            "L",
-            "6203010101200001",
-            "Kepala Keluarga",
-            "62.03.01.1006",
-            "",
-            "",
-            "",
-        ]
-    ]
+    typo = TYPO
     _batch, counts = run_import(csv_bytes(typo))
     assert counts["HELD"] == 1
     pair = DuplicateCandidate.objects.get()

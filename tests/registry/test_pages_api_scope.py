@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from betang.core.models import AuditEvent
 from betang.registry.models import Cooperative, CooperativeMember, DuplicateCandidate, Household, ImportBatch, Person
-from tests.registry.conftest import FAMILY, csv_bytes
+from tests.registry.conftest import FAMILY, TYPO, csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -164,20 +164,7 @@ def test_read_only_roles_cannot_upload(client, make_user):
 
 def test_merge_keeps_history_and_moves_references(client, kapuas_officer, run_import, now):
     run_import(csv_bytes(FAMILY))
-    typo = [
-        [
-            "6203011203800009",
-            "Budi Santosa",
-            "12/03/1980",
-            "L",
-            "6203010101200001",
-            "Kepala Keluarga",
-            "62.03.01.1006",
-            "",
-            "",
-            "",
-        ]
-    ]
+    typo = TYPO
     run_import(csv_bytes(typo))
     pair = DuplicateCandidate.objects.get()
     coop = Cooperative.objects.create(
@@ -206,20 +193,7 @@ def test_merge_keeps_history_and_moves_references(client, kapuas_officer, run_im
 
 def test_marked_distinct_is_never_proposed_again(client, kapuas_officer, run_import):
     run_import(csv_bytes(FAMILY))
-    typo = [
-        [
-            "6203011203800009",
-            "Budi Santosa",
-            "12/03/1980",
-            "L",
-            "6203010101200001",
-            "Kepala Keluarga",
-            "62.03.01.1006",
-            "",
-            "",
-            "",
-        ]
-    ]
+    typo = TYPO
     run_import(csv_bytes(typo))
     pair = DuplicateCandidate.objects.get()
     client.force_login(kapuas_officer)
@@ -232,20 +206,7 @@ def test_marked_distinct_is_never_proposed_again(client, kapuas_officer, run_imp
 
 def test_other_regencys_officer_cannot_decide_a_pair(client, palangkaraya_officer, run_import):
     run_import(csv_bytes(FAMILY))
-    typo = [
-        [
-            "6203011203800009",
-            "Budi Santosa",
-            "12/03/1980",
-            "L",
-            "6203010101200001",
-            "Kepala Keluarga",
-            "62.03.01.1006",
-            "",
-            "",
-            "",
-        ]
-    ]
+    typo = TYPO
     run_import(csv_bytes(typo))
     pair = DuplicateCandidate.objects.get()
     client.force_login(palangkaraya_officer)

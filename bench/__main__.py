@@ -59,9 +59,11 @@ def main(argv: list[str]) -> int:
         return 0
     selected = [m for m in _modules() if not argv or any(a in m for a in argv)]
     runs = []
+    wanted = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
     with tempfile.TemporaryDirectory(prefix="betang-bench-") as tmp:
-        runs.append(("sqlite", {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "BETANG_VAR_DIR": tmp}))
-        if _fresh_postgres():
+        if "sqlite" in wanted:
+            runs.append(("sqlite", {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "BETANG_VAR_DIR": tmp}))
+        if "postgresql" in wanted and _fresh_postgres():
             runs.append(("postgresql", {"DATABASE_URL": f"{PG_ADMIN_URL}/{PG_DB}", "BETANG_VAR_DIR": tmp}))
         results = []
         for label, extra in runs:

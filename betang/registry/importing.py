@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from betang.core.bulk import bulk_insert
+from betang.core.bulk import analyze, bulk_insert
 from betang.core.ids import new_id
 from betang.core.progress import ProgressCallback
 from betang.regions.scope import RegionScope
@@ -914,8 +914,10 @@ def import_run(
     is_households = batch.kind == ImportBatch.Kind.HOUSEHOLDS
     spec = None if is_households else ORG_SPECS[batch.kind]
 
+    chunks = 0
+
     def flush() -> None:
-        nonlocal results, pending, pending_keys, last_line
+        nonlocal results, pending, pending_keys, last_line, chunks
         if not pending and not results:
             return
         with transaction.atomic():
@@ -928,6 +930,9 @@ def import_run(
             last_line = max(last_line, results[-1].line)
             ImportBatch.objects.filter(pk=batch.pk).update(last_line=last_line)
         results, pending, pending_keys = [], [], set()
+        chunks += 1
+        if chunks & (chunks - 1) == 0:  # after chunk 1, 2, 4, 8, …: statistics keep up with the growth
+            analyze(Person, Household, HouseholdKk, DtsenSnapshot, ImportRow)
 
     for line, fields, values in table.rows:
         done += 1

@@ -5,18 +5,20 @@ registries of 100,000 and 1,000,000 persons. Rows: BENCH_REGISTRY_ROWS (default 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.harness import Result, Timer
-from bench.registry_gen import HEADERS, generate
+from bench.registry_gen import HEADERS
 from betang.regions.models import Village
 from betang.regions.services import regions_load
 from betang.registry.models import (
@@ -50,6 +52,34 @@ def _import(path: Path) -> tuple[float, int]:
         )
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return t.seconds, max(after, before)
+
+
+@dataclass
+class _Labels:
+    exact: dict[int, int]
+    typo: dict[int, int]
+
+
+def _generate(
+    path: Path, rows: int, seed: int, villages: Path, invalid: float = 0.02, duplicates: float = 0.01
+) -> _Labels:
+    """The file, made in a separate process (see registry_gen.main), and its labels."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.registry_gen",
+            str(path),
+            str(rows),
+            str(seed),
+            str(invalid),
+            str(duplicates),
+            str(villages),
+        ],
+        check=True,
+    )
+    raw = json.loads(Path(str(path) + ".labels.json").read_text())
+    return _Labels({int(k): v for k, v in raw["exact"].items()}, {int(k): v for k, v in raw["typo"].items()})
 
 
 def _bare_load(path: Path) -> float:
@@ -97,9 +127,11 @@ def run() -> list[Result]:
     label = f"registry import ({ROWS:,} person rows)"
     with tempfile.TemporaryDirectory(prefix="betang-registry-") as tmp:
         big, small, new = Path(tmp) / "persons.csv", Path(tmp) / "persons-100k.csv", Path(tmp) / "new-10k.csv"
-        labels = generate(big, rows=ROWS, villages=villages, seed=1)
-        generate(small, rows=min(100_000, ROWS), villages=villages, seed=2)
-        generate(new, rows=CHECK_ROWS, villages=villages, seed=3, invalid=0.0, duplicates=0.0)
+        villages_file = Path(tmp) / "villages.txt"
+        villages_file.write_text("\n".join(villages))
+        labels = _generate(big, ROWS, 1, villages_file)
+        _generate(small, min(100_000, ROWS), 2, villages_file)
+        _generate(new, CHECK_ROWS, 3, villages_file, invalid=0.0, duplicates=0.0)
 
         # Checking 10,000 new rows against a registry of 100,000 …
         _import(small)

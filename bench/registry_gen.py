@@ -267,3 +267,30 @@ def generate(
                         out.writerow([mistyped, _typo(original[1], rng), *original[2:]])
                         labels.typo[line] = original_line
     return labels
+
+
+def main(argv: list[str]) -> None:
+    """`python -m bench.registry_gen OUT.csv ROWS SEED INVALID DUPLICATES VILLAGES.txt`: the file and
+    OUT.csv.labels.json. Run as its own process so the benchmark's importer is not forked from a
+    process that held a million rows (its peak memory would then be counted twice)."""
+    import json
+
+    out, rows, seed, invalid, duplicates, villages_file = argv
+    villages = Path(villages_file).read_text().split()
+    labels = generate(
+        Path(out),
+        rows=int(rows),
+        villages=villages,
+        seed=int(seed),
+        invalid=float(invalid),
+        duplicates=float(duplicates),
+    )
+    Path(out + ".labels.json").write_text(
+        json.dumps({"exact": labels.exact, "typo": labels.typo, "invalid": sorted(labels.invalid)})
+    )
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

@@ -135,18 +135,6 @@ class RowResult:
             self.changes,
         )
 
-    def as_row(self, batch: ImportBatch) -> ImportRow:
-        return ImportRow(
-            batch=batch,
-            line=self.line,
-            outcome=self.outcome,
-            codes=",".join(i.code for i in self.issues)[:200],
-            message=" ".join(i.message for i in self.issues),
-            data=self.data or [],
-            object_id=self.object_id,
-            changes=self.changes,
-        )
-
 
 @dataclass
 class Context:

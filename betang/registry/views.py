@@ -211,7 +211,9 @@ def _value(obj, attr: str):
 
 @capability_required(VIEW)
 def org_list_view(request, kind: str):
-    spec = ORG_PAGES.get(kind) or _not_found()
+    spec = ORG_PAGES.get(kind)
+    if spec is None:
+        raise Http404
     params = {k: request.GET.get(k, "").strip() for k in ("q", "village")}
     extra = request.GET.get(spec.filter_name, "").strip() if spec.filter_name else ""
     kwargs = dict(params, **({spec.filter_name: extra} if spec.filter_name else {}))
@@ -241,7 +243,9 @@ def org_list_view(request, kind: str):
 
 @capability_required(VIEW)
 def org_detail_view(request, kind: str, pk):
-    spec = ORG_PAGES.get(kind) or _not_found()
+    spec = ORG_PAGES.get(kind)
+    if spec is None:
+        raise Http404
     obj = selectors.org_get(spec.model, scope=request.user.region_scope, pk=pk)
     fields = [
         (f.verbose_name, _display(obj, f))
@@ -263,10 +267,6 @@ def _display(obj, field) -> Any:
     if field.name == "owner_nik":
         return mask_nik(value)
     return value
-
-
-def _not_found():
-    raise Http404
 
 
 # --- imports -----------------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,16 +41,17 @@ def _clear_registry() -> None:
 
 
 def _import(path: Path) -> tuple[float, int]:
-    """`betang import households FILE` in its own process: wall seconds and its peak memory (KiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """`betang import households FILE` in its own process: wall seconds and that process's peak memory (KiB)."""
     with Timer() as t:
-        subprocess.run(
-            [sys.executable, "-m", "betang.cli", "import", "households", str(path), "-v", "0"],
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.run_import", str(path)],
             check=True,
+            capture_output=True,
+            text=True,
             env=os.environ | {"DJANGO_SETTINGS_MODULE": "config.settings.base"},
         )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return t.seconds, max(after, before)
+    peak = next(int(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("PEAK_KIB"))
+    return t.seconds, peak
 
 
 @dataclass

@@ -288,19 +288,8 @@ _PERSON_FIELDS = [
     "created_at",
     "updated_at",
 ]
-_UPDATE_FIELDS = [
-    "name",
-    "name_key",
-    "block_key",
-    "birth_date",
-    "sex",
-    "household",
-    "relation",
-    "region_code",
-    "phone",
-    "warnings",
-    "updated_at",
-]
+# What an import may change on a registered person: everything but identity, review state and birth.
+_UPDATE_FIELDS = [f for f in _PERSON_FIELDS if f not in {"id", "nik", "review", "created_at"}]
 
 
 def _flush_households(ctx: Context, records: list[PersonRecord], results: list[RowResult]) -> None:

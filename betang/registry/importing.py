@@ -3,6 +3,8 @@ in chunks, and write every row's outcome. Re-running a file (or resuming a crash
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -332,16 +334,17 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
     ):
         homes_by_id[row[0]] = _Home(*row)
     new_blocks = {r.block_key for r in records if r.nik not in persons}
-    block_members: dict[
-        str, list[tuple[Any, str, str, str, str, str]]
-    ] = {}  # block → (id, name_key, kk, name, nik, sex)
+    # (block, sex) → names and (id, kk, name, nik) side by side, for rapidfuzz's C matching.
+    block_members: dict[tuple[str, str], tuple[list[str], list[tuple[Any, str, str, str]]]] = {}
     # No `merged_into IS NULL` in SQL: SQLite's planner then walks that index over every person (seen:
     # a 1,000,000-row import four times slower per row at the end); merged rows are few, skip them here.
     for pk, key, name, nik, kk, block, sex, merged in Person.objects.filter(block_key__in=new_blocks).values_list(
         "id", "name_key", "name", "nik", "household__kk_number", "block_key", "sex", "merged_into_id"
     ):
         if merged is None:
-            block_members.setdefault(block, []).append((pk, key, kk or "", name, nik, sex))
+            names, entries = block_members.setdefault((block, sex), ([], []))
+            names.append(key)
+            entries.append((pk, kk or "", name, nik))
     existing_snapshots = set(
         DtsenSnapshot.objects.filter(household_id__in=[h.id for h in homes_by_id.values()], source=ctx.source[:100])
         .order_by()
@@ -406,13 +409,11 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
 
         warning_list = [{"code": i.code, "message": i.message} for i in issues]
         if person is None:
+            names, entries = block_members.setdefault((rec.block_key, rec.sex), ([], []))
             verdict, match = None, None
-            for other in block_members.get(rec.block_key, ()):
-                found = matching.probable_duplicate(
-                    name_a=other[1], name_b=rec.name_key, same_kk=other[2] == rec.kk, same_sex=other[5] == rec.sex
-                )
-                if found and (verdict is None or found.score > verdict.score):
-                    verdict, match = found, other
+            if names and (found := matching.best_match(rec.name_key, names)):
+                match = entries[found[0]]
+                verdict = matching.Verdict(found[1], matching.reason(same_kk=match[1] == rec.kk))
             pk = new_id()
             review = (
                 Person.Review.POSSIBLE_DUPLICATE
@@ -438,7 +439,8 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     now,
                 )
             )
-            block_members.setdefault(rec.block_key, []).append((pk, rec.name_key, rec.kk, rec.name, rec.nik, rec.sex))
+            names.append(rec.name_key)
+            entries.append((pk, rec.kk, rec.name, rec.nik))
             if verdict:
                 candidates.append(
                     (match[0], pk, verdict.score, verdict.reason, rec.region_code, DuplicateCandidate.Status.OPEN, now)
@@ -447,7 +449,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     v.Issue(
                         "duplicate.probable",
                         _("Possibly the same person as %(name)s (NIK %(nik)s): %(score)s%% similar.")
-                        % {"name": match[3], "nik": mask_nik(match[4]), "score": verdict.score},
+                        % {"name": match[2], "nik": mask_nik(match[3]), "score": verdict.score},
                         v.WARNING,
                     )
                 )
@@ -842,6 +844,56 @@ def _flush_orgs(
 # --- the run -------------------------------------------------------------------------------------------
 
 
+PARALLEL_FROM_ROWS = 20_000
+_DONE, _FAILED = "__done__", "__failed__"
+
+
+def _in_second_process(produce: Callable[[], Any]) -> Any:
+    """Run the generator `produce` in a forked child and yield its items here, in order.
+
+    The child only reads the file and validates (no database: it must never touch the connection it
+    inherited, so it leaves with os._exit and runs no finalizers). A bounded queue keeps memory flat.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=8)
+
+    def child() -> None:
+        code = 0
+        try:
+            batch: list[Any] = []
+            for item in produce():
+                batch.append(item)
+                if len(batch) >= 1000:
+                    queue.put(batch)
+                    batch = []
+            queue.put(batch)
+            queue.put(_DONE)
+        except TableError as exc:
+            queue.put((_FAILED, True, exc.message))
+        except BaseException as exc:  # reported to the parent, which raises it
+            queue.put((_FAILED, False, f"{type(exc).__name__}: {exc}"))
+            code = 1
+        finally:
+            queue.close()
+            queue.join_thread()
+            os._exit(code)
+
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    try:
+        while True:
+            item = queue.get()
+            if item == _DONE:
+                return
+            if isinstance(item, tuple) and item and item[0] == _FAILED:
+                raise TableError(item[2]) if item[1] else RuntimeError(f"import reader failed: {item[2]}")
+            yield from item
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join(timeout=10)
+
+
 def columns_for(kind: str) -> list[Column]:
     return HOUSEHOLD_COLUMNS if kind == ImportBatch.Kind.HOUSEHOLDS else ORG_SPECS[kind].columns
 
@@ -856,9 +908,17 @@ def _count_lines(path: Path) -> int:
 
 
 def import_run(
-    batch: ImportBatch, *, occurred_at: datetime, progress: ProgressCallback | None = None
+    batch: ImportBatch,
+    *,
+    occurred_at: datetime,
+    progress: ProgressCallback | None = None,
+    parallel: bool | None = None,
 ) -> dict[str, int]:
-    """Process a batch from where it stopped; returns the count of each outcome over the whole file."""
+    """Process a batch from where it stopped; returns the count of each outcome over the whole file.
+
+    With `parallel` (default: for files of PARALLEL_FROM_ROWS rows or more on a machine with two
+    cores), a forked process reads and validates rows while this one matches and writes them.
+    """
     report = progress or (lambda done, total, message: None)
     now = occurred_at
     path = Path(batch.file.path)
@@ -911,29 +971,46 @@ def import_run(
         if chunks & (chunks - 1) == 0:  # after chunk 1, 2, 4, 8, …: statistics keep up with the growth
             analyze(Person, Household, HouseholdKk, DtsenSnapshot, ImportRow)
 
-    for line, fields, values in table.rows:
-        done += 1
-        if line <= batch.last_line:
-            continue  # written by an earlier, interrupted run
+    def clean(line: int, fields: dict[str, Any], values: list[Any]) -> Any:
         if is_households:
-            cleaned = _clean_person(ctx, line, fields, values)
+            return _clean_person(ctx, line, fields, values)
+        values_clean, issues = spec.clean(ctx, fields)
+        if any(i.is_error for i in issues):
+            return RowResult(line, Outcome.REJECTED, issues, data=ctx.original(values))
+        return (line, values, values_clean, issues)
+
+    def cleaned_rows():
+        for line, fields, values in table.rows:
+            # Lines written by an earlier, interrupted run are counted but not cleaned again.
+            yield line, (None if line <= batch.last_line else clean(line, fields, values))
+
+    if parallel is None:
+        parallel = total >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
+    rows = _in_second_process(cleaned_rows) if parallel else cleaned_rows()
+    try:
+        for _line, cleaned in rows:
+            done += 1
+            if cleaned is None:
+                continue
             if isinstance(cleaned, RowResult):
                 results.append(cleaned)
-            else:
+            elif is_households:
                 if cleaned.nik in pending_keys:
                     flush()  # the same NIK twice in a chunk: let the first one land before the second
                 pending.append(cleaned)
                 pending_keys.add(cleaned.nik)
-        else:
-            values_clean, issues = spec.clean(ctx, fields)
-            if any(i.is_error for i in issues):
-                results.append(RowResult(line, Outcome.REJECTED, issues, data=ctx.original(values)))
             else:
-                pending.append((line, values, values_clean, issues))
-        if len(pending) + len(results) >= CHUNK:
-            flush()
-            report(done, max(total, done), batch.original_name)
-    flush()
+                pending.append(cleaned)
+            if len(pending) + len(results) >= CHUNK:
+                flush()
+                report(done, max(total, done), batch.original_name)
+        flush()
+    except TableError as exc:  # a row deep in the file broke the format: what came before is kept
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.FAILED, error=exc.message, finished_at=timezone.now()
+        )
+        batch.status, batch.error = ImportBatch.Status.FAILED, exc.message
+        raise
     counts = dict(ImportRow.objects.filter(batch=batch).values_list("outcome").annotate(n=Count("id")))
     summary = {o.value: counts.get(o.value, 0) for o in Outcome}
     ImportBatch.objects.filter(pk=batch.pk).update(

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 # Honorifics and degrees that vary between lists of the same person.
 _TITLES = {
@@ -80,6 +80,24 @@ def probable_duplicate(*, name_a: str, name_b: str, same_kk: bool, same_sex: boo
     score = name_score(name_a, name_b)
     if score < PROBABLE:
         return None
+    return Verdict(score, reason(same_kk=same_kk))
+
+
+def reason(*, same_kk: bool) -> str:
     if same_kk:
-        return Verdict(score, "same family card, same birth date, similar name")
-    return Verdict(score, "same district, same birth date, similar name")
+        return "same family card, same birth date, similar name"
+    return "same district, same birth date, similar name"
+
+
+def best_match(name: str, names: list[str]) -> tuple[int, int] | None:
+    """Index and score of the most similar name in `names` (one block, one sex), or None below PROBABLE.
+
+    rapidfuzz compares in C, so a block of thousands (a file where every unknown birth date was typed
+    as 01-01-1970, say) costs milliseconds, not a Python loop over every pair.
+    """
+    best = None
+    for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+        found = process.extractOne(name, names, scorer=scorer, score_cutoff=PROBABLE)
+        if found and (best is None or found[1] > best[1]):
+            best = (found[2], int(found[1]))
+    return best

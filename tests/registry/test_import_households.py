@@ -261,3 +261,68 @@ def test_an_interrupted_run_resumes_after_the_last_written_line(run_import, now)
     counts = import_run(batch, occurred_at=now)
     assert counts["CREATED"] == 3  # line 2 kept its first outcome; lines 3-4 were written now
     assert batch.rows.count() == 3
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_second_process_reader_gives_the_same_outcomes(run_import, now, parallel):
+    from betang.registry.importing import import_run
+
+    rows = [
+        *FAMILY,
+        *TYPO,
+        ["6.20301E+15", "Anak Rusak", "2010-01-01", "L", "6203010101200001", "Anak", "62.03.01.1006", "", "", ""],
+    ]
+    batch, _ = run_import(csv_bytes(rows[:0]))  # an empty batch to reuse its file handling
+    from django.core.files.base import ContentFile
+
+    from betang.registry.services import import_batch_create
+
+    batch = import_batch_create(
+        kind="households",
+        file=ContentFile(csv_bytes(rows), name="p.csv"),
+        original_name="p.csv",
+        actor=None,
+        occurred_at=now,
+        queue=False,
+    )
+    counts = import_run(batch, occurred_at=now, parallel=parallel)
+    assert counts == {"CREATED": 3, "UPDATED": 0, "UNCHANGED": 0, "REJECTED": 1, "HELD": 1}
+    assert reasons(batch) == {5: "duplicate.probable", 6: "nik.scientific"}
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_broken_line_deep_in_the_file_fails_the_batch_and_keeps_what_came_before(run_import, now, parallel):
+    from django.core.files.base import ContentFile
+
+    from betang.registry.importing import import_run
+    from betang.registry.services import import_batch_create
+
+    filler = [
+        [
+            f"62030112038{i:05d}"[:16],
+            f"Warga {i}",
+            "12/03/1980",
+            "L",
+            f"62030101012{i:05d}"[:16],
+            "Kepala Keluarga",
+            "62.03.01.1006",
+            "x" * 40,
+            "",
+            "",
+        ]
+        for i in range(1, 3000)
+    ]
+    content = csv_bytes(filler) + b"6203011203800001;" + b"x" * 200_000 + b";12/03/1980;L\n"  # over csv's field limit
+    batch = import_batch_create(
+        kind="households",
+        file=ContentFile(content, name="p.csv"),
+        original_name="p.csv",
+        actor=None,
+        occurred_at=now,
+        queue=False,
+    )
+    with pytest.raises(TableError, match="3001"):
+        import_run(batch, occurred_at=now, parallel=parallel)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.rows.count() >= 2000  # the chunks before the broken line were written

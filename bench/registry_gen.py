@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from betang.demo.samples import SAMPLE_HEADERS
+
 FIRST_M = [
     "Budi",
     "Agus",
@@ -137,18 +139,7 @@ LAST = [
     "Nasution",
     "Simanjuntak",
 ]
-HEADERS = [
-    "NIK",
-    "Nama Lengkap",
-    "Tgl Lahir",
-    "Jenis Kelamin",
-    "No KK",
-    "Hubungan",
-    "Kode Desa",
-    "Alamat",
-    "No HP",
-    "Desil",
-]
+HEADERS = SAMPLE_HEADERS
 
 
 @dataclass

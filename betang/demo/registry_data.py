@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from faker import Faker
 
+from betang.demo.samples import SAMPLE_HEADERS
 from betang.regions.models import Village
 from betang.registry.matching import block_key, name_key
 from betang.registry.models import (
@@ -226,18 +227,7 @@ def messy_household_sample() -> bytes:
     from openpyxl import Workbook
 
     rows = [
-        [
-            "NIK",
-            "Nama Lengkap",
-            "Tgl Lahir",
-            "Jenis Kelamin",
-            "No KK",
-            "Hubungan",
-            "Kode Desa",
-            "Alamat",
-            "No HP",
-            "Desil",
-        ],
+        SAMPLE_HEADERS,
         [
             "6203011203800003",
             "Budi Santoso",

@@ -9,21 +9,11 @@ import pytest
 from django.core.files.base import ContentFile
 from openpyxl import Workbook
 
+from betang.demo.samples import SAMPLE_HEADERS
 from betang.registry.importing import import_run
 from betang.registry.services import import_batch_create
 
-HEADERS = [
-    "NIK",
-    "Nama Lengkap",
-    "Tgl Lahir",
-    "Jenis Kelamin",
-    "No KK",
-    "Hubungan",
-    "Kode Desa",
-    "Alamat",
-    "No HP",
-    "Desil",
-]
+HEADERS = SAMPLE_HEADERS
 FAMILY = [
     [
         "6203011203800003",

@@ -3,6 +3,7 @@ in chunks, and write every row's outcome. Re-running a file (or resuming a crash
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from betang.core.bulk import analyze, bulk_insert
+from betang.core.bulk import analyze, bulk_insert, commit_without_waiting
 from betang.core.ids import new_id
 from betang.core.progress import ProgressCallback
 from betang.regions.scope import RegionScope
@@ -38,7 +39,7 @@ from betang.registry.models import (
 )
 from betang.registry.tabular import Column, TableError, open_table
 
-CHUNK = 2000
+CHUNK = 5000
 Outcome = ImportRow.Outcome
 
 RELATIONS = {
@@ -170,7 +171,7 @@ def _issues(*checks: v.Checked) -> list[v.Issue]:
 @dataclass
 class PersonRecord:
     line: int
-    values: list[Any]
+    original: str  # the cells as text, JSON-encoded (see _clean_person)
     nik: str
     name: str
     name_key: str
@@ -184,17 +185,20 @@ class PersonRecord:
     decile: int | None
     decile_date: date | None
     warnings: list[v.Issue]
+    block_key: str  # computed once, here in the reader: the matcher asks for it several times
+    # The key of the person this row makes if it is new, minted here in the reader: the writing
+    # process is the busier one. (A new household's key is minted there: few rows make one.)
+    new_person_id: Any = field(default_factory=new_id)
 
-    @property
-    def block_key(self) -> str:
-        return matching.block_key(self.region_code, self.birth_date)
+
+_BIRTH_DATE, _DECILE, _DATA_DATE = gettext_lazy("Birth date"), gettext_lazy("Decile"), gettext_lazy("Data date")
 
 
 def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[Any]) -> PersonRecord | RowResult:
     birth = v.check_date(
         fields.get("birth_date"),
         field_name="birth_date",
-        label=gettext_lazy("Birth date"),
+        label=_BIRTH_DATE,
         today=ctx.today,
         required=True,
     )
@@ -216,13 +220,11 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
                 "relation",
             )
         )
-    decile = v.check_amount(fields.get("decile"), field_name="decile", label=gettext_lazy("Decile"))
+    decile = v.check_amount(fields.get("decile"), field_name="decile", label=_DECILE)
     decile_issues = list(decile.issues)
     if decile.value is not None and not 1 <= decile.value <= 10:
         decile_issues.append(v.Issue("decile.range", _("Decile must be 1 to 10."), field="decile"))
-    decile_date = v.check_date(
-        fields.get("decile_date"), field_name="decile_date", label=gettext_lazy("Data date"), today=ctx.today
-    )
+    decile_date = v.check_date(fields.get("decile_date"), field_name="decile_date", label=_DATA_DATE, today=ctx.today)
     issues = _issues(nik, name, birth, sex, kk, village, phone, decile_date) + relation_issues + decile_issues
     if village.value:
         issues += _in_scope(ctx, village.value)
@@ -230,7 +232,9 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
         return RowResult(line, Outcome.REJECTED, issues, data=ctx.original(values))
     return PersonRecord(
         line=line,
-        values=values,
+        # The cells as text, as one JSON string: one object to pass between processes instead of one
+        # per cell (unpickling those was a tenth of an import's time); decoded only for rows kept.
+        original=json.dumps(ctx.original(values), ensure_ascii=False),
         nik=nik.value,
         name=name.value,
         name_key=matching.name_key(name.value),
@@ -244,6 +248,7 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
         decile=decile.value,
         decile_date=decile_date.value,
         warnings=issues,
+        block_key=matching.block_key(village.value, birth.value),
     )
 
 
@@ -266,7 +271,6 @@ class _Member:
     birth_date: date
     sex: str
     household_id: Any
-    kk_number: str
     relation: str
     region_code: str
     phone: str
@@ -303,7 +307,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
     now = ctx.now
     persons = {
         row[1]: _Member(*row)
-        for row in Person.objects.filter(nik__in=[r.nik for r in records]).values_list(
+        for row in Person.objects.filter(nik__any=[r.nik for r in records]).values_list(
             "id",
             "nik",
             "name",
@@ -311,7 +315,6 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             "birth_date",
             "sex",
             "household_id",
-            "household__kk_number",
             "relation",
             "region_code",
             "phone",
@@ -320,7 +323,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
     }
     homes = {
         row[1]: _Home(*row)
-        for row in Household.objects.filter(kk_number__in={r.kk for r in records}).values_list(
+        for row in Household.objects.filter(kk_number__any={r.kk for r in records}).values_list(
             "id", "kk_number", "region_code", "address", "latest_decile"
         )
     }
@@ -329,22 +332,22 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
         if member.household_id and member.household_id not in homes_by_id:
             homes_by_id[member.household_id] = None
     missing = [pk for pk, h in homes_by_id.items() if h is None]
-    for row in Household.objects.filter(pk__in=missing).values_list(
+    for row in Household.objects.filter(pk__any=missing).values_list(
         "id", "kk_number", "region_code", "address", "latest_decile"
     ):
         homes_by_id[row[0]] = _Home(*row)
     new_blocks = {r.block_key for r in records if r.nik not in persons}
-    # (block, sex) → names and (id, kk, name, nik) side by side, for rapidfuzz's C matching.
-    block_members: dict[tuple[str, str], tuple[list[str], list[tuple[Any, str, str, str]]]] = {}
+    # (block, sex) → names and (id, household id, name, nik) side by side, for rapidfuzz's C matching.
+    block_members: dict[tuple[str, str], tuple[list[str], list[tuple[Any, Any, str, str]]]] = {}
     # No `merged_into IS NULL` in SQL: SQLite's planner then walks that index over every person (seen:
     # a 1,000,000-row import four times slower per row at the end); merged rows are few, skip them here.
-    for pk, key, name, nik, kk, block, sex, merged in Person.objects.filter(block_key__in=new_blocks).values_list(
-        "id", "name_key", "name", "nik", "household__kk_number", "block_key", "sex", "merged_into_id"
+    for pk, key, name, nik, home_id, block, sex, merged in Person.objects.filter(block_key__any=new_blocks).values_list(
+        "id", "name_key", "name", "nik", "household_id", "block_key", "sex", "merged_into_id"
     ):
         if merged is None:
             names, entries = block_members.setdefault((block, sex), ([], []))
             names.append(key)
-            entries.append((pk, kk or "", name, nik))
+            entries.append((pk, home_id, name, nik))
     existing_snapshots = set(
         DtsenSnapshot.objects.filter(household_id__in=[h.id for h in homes_by_id.values()], source=ctx.source[:100])
         .order_by()
@@ -372,7 +375,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     field="nik",
                 )
             )
-            results.append(RowResult(rec.line, Outcome.REJECTED, issues, data=ctx.original(rec.values)))
+            results.append(RowResult(rec.line, Outcome.REJECTED, issues, data=json.loads(rec.original)))
             continue
 
         home = homes.get(rec.kk)
@@ -413,8 +416,8 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             verdict, match = None, None
             if names and (found := matching.best_match(rec.name_key, names)):
                 match = entries[found[0]]
-                verdict = matching.Verdict(found[1], matching.reason(same_kk=match[1] == rec.kk))
-            pk = new_id()
+                verdict = matching.Verdict(found[1], matching.reason(same_kk=match[1] == home.id))
+            pk = rec.new_person_id
             review = (
                 Person.Review.POSSIBLE_DUPLICATE
                 if verdict
@@ -440,7 +443,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                 )
             )
             names.append(rec.name_key)
-            entries.append((pk, rec.kk, rec.name, rec.nik))
+            entries.append((pk, home.id, rec.name, rec.nik))
             if verdict:
                 candidates.append(
                     (match[0], pk, verdict.score, verdict.reason, rec.region_code, DuplicateCandidate.Status.OPEN, now)
@@ -453,7 +456,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                         v.WARNING,
                     )
                 )
-                results.append(RowResult(rec.line, Outcome.HELD, issues, data=ctx.original(rec.values), object_id=pk))
+                results.append(RowResult(rec.line, Outcome.HELD, issues, data=json.loads(rec.original), object_id=pk))
             else:
                 results.append(
                     RowResult(
@@ -461,7 +464,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                         Outcome.CREATED,
                         issues,
                         object_id=pk,
-                        data=ctx.original(rec.values) if issues else None,
+                        data=json.loads(rec.original) if issues else None,
                     )
                 )
             continue
@@ -947,17 +950,32 @@ def import_run(
     results: list[RowResult] = []
     pending: list[Any] = []
     pending_keys: set[Any] = set()
+    # A NIK seen twice in one chunk waits for the next one, so the first row lands before the second
+    # is matched against it. batch.last_line then stops before the first row still waiting, and a
+    # rerun skips the lines after it that were already written.
+    waiting: list[PersonRecord] = []
     last_line = batch.last_line
+    written = set(ImportRow.objects.filter(batch=batch, line__gt=last_line).values_list("line", flat=True))
     is_households = batch.kind == ImportBatch.Kind.HOUSEHOLDS
     spec = None if is_households else ORG_SPECS[batch.kind]
 
     chunks = 0
 
+    def take(record: Any) -> None:
+        if not is_households:
+            pending.append(record)
+        elif record.nik in pending_keys:
+            waiting.append(record)
+        else:
+            pending.append(record)
+            pending_keys.add(record.nik)
+
     def flush() -> None:
-        nonlocal results, pending, pending_keys, last_line, chunks
+        nonlocal results, pending, pending_keys, waiting, last_line, chunks
         if not pending and not results:
             return
         with transaction.atomic():
+            commit_without_waiting()  # the chunk and batch.last_line land together or not at all
             if is_households:
                 _flush_households(ctx, pending, results)
             else:
@@ -965,8 +983,12 @@ def import_run(
             results.sort(key=lambda r: r.line)
             bulk_insert(ImportRow, _ROW_FIELDS, (r.as_tuple(batch.pk) for r in results))
             last_line = max(last_line, results[-1].line)
+            if waiting:
+                last_line = min(last_line, min(r.line for r in waiting) - 1)
             ImportBatch.objects.filter(pk=batch.pk).update(last_line=last_line)
-        results, pending, pending_keys = [], [], set()
+        carried, results, pending, pending_keys, waiting = waiting, [], [], set(), []
+        for record in carried:
+            take(record)
         chunks += 1
         if chunks & (chunks - 1) == 0:  # after chunk 1, 2, 4, 8, …: statistics keep up with the growth
             analyze(Person, Household, HouseholdKk, DtsenSnapshot, ImportRow)
@@ -982,7 +1004,7 @@ def import_run(
     def cleaned_rows():
         for line, fields, values in table.rows:
             # Lines written by an earlier, interrupted run are counted but not cleaned again.
-            yield line, (None if line <= batch.last_line else clean(line, fields, values))
+            yield line, (None if line <= batch.last_line or line in written else clean(line, fields, values))
 
     if parallel is None:
         parallel = total >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
@@ -994,18 +1016,16 @@ def import_run(
                 continue
             if isinstance(cleaned, RowResult):
                 results.append(cleaned)
-            elif is_households:
-                if cleaned.nik in pending_keys:
-                    flush()  # the same NIK twice in a chunk: let the first one land before the second
-                pending.append(cleaned)
-                pending_keys.add(cleaned.nik)
             else:
-                pending.append(cleaned)
+                take(cleaned)
             if len(pending) + len(results) >= CHUNK:
                 flush()
                 report(done, max(total, done), batch.original_name)
-        flush()
+        while pending or results:  # the last chunk, and any rows still waiting behind it
+            flush()
     except TableError as exc:  # a row deep in the file broke the format: what came before is kept
+        while pending or results:
+            flush()
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=ImportBatch.Status.FAILED, error=exc.message, finished_at=timezone.now()
         )

@@ -132,13 +132,15 @@ class Bumdes(RegistryRow):
 class Household(RegistryRow):
     """A family with its own id: the KK number is a versioned attribute (HouseholdKk), never the key."""
 
-    kk_number = models.CharField(_("KK number"), max_length=16, db_index=True)  # the current one
+    kk_number = models.CharField(_("KK number"), max_length=16)  # the current one
     address = models.CharField(_("address"), max_length=300, blank=True)
     latest_decile = models.PositiveSmallIntegerField(_("DTSEN decile"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
+        # Exact lookups only: a plain index, without the pattern-ops twin PostgreSQL gets for db_index.
+        indexes = [models.Index(fields=["kk_number"], name="household_kk_number")]
 
     def __str__(self) -> str:
         return self.kk_number
@@ -146,13 +148,14 @@ class Household(RegistryRow):
 
 class HouseholdKk(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="kk_history")
-    kk_number = models.CharField(_("KK number"), max_length=16, db_index=True)
+    kk_number = models.CharField(_("KK number"), max_length=16)
     valid_from = models.DateTimeField(_("valid from"))
     valid_to = models.DateTimeField(_("valid to"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-valid_from"]
+        indexes = [models.Index(fields=["kk_number"], name="household_kk_history_number")]
         constraints = [
             models.UniqueConstraint(fields=["household"], condition=Q(valid_to__isnull=True), name="one_current_kk")
         ]
@@ -202,10 +205,12 @@ class Person(RegistryRow):
         WARNING = "WARNING", _("check the warnings")
         POSSIBLE_DUPLICATE = "POSSIBLE_DUPLICATE", _("possible duplicate")
 
+    # Persons are only ever filtered by village prefix (scope), never sorted by it: one pattern index.
+    region_code = models.CharField(_("village code"), max_length=13)
     nik = models.CharField("NIK", max_length=16)
     name = models.CharField(_("name"), max_length=150)
     name_key = models.CharField(max_length=150)  # normalised for matching
-    block_key = models.CharField(max_length=20, db_index=True)  # district|birth date: the dedup block
+    block_key = models.CharField(max_length=20)  # district|birth date: the dedup block (exact lookups only)
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
@@ -213,11 +218,19 @@ class Person(RegistryRow):
     phone = models.CharField(_("phone"), max_length=16, blank=True)
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     review = models.CharField(_("review"), max_length=20, choices=Review.choices, blank=True, default="")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from", db_index=False
+    )
 
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        # Each index costs every imported row its upkeep: only those a query needs, and no wider.
+        indexes = [
+            models.Index(fields=["block_key"], name="person_block_key"),
+            models.Index(fields=["region_code"], name="person_region_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["merged_into"], name="person_merged_into", condition=Q(merged_into__isnull=False)),
+        ]
         constraints = [models.UniqueConstraint(fields=["nik"], name="person_nik_unique")]
 
     def __str__(self) -> str:
@@ -319,7 +332,8 @@ class ImportRow(models.Model):
         REJECTED = "REJECTED", _("rejected")
         HELD = "HELD", _("held as possible duplicate")
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: the unique (batch, line) below serves every lookup by batch.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
     line = models.PositiveIntegerField()
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     codes = models.CharField(max_length=200, blank=True)  # stable codes, comma-separated

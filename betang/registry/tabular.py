@@ -155,7 +155,7 @@ def open_table(path: Path, original_name: str, columns: list[Column]) -> Table:
     def stream():
         for number, values in rows:
             if not any(v is not None and str(v).strip() for v in values):
-                continue  # blank lines are not rows
+                continue  # blank lines are not rows (any() stops at the first filled cell)
             fields = {field: values[i] if i < len(values) else None for i, field in mapping.items()}
             yield number, fields, values
 
@@ -163,6 +163,8 @@ def open_table(path: Path, original_name: str, columns: list[Column]) -> Table:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # every cell of a CSV
+        return value
     if value is None:
         return ""
     if isinstance(value, float) and value == int(value):

@@ -71,6 +71,9 @@ class RegionIndex:
 
 _SCI = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+]?\d+$")
 _SEPARATORS = re.compile(r"[\s.\-'’`‘/_]")
+_DIGIT = re.compile(r"\d")
+_RP_PREFIX = re.compile(r"(?i)^rp\.?\s*")
+_ZERO_CENTS = re.compile(r",00$")
 
 
 def _excel_damage(name, field_name: str, text: str) -> Checked:
@@ -98,6 +101,8 @@ def identifier_digits(raw: Any, *, length: int, name: str, field_name: str) -> C
     be recovered, and warns when a 16-digit number came from a numeric cell whose last digit Excel
     may have replaced by 0.
     """
+    if type(raw) is str and len(raw) == length and raw.isdigit() and raw.isascii():
+        return Checked(raw)  # already clean: most rows of most files
     issues: list[Issue] = []
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return Checked(
@@ -588,7 +593,7 @@ def check_name(raw: Any, *, field_name: str = "name", label: str | None = None) 
             ],
         )
     issues = []
-    if any(ch.isdigit() for ch in text):
+    if _DIGIT.search(text):
         issues.append(_issue(f"{field_name}.digits", _("%(label)s contains digits."), WARNING, field_name, label=label))
     return Checked(text, issues)
 
@@ -602,8 +607,8 @@ def check_amount(raw: Any, *, field_name: str, label: str) -> Checked:
     elif isinstance(raw, float) and raw == int(raw):
         value = int(raw)
     else:
-        text = re.sub(r"(?i)^rp\.?\s*", "", str(raw).strip())
-        text = re.sub(r",00$", "", text).replace(".", "").replace(" ", "")
+        text = _RP_PREFIX.sub("", str(raw).strip())
+        text = _ZERO_CENTS.sub("", text).replace(".", "").replace(" ", "")
         if not text.isdigit():
             return Checked(
                 None,

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from betang.registry.exports import rejected_rows_xlsx
 from betang.registry.models import DtsenSnapshot, DuplicateCandidate, Household, HouseholdKk, ImportBatch, Person
 from betang.registry.tabular import TableError
-from tests.registry.conftest import FAMILY, HEADERS, TYPO, csv_bytes, reasons, xlsx_bytes
+from tests.registry.conftest import FAMILY, HEADERS, TYPO, csv_bytes, outcomes, reasons, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -326,3 +326,78 @@ def test_a_broken_line_deep_in_the_file_fails_the_batch_and_keeps_what_came_befo
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED
     assert batch.rows.count() >= 2000  # the chunks before the broken line were written
+
+
+def _same_person_again(row, phone):
+    again = list(row)
+    again[8] = phone
+    return again
+
+
+def test_a_nik_repeated_in_one_chunk_is_matched_against_its_first_row(run_import):
+    head = FAMILY[0]
+    again = _same_person_again(head, "081299990000")
+    rows = [*FAMILY, again, again, _same_person_again(head, "081277770000")]
+    batch, counts = run_import(csv_bytes(rows))
+    assert outcomes(batch) == {2: "CREATED", 3: "CREATED", 4: "CREATED", 5: "UPDATED", 6: "UNCHANGED", 7: "UPDATED"}
+    assert counts["CREATED"] == 3
+    assert Person.objects.get(nik=head[0]).phone == "+6281277770000"  # the last line wins, in file order
+    assert batch.last_line == 7
+
+
+def test_a_crash_while_rows_wait_for_the_next_chunk_loses_none_and_writes_none_twice(
+    run_import, now, monkeypatch, tmp_path, settings
+):
+    from django.core.files.base import ContentFile
+
+    from betang.registry import importing
+    from betang.registry.services import import_batch_create
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    head = FAMILY[0]
+    # Chunks of 3: lines 2-4 and the repeat on line 5 waits; the crash comes with the second chunk.
+    rows = [*FAMILY, _same_person_again(head, "081299990000"), TYPO[0], FAMILY[1]]
+    batch = import_batch_create(
+        kind="households",
+        file=ContentFile(csv_bytes(rows), name="p.csv"),
+        original_name="p.csv",
+        actor=None,
+        occurred_at=now,
+        queue=False,
+    )
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    real_flush, calls = importing._flush_households, []
+
+    def crash_on_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return real_flush(*args)
+
+    monkeypatch.setattr(importing, "_flush_households", crash_on_second_chunk)
+    with pytest.raises(RuntimeError):
+        importing.import_run(batch, occurred_at=now, parallel=False)
+    batch.refresh_from_db()
+    assert sorted(batch.rows.values_list("line", flat=True)) == [2, 3, 4]
+    assert batch.last_line == 4
+
+    monkeypatch.setattr(importing, "_flush_households", real_flush)
+    counts = importing.import_run(batch, occurred_at=now, parallel=False)
+    assert outcomes(batch) == {2: "CREATED", 3: "CREATED", 4: "CREATED", 5: "UPDATED", 6: "HELD", 7: "UNCHANGED"}
+    assert sum(counts.values()) == 6
+
+
+def test_a_rerun_skips_lines_written_after_a_waiting_row(run_import, now, monkeypatch):
+    from betang.registry import importing
+
+    head = FAMILY[0]
+    monkeypatch.setattr(importing, "CHUNK", 3)
+    rows = [*FAMILY, _same_person_again(head, "081299990000"), TYPO[0], FAMILY[2]]
+    batch, _ = run_import(csv_bytes(rows))
+    # Rewind the marker as if the run had stopped with line 5 still waiting after line 6 was written.
+    batch.rows.filter(line__in=[5, 7]).delete()
+    ImportBatch.objects.filter(pk=batch.pk).update(last_line=4)
+    batch.refresh_from_db()
+    importing.import_run(batch, occurred_at=now, parallel=False)
+    assert sorted(batch.rows.values_list("line", flat=True)) == [2, 3, 4, 5, 6, 7]
+    assert DuplicateCandidate.objects.count() == 1  # line 6 was not matched a second time

@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/betang
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo serve test test-sqlite test-pg lint format bench chromium postgres messages clean
+.PHONY: install demo serve test test-sqlite test-pg stress lint format bench chromium postgres messages clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,6 +46,10 @@ lint: install  ## ruff, import-linter layers, migrations up to date, bandit (hig
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+stress: install postgres  ## 100,000 concurrent card-payment attempts on SQLite and PostgreSQL (ledger)
+	BETANG_STRESS_ATTEMPTS=100000 $(BIN)/pytest -s -q tests/ledger/test_concurrency.py
+	BETANG_STRESS_ATTEMPTS=100000 DATABASE_URL=$(PG_URL) $(BIN)/pytest -s -q tests/ledger/test_concurrency.py
 
 bench: install postgres  ## benchmarks on SQLite and PostgreSQL; table printed, JSON in bench/results/
 	$(BIN)/python -m bench

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "betang.regions",
     "betang.accounts",
     "betang.registry",
+    "betang.ledger",
     "betang.demo",
 ]
 

@@ -1,0 +1,438 @@
+"""The only writer of money: open accounts, post entries (one, or many set-based), reverse them.
+
+One payment (`journal_post`) locks the limited accounts it touches — those whose balance must not go
+below zero — in ascending id order (`SELECT … FOR NO KEY UPDATE` on PostgreSQL; on SQLite the
+IMMEDIATE transaction already admits one writer at a time), checks them, appends the entry and its
+postings and moves the kept balances. Accounts that may go negative are never locked: thousands of
+payments can credit one cooperative at once. A bulk post (`journal_post_many`, a cycle credit) does
+the same for thousands of entries with set-based SQL.
+
+Every entry carries an idempotency key under a unique constraint: the same key with the same request
+returns the first result and changes nothing; with a different request it is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from betang.core.bulk import bulk_insert
+from betang.core.errors import DomainError
+from betang.core.ids import new_id
+from betang.ledger.models import Account, Entry, Posting
+
+
+class LedgerError(DomainError):
+    code = "ledger.error"
+
+
+class Unbalanced(LedgerError):
+    code = "ledger.unbalanced"
+    message = "The postings of an entry must sum to zero."
+
+
+class InsufficientFunds(LedgerError):
+    code = "ledger.insufficient_funds"
+    http_status = 422
+    message = "The balance is too low."
+
+
+class IdempotencyConflict(LedgerError):
+    code = "ledger.idempotency_conflict"
+    http_status = 409
+    message = "This idempotency key was already used for a different request."
+
+
+class AlreadyReversed(LedgerError):
+    code = "ledger.already_reversed"
+    http_status = 409
+    message = "This entry has already been reversed."
+
+
+class UnknownAccount(LedgerError):
+    code = "ledger.unknown_account"
+    message = "Unknown ledger account."
+
+
+@dataclass(frozen=True)
+class Leg:
+    account_id: int
+    amount: int  # whole rupiah; debit > 0, credit < 0
+
+
+@dataclass(frozen=True)
+class EntrySpec:
+    key: str
+    kind: str
+    legs: Sequence[Leg]
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry_id: UUID
+    created: bool  # False: this key was posted before with the same request, nothing changed now
+
+
+@dataclass(frozen=True)
+class BulkPosted:
+    created: int
+    replayed: int
+
+
+@dataclass(frozen=True)
+class _Meta:
+    sign: int  # +1 debit-normal, −1 credit-normal
+    limited: bool  # not allow_negative: keeps a balance, locked when touched
+
+
+def debit_credit(amount: int, *, source: Account | int, target: Account | int, sign: int = -1) -> list[Leg]:
+    """Legs moving `amount` out of `source` into `target`, two accounts on the same normal side.
+
+    With the default sign (−1, credit-normal: budgets, wallets, payables) the source is debited and
+    the target credited; for debit-normal accounts (bank, receivables) pass sign=+1.
+    """
+    source_id = source.pk if isinstance(source, Account) else source
+    target_id = target.pk if isinstance(target, Account) else target
+    return [Leg(source_id, -sign * amount), Leg(target_id, sign * amount)]
+
+
+def account_open(
+    *,
+    key: str,
+    name: str,
+    kind: str,
+    normal_side: str,
+    allow_negative: bool,
+    occurred_at: datetime,
+    region_code: str = "",
+    owner_ref: str = "",
+) -> Account:
+    """The account with this key, opened if new. Reopening with another side or limit is refused."""
+    account = Account.objects.filter(key=key).first()
+    if account is None:
+        try:
+            with transaction.atomic():
+                return Account.objects.create(
+                    key=key,
+                    name=name,
+                    kind=kind,
+                    normal_side=normal_side,
+                    allow_negative=allow_negative,
+                    balance=None if allow_negative else 0,
+                    region_code=region_code,
+                    owner_ref=owner_ref,
+                    created_at=occurred_at,
+                )
+        except IntegrityError:
+            account = Account.objects.get(key=key)
+    if (account.kind, account.normal_side, account.allow_negative) != (kind, normal_side, allow_negative):
+        raise LedgerError(_("Account %(key)s already exists with other terms.") % {"key": key})
+    return account
+
+
+def accounts_open_many(rows: Iterable[dict[str, Any]], *, occurred_at: datetime) -> dict[str, int]:
+    """Open many accounts at once (enrolment of thousands of households): key → id, existing kept."""
+    rows = list(rows)
+    keys = [r["key"] for r in rows]
+    found = dict(Account.objects.filter(key__any=keys).values_list("key", "id"))
+    new = [r for r in rows if r["key"] not in found]
+    bulk_insert(
+        Account,
+        ["key", "name", "kind", "normal_side", "allow_negative", "balance", "region_code", "owner_ref", "created_at"],
+        (
+            (
+                r["key"],
+                r["name"],
+                r["kind"],
+                r["normal_side"],
+                r["allow_negative"],
+                None if r["allow_negative"] else 0,
+                r.get("region_code", ""),
+                r.get("owner_ref", ""),
+                occurred_at,
+            )
+            for r in new
+        ),
+    )
+    if new:
+        found.update(Account.objects.filter(key__any=[r["key"] for r in new]).values_list("key", "id"))
+    return found
+
+
+def _request_hash(kind: str, legs: Sequence[Leg], memo: str, reverses: Any) -> str:
+    body = {
+        "kind": kind,
+        "legs": sorted([leg.account_id, leg.amount] for leg in legs),
+        "memo": memo,
+        "reverses": str(reverses) if reverses else None,
+    }
+    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+
+
+def postings_digest(entry_id: Any, postings: Iterable[tuple[int, int]]) -> str:
+    """sha256 of an entry's postings as (account id, amount) pairs, in any order."""
+    lines = sorted(f"{account}:{amount}" for account, amount in postings)
+    canonical = str(entry_id if isinstance(entry_id, UUID) else UUID(str(entry_id)))  # SQLite gives hex
+    return hashlib.sha256(("\n".join([canonical, *lines])).encode()).hexdigest()
+
+
+def _check_legs(legs: Sequence[Leg]) -> dict[int, int]:
+    """Per-account sums of valid legs; refuses floats, zero legs, fewer than two, a non-zero total."""
+    if len(legs) < 2:
+        raise Unbalanced(_("An entry needs at least two postings."))
+    deltas: dict[int, int] = defaultdict(int)
+    for leg in legs:
+        if type(leg.amount) is not int:
+            raise LedgerError(_("Amounts are whole rupiah (integers)."))
+        if leg.amount == 0:
+            raise LedgerError(_("A posting cannot be zero."))
+        deltas[leg.account_id] += leg.amount
+    if sum(deltas.values()) != 0:
+        raise Unbalanced(_("The postings of an entry must sum to zero."))
+    return deltas
+
+
+def _meta(account_ids: Iterable[int]) -> dict[int, _Meta]:
+    """Side and limit of each account (never changed once open: account_open refuses it)."""
+    ids = set(account_ids)
+    found = {
+        pk: _Meta(1 if side == Account.Side.DEBIT else -1, not allow_negative)
+        for pk, side, allow_negative in Account.objects.filter(pk__any=list(ids)).values_list(
+            "pk", "normal_side", "allow_negative"
+        )
+    }
+    unknown = sorted(ids - found.keys())
+    if unknown:
+        raise UnknownAccount(_("Unknown ledger account %(id)s.") % {"id": unknown[0]}, details={"accounts": unknown})
+    return found
+
+
+def _lock_limited(ids: Iterable[int]) -> dict[int, int]:
+    """Lock the limited accounts in ascending id order; their current balances."""
+    ids = sorted(ids)
+    if not ids:
+        return {}
+    return dict(
+        Account.objects.select_for_update(no_key=True).filter(pk__any=ids).order_by("pk").values_list("pk", "balance")
+    )
+
+
+def _replay(key: str, request_hash: str) -> Posted | None:
+    found = Entry.objects.filter(idempotency_key=key).values_list("id", "request_hash").first()
+    if found is None:
+        return None
+    if found[1] != request_hash:
+        raise IdempotencyConflict(details={"idempotency_key": key})
+    return Posted(found[0], created=False)
+
+
+def _shortfall(account_id: int, balance: int, change: int) -> InsufficientFunds:
+    return InsufficientFunds(
+        _("The balance of account %(id)s is too low.") % {"id": account_id},
+        details={"account": account_id, "balance": balance, "needed": -change},
+    )
+
+
+def journal_post(
+    *,
+    key: str,
+    kind: str,
+    legs: Sequence[Leg],
+    occurred_at: datetime,
+    recorded_at: datetime,
+    actor: Any = None,
+    memo: str = "",
+    reverses: UUID | None = None,
+) -> Posted:
+    """Post one entry, or return the first result of this key. Raises a LedgerError and posts nothing."""
+    deltas = _check_legs(legs)
+    request_hash = _request_hash(kind, legs, memo, reverses)
+    with transaction.atomic():
+        meta = _meta(deltas)
+        limited = [a for a in deltas if meta[a].limited]
+        balances = _lock_limited(limited)
+        # After the locks: a concurrent post of the same key that touched these accounts is visible.
+        if (replayed := _replay(key, request_hash)) is not None:
+            return replayed
+        changes = {a: meta[a].sign * deltas[a] for a in limited}
+        for account_id, change in changes.items():
+            if balances[account_id] + change < 0:
+                raise _shortfall(account_id, balances[account_id], change)
+        entry_id = new_id()
+        try:
+            with transaction.atomic():  # a savepoint: the key or the reversal may be taken meanwhile
+                Entry.objects.create(
+                    id=entry_id,
+                    idempotency_key=key,
+                    request_hash=request_hash,
+                    kind=kind,
+                    occurred_at=occurred_at,
+                    recorded_at=recorded_at,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    memo=memo,
+                    reverses_id=reverses,
+                    postings_digest=postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs]),
+                )
+        except IntegrityError:
+            if (replayed := _replay(key, request_hash)) is not None:
+                return replayed
+            if reverses and Entry.objects.filter(reverses_id=reverses).exists():
+                raise AlreadyReversed() from None
+            raise
+        Posting.objects.bulk_create(
+            [Posting(entry_id=entry_id, account_id=leg.account_id, amount=leg.amount) for leg in legs]
+        )
+        for account_id, change in changes.items():
+            Account.objects.filter(pk=account_id).update(balance=F("balance") + change, version=F("version") + 1)
+    return Posted(entry_id, created=True)
+
+
+def entry_reverse(
+    *,
+    entry_id: UUID,
+    key: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    actor: Any = None,
+    memo: str = "",
+) -> Posted:
+    """Post the mirror of an entry, linked to it; an entry is reversed at most once."""
+    entry = Entry.objects.filter(pk=entry_id).values_list("kind", "reverses_id").first()
+    if entry is None:
+        raise LedgerError(_("Unknown ledger entry."), details={"entry": str(entry_id)})
+    if entry[1] is not None:
+        raise LedgerError(_("A reversal cannot itself be reversed; post a new entry."))
+    legs = [
+        Leg(a, -amount) for a, amount in Posting.objects.filter(entry_id=entry_id).values_list("account_id", "amount")
+    ]
+    existing = Entry.objects.filter(reverses_id=entry_id).values_list("idempotency_key", flat=True).first()
+    if existing is not None and existing != key:
+        raise AlreadyReversed()
+    return journal_post(
+        key=key,
+        kind=f"{entry[0]}.reversal",
+        legs=legs,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        actor=actor,
+        memo=memo,
+        reverses=entry_id,
+    )
+
+
+def journal_post_many(
+    *, entries: Iterable[EntrySpec], occurred_at: datetime, recorded_at: datetime, actor: Any = None
+) -> BulkPosted:
+    """Post many entries in one transaction, set-based; keys already posted are replayed (or refused).
+
+    All or nothing: if any limited account would go below zero, nothing is posted. Callers chunk the
+    work (a cycle credit posts its households some tens of thousands at a time).
+    """
+    specs = list(entries)
+    if not specs:
+        return BulkPosted(0, 0)
+    prepared = []
+    deltas: dict[int, int] = defaultdict(int)
+    for spec in specs:
+        for account_id, delta in _check_legs(spec.legs).items():
+            deltas[account_id] += delta
+        prepared.append((spec, _request_hash(spec.kind, spec.legs, spec.memo, None)))
+    if len({spec.key for spec in specs}) != len(specs):
+        raise LedgerError(_("The same idempotency key appears twice in one batch."))
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    with transaction.atomic():
+        meta = _meta(deltas)
+        limited = [a for a in deltas if meta[a].limited]
+        balances = _lock_limited(limited)
+        seen = dict(
+            Entry.objects.filter(idempotency_key__any=[s.key for s in specs]).values_list(
+                "idempotency_key", "request_hash"
+            )
+        )
+        fresh = []
+        for spec, request_hash in prepared:
+            if spec.key in seen:
+                if seen[spec.key] != request_hash:
+                    raise IdempotencyConflict(details={"idempotency_key": spec.key})
+                for leg in spec.legs:  # already posted: its amounts are not moved again
+                    deltas[leg.account_id] -= leg.amount
+            else:
+                fresh.append((spec, request_hash))
+        changes = {a: meta[a].sign * deltas[a] for a in limited if deltas[a]}
+        for account_id, change in changes.items():
+            if balances[account_id] + change < 0:
+                raise _shortfall(account_id, balances[account_id], change)
+        entry_rows, posting_rows = [], []
+        for spec, request_hash in fresh:
+            entry_id = new_id()
+            pairs = [(leg.account_id, leg.amount) for leg in spec.legs]
+            entry_rows.append(
+                (
+                    entry_id,
+                    spec.key,
+                    request_hash,
+                    spec.kind,
+                    occurred_at,
+                    recorded_at,
+                    actor_id,
+                    spec.memo,
+                    None,
+                    postings_digest(entry_id, pairs),
+                )
+            )
+            posting_rows.extend((entry_id, account, amount) for account, amount in pairs)
+        bulk_insert(
+            Entry,
+            [
+                "id",
+                "idempotency_key",
+                "request_hash",
+                "kind",
+                "occurred_at",
+                "recorded_at",
+                "actor",
+                "memo",
+                "reverses",
+                "postings_digest",
+            ],
+            entry_rows,
+        )
+        bulk_insert(Posting, ["entry", "account", "amount"], posting_rows)
+        _add_to_balances(changes)
+    return BulkPosted(created=len(fresh), replayed=len(specs) - len(fresh))
+
+
+def _add_to_balances(changes: dict[int, int]) -> None:
+    """balance += change for many accounts at once (they are locked by the caller)."""
+    if not changes:
+        return
+    table = connection.ops.quote_name(Account._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS ledger_balance_change (id bigint, change bigint) ON COMMIT DELETE ROWS"
+            )
+            with cursor.cursor.copy("COPY ledger_balance_change (id, change) FROM STDIN") as copy:
+                for row in changes.items():
+                    copy.write_row(row)
+            cursor.execute(
+                f"UPDATE {table} AS a SET balance = a.balance + c.change, version = a.version + 1 "  # noqa: S608 - table name from model meta
+                "FROM ledger_balance_change AS c WHERE a.id = c.id"
+            )
+            cursor.execute("DELETE FROM ledger_balance_change")
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET balance = balance + %s, version = version + 1 WHERE id = %s",  # noqa: S608
+                [(change, pk) for pk, change in changes.items()],
+            )

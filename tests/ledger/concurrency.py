@@ -1,0 +1,99 @@
+"""A harness for paying from the same hot wallets in several processes at once, then counting damage.
+
+Each process opens its own database connection and pays random amounts from a few wallets into a
+cooperative's payable, each attempt under its own idempotency key; afterwards the ledger is checked
+for overdrafts (a wallet whose postings ever summed below zero), lost or invented postings (successes
+reported by the processes against entries in the database) and kept balances that drifted.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, connections
+
+from betang.ledger.models import Account, Entry
+from betang.ledger.services import InsufficientFunds
+from betang.ledger.verify import ledger_verify
+
+Pay = Callable[[str, int, int], None]  # key, wallet account id, amount; raises InsufficientFunds
+
+
+@dataclass
+class Outcome:
+    attempts: int
+    paid: int
+    refused: int
+    errors: list[str]
+    overdrafts: int  # wallets that were below zero at some point
+    lost: int  # successes reported with no entry, or entries no process reported
+    drifted: int  # kept balances that differ from their postings
+
+    @property
+    def sound(self) -> bool:
+        return not (self.errors or self.overdrafts or self.lost or self.drifted)
+
+
+def _own_connections() -> None:
+    """Forget the connections inherited from the parent (without closing them: that would end the
+    parent's session too), so that this process opens its own."""
+    from asgiref.local import Local
+
+    connections._connections = Local(connections.thread_critical)
+
+
+def _worker(pay: Pay, wallets: list[int], attempts: int, seed: int, name: str, results) -> None:
+    _own_connections()
+    rng = random.Random(seed)  # noqa: S311 - test traffic, not secrets
+    paid, refused, errors = [], 0, []
+    try:
+        for n in range(attempts):
+            key = f"{name}-{n}"
+            try:
+                pay(key, rng.choice(wallets), rng.randint(1, 20_000))
+                paid.append(key)
+            except InsufficientFunds:
+                refused += 1
+            except Exception as exc:  # reported: a sound service raises nothing else here
+                errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        results.put((paid, refused, errors))
+        results.close()
+        results.join_thread()  # the report is in the pipe before the process ends
+        connections.close_all()  # this process's own connection
+        os._exit(0)  # no test-runner teardown in the child
+
+
+def run(pay: Pay, *, wallets: list[int], kind: str, processes: int = 4, attempts: int = 2_000) -> Outcome:
+    """`attempts` in all, spread over `processes` forked processes; entries of `kind` are counted."""
+    connections.close_all()  # each child opens its own connection
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    per = attempts // processes
+    workers = [
+        context.Process(target=_worker, args=(pay, wallets, per, 1000 + i, f"p{i}", results)) for i in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    reports = [results.get(timeout=600) for _ in workers]
+    for w in workers:
+        w.join(timeout=60)
+    paid = {key for keys, _, _ in reports for key in keys}
+    written = set(Entry.objects.filter(kind=kind).values_list("idempotency_key", flat=True))
+    checks = {c.number: c for c in ledger_verify()}
+    overdrafts = sum(1 for p in checks[3].problems if any(f"account {w} " in p for w in wallets))
+    overdrafts += Account.objects.filter(pk__in=wallets, balance__lt=0).count()
+    connection.close()
+    return Outcome(
+        attempts=per * processes,
+        paid=len(paid),
+        refused=sum(r for _, r, _ in reports),
+        errors=[e for _, _, errs in reports for e in errs],
+        overdrafts=overdrafts,
+        lost=len(paid ^ written),
+        drifted=len(checks[2].problems),
+    )

@@ -1,0 +1,91 @@
+"""Several processes paying from the same wallets at once: no overdraft, no lost posting — and the
+same harness does catch a naive read-then-write payment, so the test can fail.
+
+BETANG_STRESS_ATTEMPTS sets the attempts (default 2,000; `make stress` runs 100,000).
+"""
+
+import os
+import time
+
+import pytest
+from django.db import transaction
+
+from betang.core.ids import new_id
+from betang.ledger.models import Account, Entry, Posting
+from betang.ledger.services import InsufficientFunds, debit_credit, journal_post, postings_digest
+from tests.conftest import NOW
+from tests.ledger import concurrency
+from tests.ledger.conftest import fund, open_books, post
+
+ATTEMPTS = int(os.environ.get("BETANG_STRESS_ATTEMPTS", "2000"))
+
+
+@pytest.fixture
+def hot(transactional_db):
+    books = open_books(wallets=2)
+    fund(books, ATTEMPTS * 10_000)
+    for n, wallet in enumerate(books.wallets):
+        # Enough for about half of the attempts: the limit is reached under contention.
+        post(f"credit-{n}", debit_credit(ATTEMPTS * 10_000 // 4, source=books.budget, target=wallet))
+    return books
+
+
+def test_concurrent_payments_never_overdraw_and_never_lose_a_posting(hot):
+    payable = hot.payable.pk
+
+    def pay(key, wallet, amount):
+        journal_post(
+            key=key,
+            kind="test.payment",
+            legs=debit_credit(amount, source=wallet, target=payable),
+            occurred_at=NOW,
+            recorded_at=NOW,
+        )
+
+    outcome = concurrency.run(pay, wallets=[w.pk for w in hot.wallets], kind="test.payment", attempts=ATTEMPTS)
+    print(outcome)  # shown with -s, e.g. by `make stress`
+    assert outcome.errors == []
+    assert (outcome.overdrafts, outcome.lost, outcome.drifted) == (0, 0, 0)
+    assert outcome.paid + outcome.refused == outcome.attempts
+    assert outcome.paid > 0
+    assert outcome.refused > 0  # the wallets did run dry while others were paying
+    for wallet in Account.objects.filter(pk__in=[w.pk for w in hot.wallets]):
+        assert 0 <= wallet.balance < 20_000  # spent down to less than one more payment
+
+
+def _naive_pay(payable):
+    """Reads the balance, checks it, then writes what it read minus the amount: the classic race."""
+
+    def pay(key, wallet, amount):
+        balance = Account.objects.get(pk=wallet).balance
+        if balance < amount:
+            raise InsufficientFunds()
+        time.sleep(0.001)
+        with transaction.atomic():
+            entry_id = new_id()
+            pairs = [(wallet, amount), (payable, -amount)]
+            Entry.objects.create(
+                id=entry_id,
+                idempotency_key=key,
+                request_hash="",
+                kind="test.naive",
+                occurred_at=NOW,
+                recorded_at=NOW,
+                postings_digest=postings_digest(entry_id, pairs),
+            )
+            Posting.objects.bulk_create([Posting(entry_id=entry_id, account_id=a, amount=x) for a, x in pairs])
+            Account.objects.filter(pk=wallet).update(balance=balance - amount)
+
+    return pay
+
+
+def test_the_harness_catches_a_naive_read_then_write_payment(hot):
+    outcome = concurrency.run(
+        _naive_pay(hot.payable.pk),
+        wallets=[w.pk for w in hot.wallets],
+        kind="test.naive",
+        attempts=min(ATTEMPTS, 1_000),
+    )
+    print(outcome)
+    assert outcome.drifted > 0 or outcome.overdrafts > 0
+    assert not outcome.sound

@@ -14,3 +14,10 @@ def account_balance(account_id: int) -> int:
         return kept
     total = Posting.objects.filter(account_id=account_id).aggregate(total=Sum("amount"))["total"] or 0
     return total if side == Account.Side.DEBIT else -total
+
+
+def accounts_by_key(keys: list[str]) -> dict[str, tuple[int, int | None]]:
+    """key → (account id, kept balance or None) for the accounts that exist."""
+    return {
+        key: (pk, kept) for key, pk, kept in Account.objects.filter(key__any=keys).values_list("key", "pk", "balance")
+    }

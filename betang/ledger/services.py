@@ -25,6 +25,7 @@ from uuid import UUID
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError
@@ -38,30 +39,30 @@ class LedgerError(DomainError):
 
 class Unbalanced(LedgerError):
     code = "ledger.unbalanced"
-    message = "The postings of an entry must sum to zero."
+    message = gettext_lazy("The postings of an entry must sum to zero.")
 
 
 class InsufficientFunds(LedgerError):
     code = "ledger.insufficient_funds"
     http_status = 422
-    message = "The balance is too low."
+    message = gettext_lazy("The balance is too low.")
 
 
 class IdempotencyConflict(LedgerError):
     code = "ledger.idempotency_conflict"
     http_status = 409
-    message = "This idempotency key was already used for a different request."
+    message = gettext_lazy("This idempotency key was already used for a different request.")
 
 
 class AlreadyReversed(LedgerError):
     code = "ledger.already_reversed"
     http_status = 409
-    message = "This entry has already been reversed."
+    message = gettext_lazy("This entry has already been reversed.")
 
 
 class UnknownAccount(LedgerError):
     code = "ledger.unknown_account"
-    message = "Unknown ledger account."
+    message = gettext_lazy("Unknown ledger account.")
 
 
 @dataclass(frozen=True)

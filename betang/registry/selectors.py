@@ -168,3 +168,42 @@ def change_history(*, object_ids: list[Any], limit: int = 50) -> list[dict[str, 
         for e in AuditEvent.objects.filter(object_id__in=[str(i) for i in object_ids]).select_related("actor")[:limit]
     ]
     return sorted(entries, key=lambda e: e["at"], reverse=True)[:limit]
+
+
+def households_for_programs(*, regions: list[str], max_decile: int | None) -> QuerySet[Household]:
+    """Households in any of the region prefixes (all if none) with a decile at most `max_decile`.
+
+    For program eligibility (aid): `.values_list("id", "region_code")`, members counted on request.
+    """
+    qs = Household.objects.all()
+    if regions:
+        condition = Q()
+        for prefix in regions:
+            condition |= RegionScope(prefix).q("region_code")
+        qs = qs.filter(condition)
+    if max_decile is not None:
+        qs = qs.filter(latest_decile__isnull=False, latest_decile__lte=max_decile)
+    return qs
+
+
+def member_counts(household_ids: list[Any]) -> dict[Any, int]:
+    """Living, unmerged members per household."""
+    rows = (
+        Person.objects.filter(household_id__in=household_ids, merged_into__isnull=True)
+        .values_list("household_id")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)
+
+
+def home_cooperatives(village_codes: set[str]) -> dict[str, Any]:
+    """village code → the id of its active cooperative (the Koperasi Desa/Kelurahan Merah Putih first)."""
+    found: dict[str, Any] = {}
+    rows = (  # KDMP and KKMP sort before OTHER
+        Cooperative.objects.filter(region_code__in=village_codes, status=Cooperative.Status.ACTIVE)
+        .order_by("region_code", "kind", "created_at")
+        .values_list("region_code", "id")
+    )
+    for code, pk in rows:
+        found.setdefault(code, pk)
+    return found

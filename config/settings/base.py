@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "betang.accounts",
     "betang.registry",
     "betang.ledger",
+    "betang.aid",
     "betang.demo",
 ]
 

@@ -97,3 +97,31 @@ def run(pay: Pay, *, wallets: list[int], kind: str, processes: int = 4, attempts
         lost=len(paid ^ written),
         drifted=len(checks[2].problems),
     )
+
+
+def _call(fn: Callable[[int], object], index: int, results) -> None:
+    _own_connections()
+    try:
+        outcome = fn(index)
+    except Exception as exc:
+        outcome = f"{type(exc).__name__}: {getattr(exc, 'code', exc)}"
+    finally:
+        results.put((index, outcome))
+        results.close()
+        results.join_thread()
+        connections.close_all()
+        os._exit(0)
+
+
+def at_once(fn: Callable[[int], object], count: int) -> list[object]:
+    """Call fn(0) … fn(count - 1), each in its own forked process, all at once; their outcomes by index."""
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_call, args=(fn, i, results)) for i in range(count)]
+    for w in workers:
+        w.start()
+    outcomes = dict(results.get(timeout=300) for _ in workers)
+    for w in workers:
+        w.join(timeout=60)
+    return [outcomes[i] for i in range(count)]

@@ -1,0 +1,10 @@
+"""App config for betang.aid."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AidConfig(AppConfig):
+    name = "betang.aid"
+    label = "aid"
+    verbose_name = _("Aid programs")

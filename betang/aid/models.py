@@ -1,0 +1,257 @@
+"""Aid programs: pockets and eligibility, enrolments, cycles with maker-checker, cards, redemptions.
+
+Money never lives here: wallets, budgets and what cooperatives are owed are ledger accounts, and
+every rupiah moves by a ledger entry (aid.posting builds them, ledger.services posts them).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from betang.core.ids import new_id
+
+
+class Program(models.Model):
+    class Basis(models.TextChoices):
+        HOUSEHOLD = "HOUSEHOLD", _("fixed per household")
+        MEMBER = "MEMBER", _("per member, with a cap")
+
+    class Unspent(models.TextChoices):
+        CARRY_OVER = "CARRY_OVER", _("carried over to the next cycle")
+        EXPIRE = "EXPIRE", _("returned to the budget when the next cycle is credited")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    region_code = models.CharField(_("region"), max_length=13, blank=True)  # "62": a provincial program
+    cycle_months = models.PositiveSmallIntegerField(_("cycle length (months)"), default=1)
+    unspent = models.CharField(_("unspent funds"), max_length=10, choices=Unspent.choices, default=Unspent.CARRY_OVER)
+    # Eligibility is data: {"max_decile": 4, "regencies": ["62.03"], "exclude": ["PKH", "SEMBAKO"]}.
+    eligibility = models.JSONField(_("eligibility rule"), default=dict, blank=True)
+    approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
+    # Above this cycle total, one more approval is needed (0: never).
+    extra_approval_above = models.BigIntegerField(_("extra approval above"), default=0)
+    budget_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    bank_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("aid program")
+        verbose_name_plural = _("aid programs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pocket(models.Model):
+    """Part of each household's entitlement, spendable only on its categories (none listed: any)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="pockets")
+    code = models.SlugField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    categories = models.JSONField(_("goods categories"), default=list, blank=True)
+    amount_per_household = models.BigIntegerField(_("per household"), default=0)
+    amount_per_member = models.BigIntegerField(_("per member"), default=0)
+    member_cap = models.PositiveSmallIntegerField(_("members counted at most"), default=0)
+
+    class Meta:
+        verbose_name = _("pocket")
+        verbose_name_plural = _("pockets")
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="pocket_code_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def entitlement(self, members: int) -> int:
+        counted = min(members, self.member_cap) if self.member_cap else members
+        return self.amount_per_household + self.amount_per_member * counted
+
+
+class NationalAid(models.Model):
+    """A household's membership of a national program (PKH, Sembako/BPNT, BLT Dana Desa), as reported."""
+
+    class Kind(models.TextChoices):
+        PKH = "PKH", "PKH"
+        SEMBAKO = "SEMBAKO", _("Sembako/BPNT")
+        BLT_DD = "BLT_DD", _("BLT Dana Desa")
+
+    household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="national_aid")
+    kind = models.CharField(_("program"), max_length=10, choices=Kind.choices)
+    as_of_date = models.DateField(_("as of"))
+    source = models.CharField(_("source"), max_length=100, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["household", "kind"], name="national_aid_once")]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class Enrolment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", _("active")
+        ENDED = "ENDED", _("ended")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrolments")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="enrolments")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="enrolments")
+    region_code = models.CharField(_("village code"), max_length=13)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    enrolled_at = models.DateTimeField(_("enrolled at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints = [models.UniqueConstraint(fields=["program", "household"], name="enrolment_once")]
+        indexes = [models.Index(fields=["program", "status"], name="enrolment_program_status")]
+
+    def __str__(self) -> str:
+        return f"{self.program_id}/{self.household_id}"
+
+
+class Cycle(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", _("draft")
+        SUBMITTED = "SUBMITTED", _("submitted")
+        APPROVED = "APPROVED", _("approved")
+        CREDITING = "CREDITING", _("being credited")
+        CREDITED = "CREDITED", _("credited")
+        CLOSED = "CLOSED", _("closed")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="cycles")
+    number = models.PositiveIntegerField(_("number"))
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    households = models.PositiveIntegerField(_("households"), default=0)
+    total = models.BigIntegerField(_("total"), default=0)
+    # Who joined and who left since the previous cycle, and why: {"joined": [...], "left": [...]}.
+    eligibility_changes = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    credited_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("cycle")
+        verbose_name_plural = _("cycles")
+        constraints = [models.UniqueConstraint(fields=["program", "number"], name="cycle_number_once")]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} #{self.number}"
+
+
+class CycleApproval(models.Model):
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cycle", "approver"], name="approval_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}: {self.approver_id}"
+
+
+class Entitlement(models.Model):
+    """What one household gets in one pocket in one cycle (written when the cycle is drafted)."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="entitlements")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="entitlements")
+    pocket = models.ForeignKey(Pocket, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(_("amount"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "enrolment", "pocket"], name="entitlement_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="entitlement_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pocket_id}: {self.amount}"
+
+
+class Card(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", _("active")
+        LOCKED = "LOCKED", _("locked: wrong PIN")
+        BLOCKED = "BLOCKED", _("blocked")
+        REPLACED = "REPLACED", _("replaced")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    number = models.CharField(_("card number"), max_length=16, unique=True)  # random, Luhn check digit
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="cards")
+    region_code = models.CharField(_("village code"), max_length=13)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    pin_hash = models.CharField(max_length=200, blank=True)  # never the PIN; see aid.pins
+    failed_pin_attempts = models.PositiveSmallIntegerField(default=0)
+    batch = models.CharField(_("issue batch"), max_length=40, blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+
+    class Meta:
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(status__in=["ACTIVE", "LOCKED"]),
+                name="one_usable_card_per_household",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"•••• {self.number[-4:]}"
+
+
+class Redemption(models.Model):
+    """A card payment at a cooperative's outlet: the basket, and the ledger entry that paid it."""
+
+    class Status(models.TextChoices):
+        PAID = "PAID", _("paid")
+        VOIDED = "VOIDED", _("voided")
+
+    class Origin(models.TextChoices):
+        ONLINE = "ONLINE", _("online")
+        OUTPOST = "OUTPOST", _("outpost")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    request_hash = models.CharField(max_length=64)
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="redemptions")
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="+")
+    outlet = models.ForeignKey("registry.Outlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="redemptions")
+    region_code = models.CharField(max_length=13)  # the cooperative's village
+    amount = models.BigIntegerField(_("amount"))
+    basket = models.JSONField(_("basket"))  # [{"category", "amount", "description"}]
+    pockets = models.JSONField(default=dict)  # pocket code → amount taken from it
+    receipt_number = models.CharField(_("receipt"), max_length=30, unique=True)
+    entry_id = models.UUIDField()  # the ledger entry
+    void_entry_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.PAID)
+    origin = models.CharField(max_length=7, choices=Origin.choices, default=Origin.ONLINE)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        indexes = [models.Index(fields=["cooperative", "occurred_at"], name="redemption_coop_time")]
+
+    def __str__(self) -> str:
+        return self.receipt_number

@@ -1,0 +1,75 @@
+"""Aid's ledger accounts and entries: which account is whose, and the legs of each money event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from betang.ledger.services import Leg
+
+CREDIT, DEBIT = "CREDIT", "DEBIT"
+
+
+def budget_account(program_code: str) -> dict[str, Any]:
+    return {
+        "key": f"aid:{program_code}:budget",
+        "name": f"Pagu {program_code}",
+        "kind": "PROGRAM_BUDGET",
+        "normal_side": CREDIT,
+        "allow_negative": False,
+    }
+
+
+def bank_account(program_code: str) -> dict[str, Any]:
+    """The program's money at the bank (RKUD): a debit-normal asset."""
+    return {
+        "key": f"aid:{program_code}:bank",
+        "name": f"Rekening {program_code}",
+        "kind": "BANK",
+        "normal_side": DEBIT,
+        "allow_negative": True,
+    }
+
+
+def wallet_account(program_code: str, household_id: Any, pocket_code: str, region_code: str) -> dict[str, Any]:
+    return {
+        "key": f"aid:{program_code}:wallet:{household_id}:{pocket_code}",
+        "name": f"Dompet {pocket_code}",
+        "kind": "HOUSEHOLD_WALLET",
+        "normal_side": CREDIT,
+        "allow_negative": False,
+        "region_code": region_code,
+        "owner_ref": f"registry.household:{household_id}",
+    }
+
+
+def payable_account(program_code: str, cooperative_id: Any, region_code: str) -> dict[str, Any]:
+    """What the program owes a cooperative for redemptions: the hot account, never locked."""
+    return {
+        "key": f"aid:{program_code}:payable:{cooperative_id}",
+        "name": f"Utang ke koperasi {cooperative_id}",
+        "kind": "COOPERATIVE_PAYABLE",
+        "normal_side": CREDIT,
+        "allow_negative": True,
+        "region_code": region_code,
+        "owner_ref": f"registry.cooperative:{cooperative_id}",
+    }
+
+
+def funding_legs(amount: int, *, bank: int, budget: int) -> list[Leg]:
+    """Money arrives from the APBD: Dr bank, Cr budget."""
+    return [Leg(bank, amount), Leg(budget, -amount)]
+
+
+def credit_legs(amounts: dict[int, int], *, budget: int) -> list[Leg]:
+    """A household's entitlement: Dr budget, Cr each pocket's wallet."""
+    return [Leg(budget, sum(amounts.values())), *(Leg(wallet, -amount) for wallet, amount in amounts.items())]
+
+
+def payment_legs(taken: dict[int, int], *, payable: int) -> list[Leg]:
+    """A card payment: Dr each wallet it takes from, Cr what the program owes the cooperative."""
+    return [*(Leg(wallet, amount) for wallet, amount in taken.items()), Leg(payable, -sum(taken.values()))]
+
+
+def sweep_legs(amounts: dict[int, int], *, budget: int) -> list[Leg]:
+    """Unspent funds that expire: Dr each wallet, Cr budget."""
+    return [*(Leg(wallet, amount) for wallet, amount in amounts.items()), Leg(budget, -sum(amounts.values()))]

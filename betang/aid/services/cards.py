@@ -1,0 +1,143 @@
+"""Cards: issued in batches (one usable card per household), PINs set and reset, locked after three
+wrong PINs until an officer unlocks them, blocked, replaced (the balance stays with the household)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from betang.aid import pins
+from betang.aid.models import Card
+from betang.core.audit import audit_record
+from betang.core.errors import DomainError
+
+MAX_PIN_FAILURES = 3
+
+
+class CardError(DomainError):
+    code = "aid.card"
+    http_status = 409
+
+
+class PinFormat(CardError):
+    code = "aid.pin_format"
+    http_status = 400
+    message = gettext_lazy("A PIN is six digits.")
+
+
+@dataclass(frozen=True)
+class Issued:
+    card: Card
+    pin: str  # shown once, on the PIN mailer; only its hash is kept
+
+
+def _new_card(household: Any, *, batch: str, occurred_at: datetime, replaces: Card | None = None) -> Issued:
+    pin = pins.pin_new()
+    for _attempt in range(5):  # a random number may, very rarely, be taken
+        try:
+            with transaction.atomic():
+                card = Card.objects.create(
+                    number=pins.card_number_new(),
+                    household_id=household.pk if hasattr(household, "pk") else household[0],
+                    region_code=household.region_code if hasattr(household, "region_code") else household[1],
+                    pin_hash=pins.pin_hash(pin),
+                    batch=batch,
+                    issued_at=occurred_at,
+                    replaces=replaces,
+                )
+            return Issued(card, pin)
+        except IntegrityError:
+            if Card.objects.filter(
+                household_id=household.pk if hasattr(household, "pk") else household[0],
+                status__in=[Card.Status.ACTIVE, Card.Status.LOCKED],
+            ).exists():
+                raise CardError(_("The household already has a usable card.")) from None
+    raise CardError(_("No free card number was found; try again."))
+
+
+def cards_issue(*, households: list[Any], batch: str, occurred_at: datetime, actor: Any) -> list[Issued]:
+    """A card and a PIN for each household that has no usable card (the others are skipped)."""
+    ids = [h.pk for h in households]
+    has_card = set(
+        Card.objects.filter(household_id__in=ids, status__in=[Card.Status.ACTIVE, Card.Status.LOCKED]).values_list(
+            "household_id", flat=True
+        )
+    )
+    issued = [_new_card(h, batch=batch, occurred_at=occurred_at) for h in households if h.pk not in has_card]
+    audit_record(
+        actor=actor, event="aid.card.issued", occurred_at=occurred_at, changes={"batch": batch, "cards": len(issued)}
+    )
+    return issued
+
+
+def card_pin_set(*, card: Card, pin: str, actor: Any, occurred_at: datetime) -> None:
+    """Set a new PIN (the beneficiary at the office, or a reset): also clears the failure count."""
+    if not pins.pin_is_well_formed(pin):
+        raise PinFormat()
+    with transaction.atomic():
+        card = Card.objects.select_for_update().get(pk=card.pk)
+        if card.status in (Card.Status.BLOCKED, Card.Status.REPLACED):
+            raise CardError(_("This card can no longer be used."))
+        card.pin_hash, card.failed_pin_attempts = pins.pin_hash(pin), 0
+        if card.status == Card.Status.LOCKED:
+            card.status = Card.Status.ACTIVE
+        card.save(update_fields=["pin_hash", "failed_pin_attempts", "status"])
+        audit_record(
+            actor=actor, event="aid.card.pin_set", occurred_at=occurred_at, obj=card, region_code=card.region_code
+        )
+
+
+def card_unlock(*, card: Card, actor: Any, occurred_at: datetime) -> None:
+    with transaction.atomic():
+        card = Card.objects.select_for_update().get(pk=card.pk)
+        if card.status != Card.Status.LOCKED:
+            raise CardError(_("The card is not locked."))
+        card.status, card.failed_pin_attempts = Card.Status.ACTIVE, 0
+        card.save(update_fields=["status", "failed_pin_attempts"])
+        audit_record(
+            actor=actor, event="aid.card.unlocked", occurred_at=occurred_at, obj=card, region_code=card.region_code
+        )
+
+
+def card_block(*, card: Card, reason: str, actor: Any, occurred_at: datetime) -> None:
+    """Stop a card at once (lost, stolen, misused). Its household's balance is untouched."""
+    with transaction.atomic():
+        card = Card.objects.select_for_update().get(pk=card.pk)
+        if card.status == Card.Status.REPLACED:
+            raise CardError(_("This card was replaced."))
+        before = card.status
+        card.status = Card.Status.BLOCKED
+        card.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            event="aid.card.blocked",
+            occurred_at=occurred_at,
+            obj=card,
+            region_code=card.region_code,
+            changes={"status": [before, card.status], "reason": reason},
+        )
+
+
+def card_replace(*, card: Card, actor: Any, occurred_at: datetime, batch: str = "replacement") -> Issued:
+    """The old card stops working at once; the new one reaches the same household's wallets."""
+    with transaction.atomic():
+        old = Card.objects.select_for_update().select_related("household").get(pk=card.pk)
+        if old.status == Card.Status.REPLACED:
+            raise CardError(_("This card was already replaced."))
+        old.status = Card.Status.REPLACED
+        old.save(update_fields=["status"])
+        issued = _new_card(old.household, batch=batch, occurred_at=occurred_at, replaces=old)
+        audit_record(
+            actor=actor,
+            event="aid.card.replaced",
+            occurred_at=occurred_at,
+            obj=old,
+            region_code=old.region_code,
+            changes={"replaced_by": str(issued.card.pk)},
+        )
+    return issued

@@ -1,0 +1,215 @@
+"""Cycles: draft (eligibility re-checked, entitlements computed) → submitted → approved by other
+users, within the budget → credited set-based, exactly once → closed."""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from betang.aid import posting
+from betang.aid.models import Cycle, CycleApproval, Enrolment, Entitlement, Program
+from betang.aid.services.programs import enrolments_review
+from betang.core.audit import audit_record
+from betang.core.errors import DomainError, PermissionDenied
+from betang.core.progress import ProgressCallback
+from betang.ledger import selectors as ledger
+from betang.ledger.services import EntrySpec, accounts_open_many, journal_post_many
+from betang.registry import selectors as registry
+
+CHUNK = 20_000
+
+
+class CycleError(DomainError):
+    code = "aid.cycle"
+    http_status = 409
+
+
+class OverBudget(CycleError):
+    code = "aid.cycle.over_budget"
+    message = gettext_lazy("The cycle would exceed the program's remaining budget.")
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has no such day."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _state(cycle: Cycle, *allowed: str) -> None:
+    if cycle.status not in allowed:
+        raise CycleError(
+            _("The cycle is %(status)s; this needs it %(allowed)s.")
+            % {"status": cycle.get_status_display(), "allowed": " / ".join(str(Cycle.Status(s).label) for s in allowed)}
+        )
+
+
+def cycle_draft(*, program: Program, occurred_at: datetime, actor: Any, period_start: date | None = None) -> Cycle:
+    """A new cycle: eligibility re-checked (who joined, who left, why), every entitlement computed."""
+    with transaction.atomic():
+        last = Cycle.objects.filter(program=program).order_by("-number").first()
+        if last is not None and last.status not in (Cycle.Status.CREDITED, Cycle.Status.CLOSED):
+            raise CycleError(_("Cycle %(n)s is not credited yet.") % {"n": last.number})
+        start = period_start or (last.period_end + timedelta(days=1) if last else occurred_at.date().replace(day=1))
+        review = enrolments_review(program=program, occurred_at=occurred_at, actor=actor)
+        cycle = Cycle.objects.create(
+            program=program,
+            number=(last.number + 1) if last else 1,
+            period_start=start,
+            period_end=_add_months(start, program.cycle_months) - timedelta(days=1),
+            eligibility_changes=review.as_dict(),
+            created_by=actor if getattr(actor, "pk", None) else None,
+            created_at=occurred_at,
+        )
+        enrolments = list(
+            Enrolment.objects.filter(program=program, status=Enrolment.Status.ACTIVE).values_list("id", "household_id")
+        )
+        pockets = list(program.pockets.all())
+        needs_members = any(p.amount_per_member for p in pockets)
+        rows, households = [], 0
+        for start_at in range(0, len(enrolments), CHUNK):
+            part = enrolments[start_at : start_at + CHUNK]
+            members = registry.member_counts([h for _e, h in part]) if needs_members else {}
+            for enrolment_id, household_id in part:
+                amounts = [(p, p.entitlement(members.get(household_id, 0))) for p in pockets]
+                if any(a > 0 for _p, a in amounts):
+                    households += 1
+                rows.extend(
+                    Entitlement(cycle=cycle, enrolment_id=enrolment_id, pocket=p, amount=a) for p, a in amounts if a > 0
+                )
+        Entitlement.objects.bulk_create(rows, batch_size=5000)
+        cycle.households = households
+        cycle.total = sum(e.amount for e in rows)
+        cycle.save(update_fields=["households", "total"])
+        audit_record(
+            actor=actor,
+            event="aid.cycle.drafted",
+            occurred_at=occurred_at,
+            obj=cycle,
+            changes={"households": households, "total": cycle.total},
+        )
+    return cycle
+
+
+def cycle_submit(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.DRAFT)
+        cycle.status, cycle.submitted_by, cycle.submitted_at = Cycle.Status.SUBMITTED, actor, occurred_at
+        cycle.save(update_fields=["status", "submitted_by", "submitted_at"])
+        audit_record(actor=actor, event="aid.cycle.submitted", occurred_at=occurred_at, obj=cycle)
+    return cycle
+
+
+def approvals_needed(cycle: Cycle) -> int:
+    program = cycle.program
+    extra = 1 if program.extra_approval_above and cycle.total > program.extra_approval_above else 0
+    return max(program.approvals_required, 1) + extra
+
+
+def budget_available(program: Program, *, excluding: Cycle | None = None) -> int:
+    """The budget's balance less what approved cycles will still take from it."""
+    balance = ledger.account_balance(program.budget_account_id)
+    pending = Cycle.objects.filter(program=program, status__in=[Cycle.Status.APPROVED, Cycle.Status.CREDITING])
+    if excluding is not None:
+        pending = pending.exclude(pk=excluding.pk)
+    return balance - (pending.aggregate(total=Sum("total"))["total"] or 0)
+
+
+def cycle_approve(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
+    """One approval; the cycle is approved when enough different users (not its submitter) agree."""
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.SUBMITTED)
+        if actor.pk in (cycle.submitted_by_id, cycle.created_by_id):
+            raise PermissionDenied(_("A cycle is approved by someone other than who prepared or submitted it."))
+        if cycle.approvals.filter(approver=actor).exists():
+            raise CycleError(_("You have already approved this cycle."))
+        available = budget_available(cycle.program, excluding=cycle)
+        if cycle.total > available:
+            raise OverBudget(details={"total": cycle.total, "available": available})
+        CycleApproval.objects.create(cycle=cycle, approver=actor, approved_at=occurred_at)
+        if cycle.approvals.count() >= approvals_needed(cycle):
+            cycle.status = Cycle.Status.APPROVED
+            cycle.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            event="aid.cycle.approved",
+            occurred_at=occurred_at,
+            obj=cycle,
+            changes={"approvals": cycle.approvals.count(), "needed": approvals_needed(cycle)},
+        )
+    return cycle
+
+
+def cycle_credit(
+    *,
+    cycle: Cycle,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    actor: Any = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, int]:
+    """Credit every household's entitlement, set-based, in chunks; each household's entry has its own
+    idempotency key, so a crash and a rerun credit everyone exactly once. A credited cycle is refused."""
+    report = progress or (lambda done, total, message: None)
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.APPROVED, Cycle.Status.CREDITING)
+        cycle.status = Cycle.Status.CREDITING
+        cycle.save(update_fields=["status"])
+    program = cycle.program
+    rows = list(
+        Entitlement.objects.filter(cycle=cycle)
+        .order_by("enrolment_id")
+        .values_list("enrolment__household_id", "enrolment__region_code", "pocket__code", "amount")
+    )
+    by_household: dict[Any, list[tuple[str, str, int]]] = defaultdict(list)
+    for household_id, region, pocket_code, amount in rows:
+        by_household[household_id].append((region, pocket_code, amount))
+    households = list(by_household)
+    created = replayed = 0
+    for start in range(0, len(households), CHUNK):
+        part = households[start : start + CHUNK]
+        wallets = accounts_open_many(
+            [
+                posting.wallet_account(program.code, h, pocket, region)
+                for h in part
+                for region, pocket, _amount in by_household[h]
+            ],
+            occurred_at=occurred_at,
+        )
+        specs = []
+        for h in part:
+            amounts = {
+                wallets[posting.wallet_account(program.code, h, pocket, region)["key"]]: amount
+                for region, pocket, amount in by_household[h]
+            }
+            specs.append(
+                EntrySpec(
+                    key=f"aid:credit:{cycle.pk}:{h}",
+                    kind="aid.cycle.credit",
+                    legs=posting.credit_legs(amounts, budget=program.budget_account_id),
+                    memo=f"{program.code} #{cycle.number}",
+                )
+            )
+        result = journal_post_many(entries=specs, occurred_at=occurred_at, recorded_at=recorded_at, actor=actor)
+        created, replayed = created + result.created, replayed + result.replayed
+        report(start + len(part), len(households), str(cycle))
+    with transaction.atomic():
+        Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CREDITED, credited_at=recorded_at)
+        audit_record(
+            actor=actor,
+            event="aid.cycle.credited",
+            occurred_at=occurred_at,
+            obj=cycle,
+            changes={"households": created + replayed, "posted_now": created},
+        )
+    return {"households": len(households), "posted": created, "already_posted": replayed}

@@ -1,0 +1,99 @@
+"""A small Huma Betang Sejahtera: two villages of Kapuas with a cooperative each, households with
+deciles, a program with a food pocket and a general pocket, funded, one cycle credited, cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from betang.aid.models import Card, NationalAid, Program
+from betang.aid.services.cards import card_pin_set, cards_issue
+from betang.aid.services.cycles import cycle_approve, cycle_credit, cycle_draft, cycle_submit
+from betang.aid.services.programs import PocketSpec, program_create, program_fund
+from betang.registry.models import Cooperative, Household, Person
+from tests.conftest import NOW
+
+VILLAGE_A, VILLAGE_B = "62.03.01.1006", "62.03.01.1007"
+FOOD = ["BERAS", "TELUR", "MINYAK_GORENG", "GULA", "LAUK_PAUK", "SAYUR"]
+PIN = "135790"
+
+
+def household(village: str, decile: int | None, members: int = 3, n: int = 0) -> Household:
+    home = Household.objects.create(
+        kk_number=f"62030101012{n:05d}", region_code=village, latest_decile=decile, created_at=NOW, updated_at=NOW
+    )
+    for m in range(members):
+        Person.objects.create(
+            nik=f"6203010101{n:03d}{m:03d}",
+            name=f"Warga {n}-{m}",
+            name_key=f"warga {n} {m}",
+            block_key="x",
+            birth_date=date(1980, 1, 1),
+            sex="M",
+            household=home,
+            region_code=village,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    return home
+
+
+def cooperative(village: str, name: str) -> Cooperative:
+    return Cooperative.objects.create(
+        name=name,
+        name_key=name.lower(),
+        kind=Cooperative.Kind.KDMP,
+        region_code=village,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def khbs(**kwargs) -> Program:
+    return program_create(
+        code=kwargs.pop("code", "khbs"),
+        name="Huma Betang Sejahtera",
+        region_code="62",
+        pockets=[
+            PocketSpec("FOOD", "Pangan", FOOD, amount_per_household=150_000),
+            PocketSpec("GENERAL", "Umum", [], amount_per_household=50_000),
+        ],
+        eligibility=kwargs.pop("eligibility", {"max_decile": 4, "regencies": ["62.03"], "exclude": ["PKH"]}),
+        occurred_at=NOW,
+        **kwargs,
+    )
+
+
+@dataclass
+class World:
+    program: Program
+    coop_a: Cooperative
+    coop_b: Cooperative
+    poor: list[Household]
+    card: Card  # of poor[0], PIN = PIN
+    maker: object
+    checker: object
+
+
+@pytest.fixture
+def world(db, make_user) -> World:
+    coop_a, coop_b = cooperative(VILLAGE_A, "KDMP Sei Pasah"), cooperative(VILLAGE_B, "KDMP Anjir")
+    poor = [household(VILLAGE_A, 2, n=1), household(VILLAGE_A, 4, members=5, n=2), household(VILLAGE_B, 3, n=3)]
+    household(VILLAGE_A, 7, n=4)  # too well off
+    pkh = household(VILLAGE_B, 1, n=5)  # already in PKH
+    NationalAid.objects.create(household=pkh, kind="PKH", as_of_date=date(2026, 10, 1))
+    program = khbs()
+    program_fund(program=program, amount=10_000_000, reference="SP2D-001", occurred_at=NOW, recorded_at=NOW)
+    maker = make_user(role="PROVINCIAL_OFFICER", username="maker")
+    checker = make_user(role="PROVINCIAL_OFFICER", username="checker")
+    cycle = cycle_draft(program=program, occurred_at=NOW, actor=maker)
+    cycle_submit(cycle=cycle, actor=maker, occurred_at=NOW)
+    cycle_approve(cycle=cycle, actor=checker, occurred_at=NOW)
+    cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
+    issued = cards_issue(households=poor, batch="2026-11", occurred_at=NOW, actor=maker)
+    card = issued[0].card
+    card_pin_set(card=card, pin=PIN, actor=maker, occurred_at=NOW)
+    card.refresh_from_db()
+    return World(program, coop_a, coop_b, poor, card, maker, checker)

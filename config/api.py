@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 import betang
 from betang.accounts.api import api_auth
+from betang.aid.api import router as aid_router
 from betang.core import clock
 from betang.core.errors import DomainError
 from betang.regions.api import router as regions_router
@@ -86,3 +87,4 @@ def health(request):
 
 api.add_router("/regions", regions_router)
 api.add_router("/registry", registry_router)
+api.add_router("/aid", aid_router)

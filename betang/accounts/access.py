@@ -19,6 +19,8 @@ VIEW_REGISTRY = "registry.view"
 EDIT_REGISTRY = "registry.edit"  # import files, create and update rows
 VIEW_FULL_NIK = "registry.full_nik"  # see an unmasked NIK/KK (each view is audited)
 REVIEW_DUPLICATES = "registry.review_duplicates"
+AID_PAY = "aid.pay"  # take a card payment, check a card's balance (POS, integrations)
+AID_VOID = "aid.void"  # void a card payment (a supervisor)
 
 _EVERYONE = {VIEW_REGIONS, VIEW_TASKS}
 _REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICATES}
@@ -26,12 +28,14 @@ _REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICA
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT}),
     Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT}),
-    Role.COOPERATIVE_OPERATOR: frozenset(_EVERYONE | {VIEW_REGISTRY}),
-    Role.CASHIER: frozenset(_EVERYONE),
+    Role.COOPERATIVE_OPERATOR: frozenset(_EVERYONE | {VIEW_REGISTRY, AID_PAY, AID_VOID}),
+    Role.CASHIER: frozenset(_EVERYONE | {AID_PAY}),
     Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
     Role.PROCUREMENT_BUYER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
     Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK}),
-    Role.ADMINISTRATOR: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN}),
+    Role.ADMINISTRATOR: frozenset(
+        _EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN, AID_PAY, AID_VOID}
+    ),
 }
 
 

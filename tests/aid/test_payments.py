@@ -161,14 +161,12 @@ def test_the_same_key_with_another_basket_is_refused(world):
 def test_a_void_posts_a_reversal_and_gives_the_money_back(world):
     result = pay(world, RICE_AND_SOAP)
     redemption = card_payment_void(
-        redemption_id=result.redemption_id, key="void-1", actor=world.maker, occurred_at=NOW, recorded_at=NOW
+        redemption_id=result.redemption_id, actor=world.maker, occurred_at=NOW, recorded_at=NOW
     )
     assert redemption.status == Redemption.Status.VOIDED
     assert Entry.objects.get(pk=redemption.void_entry_id).reverses_id == redemption.entry_id
     assert balances(world) == {"FOOD": 150_000, "GENERAL": 50_000}
-    card_payment_void(
-        redemption_id=result.redemption_id, key="void-1", actor=world.maker, occurred_at=NOW, recorded_at=NOW
-    )
+    card_payment_void(redemption_id=result.redemption_id, actor=world.maker, occurred_at=NOW, recorded_at=NOW)
     assert Entry.objects.filter(reverses__isnull=False).count() == 1
     assert all(c.ok for c in ledger_verify())
 

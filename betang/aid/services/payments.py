@@ -308,9 +308,11 @@ def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at
 
 
 def card_payment_void(
-    *, redemption_id: Any, key: str, actor: Any, occurred_at: datetime, recorded_at: datetime, reason: str = ""
+    *, redemption_id: Any, actor: Any, occurred_at: datetime, recorded_at: datetime, reason: str = ""
 ) -> Redemption:
-    """Undo a payment by a reversing entry (the original stays); voiding twice is harmless."""
+    """Undo a payment by a reversing entry (the original stays); voiding twice returns the same void.
+
+    The void's key is the payment's own, so two cashiers voiding at once post one reversal."""
     with transaction.atomic():
         redemption = Redemption.objects.select_for_update().filter(pk=redemption_id).first()
         if redemption is None:

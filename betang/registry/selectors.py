@@ -207,3 +207,8 @@ def home_cooperatives(village_codes: set[str]) -> dict[str, Any]:
     for code, pk in rows:
         found.setdefault(code, pk)
     return found
+
+
+def cooperative_region(cooperative_id: Any) -> str:
+    """The village code of a cooperative (404 if unknown)."""
+    return get_object_or_404(Cooperative.objects.values_list("region_code", flat=True), pk=cooperative_id)

@@ -134,12 +134,25 @@ def test_a_replaced_card_stops_and_the_new_one_reaches_the_same_balance(world):
     assert Card.objects.get(pk=issued.card.pk).replaces_id == world.card.pk
 
 
-def test_an_unknown_card_and_a_foreign_cooperative_are_refused(world):
+def test_an_unknown_card_and_an_ended_enrolment_are_refused(world):
+    from betang.aid.models import Enrolment
+
     with pytest.raises(CardUnknown):
         pay(world, RICE_AND_SOAP, number="6200000000000000")
-    with pytest.raises(NotEnrolled):  # the household's home cooperative is in village A
-        pay(world, RICE_AND_SOAP, cooperative=world.coop_b)
+    Enrolment.objects.filter(household=world.poor[0]).update(status=Enrolment.Status.ENDED)
+    with pytest.raises(NotEnrolled):
+        pay(world, RICE_AND_SOAP)
     assert payments() == 0
+
+
+def test_another_cooperative_may_redeem_and_is_owed_the_money(world):
+    from betang.ledger import selectors as ledger
+
+    result = pay(world, RICE_AND_SOAP, cooperative=world.coop_b)  # the home cooperative is in village A
+    redemption = Redemption.objects.get(pk=result.redemption_id)
+    assert (redemption.cooperative_id, redemption.region_code) == (world.coop_b.pk, world.coop_b.region_code)
+    owed = ledger.accounts_by_key([f"aid:khbs:payable:{world.coop_b.pk}"])
+    assert ledger.account_balance(next(iter(owed.values()))[0]) == 82_000
 
 
 def test_the_same_key_five_times_pays_once_with_the_same_answer(world):

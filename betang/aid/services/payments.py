@@ -27,6 +27,7 @@ from betang.aid.services.cards import MAX_PIN_FAILURES
 from betang.core.errors import DomainError
 from betang.ledger import selectors as ledger
 from betang.ledger.services import InsufficientFunds, account_open, entry_reverse, journal_post
+from betang.registry import selectors as registry
 
 
 class PaymentError(DomainError):
@@ -63,7 +64,7 @@ class WrongPin(PaymentError):
 
 class NotEnrolled(PaymentError):
     code = "aid.not_enrolled"
-    message = gettext_lazy("This household is not enrolled in a program at this cooperative.")
+    message = gettext_lazy("This household is not enrolled in any program.")
 
 
 class ItemNotEligible(PaymentError):
@@ -255,20 +256,22 @@ def _receipt_number(occurred_at: datetime) -> str:
 
 
 def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator, origin):
-    enrolment = (
-        Enrolment.objects.filter(
-            household_id=card.household_id, status=Enrolment.Status.ACTIVE, cooperative_id=cooperative_id
+    # Any cooperative may redeem (a far one is an anomaly to flag, not a refusal); the enrolment at
+    # this cooperative comes first when the household has several programs.
+    enrolments = list(
+        Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).select_related(
+            "program"
         )
-        .select_related("program")
-        .first()
     )
-    if enrolment is None:
+    if not enrolments:
         raise NotEnrolled()
+    enrolment = next((e for e in enrolments if e.cooperative_id == cooperative_id), enrolments[0])
+    region_code = registry.cooperative_region(cooperative_id)
     wallets = _wallets(card, enrolment)
     taken = _allocate(basket, wallets)
     program = enrolment.program
     payable = account_open(
-        **posting.payable_account(program.code, cooperative_id, enrolment.region_code), occurred_at=occurred_at
+        **posting.payable_account(program.code, cooperative_id, region_code), occurred_at=occurred_at
     )
     try:
         posted = journal_post(
@@ -290,7 +293,7 @@ def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at
         cooperative_id=cooperative_id,
         outlet_id=outlet_id,
         program=program,
-        region_code=enrolment.region_code,
+        region_code=region_code,
         amount=sum(taken.values()),
         basket=[{"category": b.category, "amount": b.amount, "description": b.description} for b in basket],
         pockets={codes[a]: amount for a, amount in taken.items()},

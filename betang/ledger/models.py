@@ -31,6 +31,23 @@ class LedgerQuerySet(models.QuerySet):
         raise TypeError(f"{self.model._meta.label} rows are immutable; post a reversal instead")
 
 
+class Immutable(models.Model):
+    """Rows that, once written, are never saved again nor deleted (the database refuses it too)."""
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{self._meta.label} rows are immutable; post a reversal instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{self._meta.label} rows are immutable; post a reversal instead")
+
+
 class Account(models.Model):
     class Kind(models.TextChoices):
         BANK = "BANK", _("bank account")
@@ -80,7 +97,7 @@ class Account(models.Model):
         return 1 if self.normal_side == self.Side.DEBIT else -1
 
 
-class Entry(models.Model):
+class Entry(Immutable):
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     idempotency_key = models.CharField(max_length=200, unique=True)
     request_hash = models.CharField(max_length=64)  # of kind, legs, memo, reversal: a replay must match
@@ -96,8 +113,6 @@ class Entry(models.Model):
     # posting changed or removed behind the ledger's back is found.
     postings_digest = models.CharField(max_length=64)
 
-    objects = LedgerQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
@@ -106,22 +121,12 @@ class Entry(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("ledger entries are immutable; post a reversal instead")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise TypeError("ledger entries are immutable; post a reversal instead")
-
-
-class Posting(models.Model):
+class Posting(Immutable):
     entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="postings")
     # Indexed with the id below: (account, id) serves lookups by account and running sums in order.
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings", db_index=False)
     amount = models.BigIntegerField(_("amount"))  # rupiah; debit > 0, credit < 0
-
-    objects = LedgerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("posting")
@@ -131,11 +136,3 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("ledger postings are immutable; post a reversal instead")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("ledger postings are immutable; post a reversal instead")

@@ -30,9 +30,13 @@ def bank_account(program_code: str) -> dict[str, Any]:
     }
 
 
+def wallet_key(program_code: str, household_id: Any, pocket_code: str) -> str:
+    return f"aid:{program_code}:wallet:{household_id}:{pocket_code}"
+
+
 def wallet_account(program_code: str, household_id: Any, pocket_code: str, region_code: str) -> dict[str, Any]:
     return {
-        "key": f"aid:{program_code}:wallet:{household_id}:{pocket_code}",
+        "key": wallet_key(program_code, household_id, pocket_code),
         "name": f"Dompet {pocket_code}",
         "kind": "HOUSEHOLD_WALLET",
         "normal_side": CREDIT,

@@ -91,12 +91,6 @@ class BulkPosted:
     replayed: int
 
 
-@dataclass(frozen=True)
-class _Meta:
-    sign: int  # +1 debit-normal, −1 credit-normal
-    limited: bool  # not allow_negative: keeps a balance, locked when touched
-
-
 def debit_credit(amount: int, *, source: Account | int, target: Account | int, sign: int = -1) -> list[Leg]:
     """Legs moving `amount` out of `source` into `target`, two accounts on the same normal side.
 
@@ -204,29 +198,43 @@ def _check_legs(legs: Sequence[Leg]) -> dict[int, int]:
     return deltas
 
 
-def _meta(account_ids: Iterable[int]) -> dict[int, _Meta]:
-    """Side and limit of each account (never changed once open: account_open refuses it)."""
+def _lock_limited(account_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Of the accounts an entry touches, lock those with a limit (allow_negative = False) in
+    ascending id order. Returns each limited account's sign (+1 debit-normal, −1 credit-normal) and
+    its kept balance. Side and limit never change once an account is open (account_open refuses it).
+    """
     ids = set(account_ids)
-    found = {
-        pk: _Meta(1 if side == Account.Side.DEBIT else -1, not allow_negative)
-        for pk, side, allow_negative in Account.objects.filter(pk__any=list(ids)).values_list(
-            "pk", "normal_side", "allow_negative"
-        )
-    }
-    unknown = sorted(ids - found.keys())
+    signs, known = {}, set()
+    for pk, side, allow_negative in Account.objects.filter(pk__any=list(ids)).values_list(
+        "pk", "normal_side", "allow_negative"
+    ):
+        known.add(pk)
+        if not allow_negative:
+            signs[pk] = 1 if side == Account.Side.DEBIT else -1
+    unknown = sorted(ids - known)
     if unknown:
         raise UnknownAccount(_("Unknown ledger account %(id)s.") % {"id": unknown[0]}, details={"accounts": unknown})
-    return found
-
-
-def _lock_limited(ids: Iterable[int]) -> dict[int, int]:
-    """Lock the limited accounts in ascending id order; their current balances."""
-    ids = sorted(ids)
-    if not ids:
-        return {}
-    return dict(
-        Account.objects.select_for_update(no_key=True).filter(pk__any=ids).order_by("pk").values_list("pk", "balance")
+    if not signs:
+        return signs, {}
+    balances = dict(
+        Account.objects.select_for_update(no_key=True)
+        .filter(pk__any=sorted(signs))
+        .order_by("pk")
+        .values_list("pk", "balance")
     )
+    return signs, balances
+
+
+def _within_limits(deltas: dict[int, int], signs: dict[int, int], balances: dict[int, int]) -> dict[int, int]:
+    """The change to each kept balance; refuses (InsufficientFunds) one that would go below zero."""
+    changes = {a: sign * deltas[a] for a, sign in signs.items() if deltas[a]}
+    for account_id, change in changes.items():
+        if balances[account_id] + change < 0:
+            raise InsufficientFunds(
+                _("The balance of account %(id)s is too low.") % {"id": account_id},
+                details={"account": account_id, "balance": balances[account_id], "needed": -change},
+            )
+    return changes
 
 
 def _replay(key: str, request_hash: str) -> Posted | None:
@@ -236,13 +244,6 @@ def _replay(key: str, request_hash: str) -> Posted | None:
     if found[1] != request_hash:
         raise IdempotencyConflict(details={"idempotency_key": key})
     return Posted(found[0], created=False)
-
-
-def _shortfall(account_id: int, balance: int, change: int) -> InsufficientFunds:
-    return InsufficientFunds(
-        _("The balance of account %(id)s is too low.") % {"id": account_id},
-        details={"account": account_id, "balance": balance, "needed": -change},
-    )
 
 
 def journal_post(
@@ -260,16 +261,11 @@ def journal_post(
     deltas = _check_legs(legs)
     request_hash = _request_hash(kind, legs, memo, reverses)
     with transaction.atomic():
-        meta = _meta(deltas)
-        limited = [a for a in deltas if meta[a].limited]
-        balances = _lock_limited(limited)
+        signs, balances = _lock_limited(deltas)
         # After the locks: a concurrent post of the same key that touched these accounts is visible.
         if (replayed := _replay(key, request_hash)) is not None:
             return replayed
-        changes = {a: meta[a].sign * deltas[a] for a in limited}
-        for account_id, change in changes.items():
-            if balances[account_id] + change < 0:
-                raise _shortfall(account_id, balances[account_id], change)
+        changes = _within_limits(deltas, signs, balances)
         entry_id = new_id()
         try:
             with transaction.atomic():  # a savepoint: the key or the reversal may be taken meanwhile
@@ -353,9 +349,7 @@ def journal_post_many(
         raise LedgerError(_("The same idempotency key appears twice in one batch."))
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     with transaction.atomic():
-        meta = _meta(deltas)
-        limited = [a for a in deltas if meta[a].limited]
-        balances = _lock_limited(limited)
+        signs, balances = _lock_limited(deltas)
         seen = dict(
             Entry.objects.filter(idempotency_key__any=[s.key for s in specs]).values_list(
                 "idempotency_key", "request_hash"
@@ -370,10 +364,7 @@ def journal_post_many(
                     deltas[leg.account_id] -= leg.amount
             else:
                 fresh.append((spec, request_hash))
-        changes = {a: meta[a].sign * deltas[a] for a in limited if deltas[a]}
-        for account_id, change in changes.items():
-            if balances[account_id] + change < 0:
-                raise _shortfall(account_id, balances[account_id], change)
+        changes = _within_limits(deltas, signs, balances)
         entry_rows, posting_rows = [], []
         for spec, request_hash in fresh:
             entry_id = new_id()

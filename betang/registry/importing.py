@@ -955,7 +955,7 @@ def import_run(
     # rerun skips the lines after it that were already written.
     waiting: list[PersonRecord] = []
     last_line = batch.last_line
-    written = set(ImportRow.objects.filter(batch=batch, line__gt=last_line).values_list("line", flat=True))
+    written = set(ImportRow.objects.filter(batch=batch, line__gt=last_line).order_by().values_list("line", flat=True))
     is_households = batch.kind == ImportBatch.Kind.HOUSEHOLDS
     spec = None if is_households else ORG_SPECS[batch.kind]
 

@@ -310,7 +310,8 @@ class ImportBatch(models.Model):
     task_id = models.CharField(max_length=64, blank=True)
     headers = models.JSONField(default=list, blank=True)  # the file's header row, in its order
     total_rows = models.PositiveIntegerField(default=0)
-    last_line = models.PositiveIntegerField(default=0)  # highest line written: a rerun resumes after it
+    # Every line up to here is written (later ones may be too): a rerun resumes after it.
+    last_line = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -46,42 +46,26 @@ def _own_connections() -> None:
     connections._connections = Local(connections.thread_critical)
 
 
-def _worker(pay: Pay, wallets: list[int], attempts: int, seed: int, name: str, results) -> None:
-    _own_connections()
+def _attempts(pay: Pay, wallets: list[int], attempts: int, seed: int, name: str) -> tuple[list[str], int, list[str]]:
+    """One process's share: keys paid, count refused, unexpected errors."""
     rng = random.Random(seed)  # noqa: S311 - test traffic, not secrets
     paid, refused, errors = [], 0, []
-    try:
-        for n in range(attempts):
-            key = f"{name}-{n}"
-            try:
-                pay(key, rng.choice(wallets), rng.randint(1, 20_000))
-                paid.append(key)
-            except InsufficientFunds:
-                refused += 1
-            except Exception as exc:  # reported: a sound service raises nothing else here
-                errors.append(f"{type(exc).__name__}: {exc}")
-    finally:
-        results.put((paid, refused, errors))
-        results.close()
-        results.join_thread()  # the report is in the pipe before the process ends
-        connections.close_all()  # this process's own connection
-        os._exit(0)  # no test-runner teardown in the child
+    for n in range(attempts):
+        key = f"{name}-{n}"
+        try:
+            pay(key, rng.choice(wallets), rng.randint(1, 20_000))
+            paid.append(key)
+        except InsufficientFunds:
+            refused += 1
+        except Exception as exc:  # reported: a sound service raises nothing else here
+            errors.append(f"{type(exc).__name__}: {exc}")
+    return paid, refused, errors
 
 
 def run(pay: Pay, *, wallets: list[int], kind: str, processes: int = 4, attempts: int = 2_000) -> Outcome:
     """`attempts` in all, spread over `processes` forked processes; entries of `kind` are counted."""
-    connections.close_all()  # each child opens its own connection
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
     per = attempts // processes
-    workers = [
-        context.Process(target=_worker, args=(pay, wallets, per, 1000 + i, f"p{i}", results)) for i in range(processes)
-    ]
-    for w in workers:
-        w.start()
-    reports = [results.get(timeout=600) for _ in workers]
-    for w in workers:
-        w.join(timeout=60)
+    reports = at_once(lambda i: _attempts(pay, wallets, per, 1000 + i, f"p{i}"), processes)
     paid = {key for keys, _, _ in reports for key in keys}
     written = set(Entry.objects.filter(kind=kind).values_list("idempotency_key", flat=True))
     checks = {c.number: c for c in ledger_verify()}
@@ -108,9 +92,9 @@ def _call(fn: Callable[[int], object], index: int, results) -> None:
     finally:
         results.put((index, outcome))
         results.close()
-        results.join_thread()
-        connections.close_all()
-        os._exit(0)
+        results.join_thread()  # the outcome is in the pipe before the process ends
+        connections.close_all()  # this process's own connection
+        os._exit(0)  # no test-runner teardown in the child
 
 
 def at_once(fn: Callable[[int], object], count: int) -> list[object]:
@@ -121,7 +105,7 @@ def at_once(fn: Callable[[int], object], count: int) -> list[object]:
     workers = [context.Process(target=_call, args=(fn, i, results)) for i in range(count)]
     for w in workers:
         w.start()
-    outcomes = dict(results.get(timeout=300) for _ in workers)
+    outcomes = dict(results.get(timeout=600) for _ in workers)
     for w in workers:
         w.join(timeout=60)
     return [outcomes[i] for i in range(count)]

@@ -189,8 +189,8 @@ def cycle_credit(
         specs = []
         for h in part:
             amounts = {
-                wallets[posting.wallet_account(program.code, h, pocket, region)["key"]]: amount
-                for region, pocket, amount in by_household[h]
+                wallets[posting.wallet_key(program.code, h, pocket)]: amount
+                for _region, pocket, amount in by_household[h]
             }
             specs.append(
                 EntrySpec(

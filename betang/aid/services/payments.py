@@ -149,9 +149,7 @@ def _check_card(card: Card, pin: str) -> PaymentError | None:
 def _wallets(card: Card, enrolment: Enrolment) -> list[tuple[Pocket, int | None, int]]:
     """The household's pockets in the program with their wallet account and balance (0 if never credited)."""
     pockets = list(enrolment.program.pockets.all())
-    keys = {
-        p.code: posting.wallet_account(enrolment.program.code, card.household_id, p.code, "")["key"] for p in pockets
-    }
+    keys = {p.code: posting.wallet_key(enrolment.program.code, card.household_id, p.code) for p in pockets}
     found = ledger.accounts_by_key(list(keys.values()))
     out = []
     for p in pockets:
@@ -225,11 +223,9 @@ def card_pay(
     if not basket or any(type(line.amount) is not int or line.amount <= 0 for line in basket):
         raise BadBasket()
     request_hash = _request_hash(card_number, cooperative_id, outlet_id, basket)
-    if (earlier := _replay(key, request_hash)) is not None:
-        return earlier
     with transaction.atomic():
         card = _lock_card(card_number)
-        # Again under the card's lock: the same payment, sent twice at once, is answered once.
+        # Under the card's lock: the same payment, sent twice at once, is answered once.
         if (earlier := _replay(key, request_hash)) is not None:
             return earlier
         error = _check_card(card, pin)

@@ -243,7 +243,7 @@ def _replay(key: str, request_hash: str) -> PaymentResult | None:
     if found is None:
         return None
     if found.request_hash != request_hash:
-        raise KeyReused(details={"idempotency_key": key})
+        raise KeyReused()  # the client knows the key it sent; ours carries its namespace
     return PaymentResult(found.pk, found.receipt_number, found.amount, found.pockets, replayed=True)
 
 

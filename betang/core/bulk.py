@@ -7,6 +7,7 @@ here each column gets one converter chosen once per call, and rows stay plain tu
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ def _converter(field: models.Field, vendor: str) -> Callable[[Any], Any] | None:
     if vendor == "postgresql":
         return None  # psycopg adapts UUID, date, datetime, int and str itself
     if isinstance(field, models.UUIDField):
-        return lambda v: v.hex if v is not None else None
+        return lambda v: v.hex if isinstance(v, uuid.UUID) else v  # or hex text already (see imports)
     if isinstance(field, models.DateTimeField):
         cache: dict[Any, Any] = {}
 

@@ -23,7 +23,6 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -201,28 +200,27 @@ def _check_legs(legs: Sequence[Leg]) -> dict[int, int]:
 def _lock_limited(account_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
     """Of the accounts an entry touches, lock those with a limit (allow_negative = False) in
     ascending id order. Returns each limited account's sign (+1 debit-normal, −1 credit-normal) and
-    its kept balance. Side and limit never change once an account is open (account_open refuses it).
+    its kept balance. (Plain SQL: this runs on every payment, and compiling the ORM's queries cost
+    more than running them. No cache of the terms: on SQLite a rolled-back account's id is reused.)
     """
-    ids = set(account_ids)
-    signs, known = {}, set()
-    for pk, side, allow_negative in Account.objects.filter(pk__any=list(ids)).values_list(
-        "pk", "normal_side", "allow_negative"
-    ):
-        known.add(pk)
-        if not allow_negative:
-            signs[pk] = 1 if side == Account.Side.DEBIT else -1
-    unknown = sorted(ids - known)
+    ids = sorted(set(account_ids))
+    terms = _rows("SELECT id, normal_side, allow_negative FROM {account} WHERE id IN ({ids})", ids)
+    unknown = sorted(set(ids) - {pk for pk, _s, _a in terms})
     if unknown:
         raise UnknownAccount(_("Unknown ledger account %(id)s.") % {"id": unknown[0]}, details={"accounts": unknown})
+    signs = {pk: (1 if side == Account.Side.DEBIT else -1) for pk, side, allow_negative in terms if not allow_negative}
     if not signs:
         return signs, {}
-    balances = dict(
-        Account.objects.select_for_update(no_key=True)
-        .filter(pk__any=sorted(signs))
-        .order_by("pk")
-        .values_list("pk", "balance")
-    )
+    lock = " FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""  # SQLite: the write lock is taken
+    limited = sorted(signs)
+    balances = dict(_rows("SELECT id, balance FROM {account} WHERE id IN ({ids}) ORDER BY id" + lock, limited))  # noqa: S608 - a fixed clause
     return signs, balances
+
+
+def _rows(statement: str, ids: list[int]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(statement.replace("{ids}", ", ".join(["%s"] * len(ids)))), ids)
+        return cursor.fetchall()
 
 
 def _within_limits(deltas: dict[int, int], signs: dict[int, int], balances: dict[int, int]) -> dict[int, int]:
@@ -267,31 +265,20 @@ def journal_post(
             return replayed
         changes = _within_limits(deltas, signs, balances)
         entry_id = new_id()
-        try:
-            with transaction.atomic():  # a savepoint: the key or the reversal may be taken meanwhile
-                Entry.objects.create(
-                    id=entry_id,
-                    idempotency_key=key,
-                    request_hash=request_hash,
-                    kind=kind,
-                    occurred_at=occurred_at,
-                    recorded_at=recorded_at,
-                    actor=actor if getattr(actor, "pk", None) else None,
-                    memo=memo,
-                    reverses_id=reverses,
-                    postings_digest=postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs]),
-                )
-        except IntegrityError:
+        digest = postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs])
+        actor_id = actor.pk if getattr(actor, "pk", None) else None
+        if not _insert_entry(
+            entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest
+        ):
+            # The key or the reversal was taken meanwhile by a post that touched no locked account.
             if (replayed := _replay(key, request_hash)) is not None:
                 return replayed
             if reverses and Entry.objects.filter(reverses_id=reverses).exists():
-                raise AlreadyReversed() from None
-            raise
-        Posting.objects.bulk_create(
-            [Posting(entry_id=entry_id, account_id=leg.account_id, amount=leg.amount) for leg in legs]
-        )
+                raise AlreadyReversed()
+            raise LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
+        _insert_postings(entry_id, legs)
         for account_id, change in changes.items():
-            Account.objects.filter(pk=account_id).update(balance=F("balance") + change, version=F("version") + 1)
+            _add_to_balance(account_id, change)
     return Posted(entry_id, created=True)
 
 
@@ -403,6 +390,65 @@ def journal_post_many(
         bulk_insert(Posting, ["entry", "account", "amount"], posting_rows)
         _add_to_balances(changes)
     return BulkPosted(created=len(fresh), replayed=len(specs) - len(fresh))
+
+
+def _sql(statement: str) -> str:
+    """A statement over the ledger's tables, their names filled in from the models."""
+    q = connection.ops.quote_name
+    return statement.format(
+        entry=q(Entry._meta.db_table), posting=q(Posting._meta.db_table), account=q(Account._meta.db_table)
+    )
+
+
+def _db_id(value: UUID) -> Any:
+    return value.hex if connection.vendor == "sqlite" else value  # as Django stores a UUID on SQLite
+
+
+def _insert_entry(
+    entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest
+) -> bool:
+    """One entry, unless its key (or the entry it reverses) is taken: then False and nothing written.
+
+    Plain SQL on the payment path: ON CONFLICT DO NOTHING needs no savepoint, and the ORM's
+    compilation of an INSERT cost more than the INSERT itself (measured).
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(
+                "INSERT INTO {entry} (id, idempotency_key, request_hash, kind, occurred_at, recorded_at, actor_id, "
+                "memo, reverses_id, postings_digest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING"
+            ),
+            [
+                _db_id(entry_id),
+                key,
+                request_hash,
+                kind,
+                adapt(occurred_at),
+                adapt(recorded_at),
+                actor_id,
+                memo,
+                _db_id(reverses) if reverses else None,
+                digest,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def _insert_postings(entry_id: UUID, legs: Sequence[Leg]) -> None:
+    values = ", ".join(["(%s, %s, %s)"] * len(legs))
+    params = [v for leg in legs for v in (_db_id(entry_id), leg.account_id, leg.amount)]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + values, params)
+
+
+def _add_to_balance(account_id: int, change: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql("UPDATE {account} SET balance = balance + %s, version = version + 1 WHERE id = %s"),
+            [change, account_id],
+        )
 
 
 def _add_to_balances(changes: dict[int, int]) -> None:

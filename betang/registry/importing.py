@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Count
@@ -187,8 +188,9 @@ class PersonRecord:
     warnings: list[v.Issue]
     block_key: str  # computed once, here in the reader: the matcher asks for it several times
     # The key of the person this row makes if it is new, minted here in the reader: the writing
-    # process is the busier one. (A new household's key is minted there: few rows make one.)
-    new_person_id: Any = field(default_factory=new_id)
+    # process is the busier one. (A new household's key is minted there: few rows make one.) As hex
+    # text: it crosses to the writer and into COPY as is (unpickling UUID objects cost the writer).
+    new_person_id: str = field(default_factory=lambda: new_id().hex)
 
 
 _BIRTH_DATE, _DECILE, _DATA_DATE = gettext_lazy("Birth date"), gettext_lazy("Decile"), gettext_lazy("Data date")
@@ -349,11 +351,22 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             names.append(key)
             entries.append((pk, home_id, name, nik))
     existing_snapshots = set(
-        DtsenSnapshot.objects.filter(household_id__in=[h.id for h in homes_by_id.values()], source=ctx.source[:100])
+        DtsenSnapshot.objects.filter(household_id__in=list(homes_by_id), source=ctx.source[:100])
         .order_by()
         .values_list("household_id", "as_of_date")
     )
 
+    # Enum members read once: an attribute of a choices class costs a descriptor call per row.
+    possible_duplicate, flagged = Person.Review.POSSIBLE_DUPLICATE.value, Person.Review.WARNING.value
+    clean = Person.Review.NONE.value
+    created, held, updated, unchanged, rejected = (
+        Outcome.CREATED.value,
+        Outcome.HELD.value,
+        Outcome.UPDATED.value,
+        Outcome.UNCHANGED.value,
+        Outcome.REJECTED.value,
+    )
+    open_status = DuplicateCandidate.Status.OPEN.value
     new_homes: list[_Home] = []
     changed_homes: dict[Any, _Home] = {}
     kk_rows: list[tuple] = []
@@ -375,7 +388,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     field="nik",
                 )
             )
-            results.append(RowResult(rec.line, Outcome.REJECTED, issues, data=json.loads(rec.original)))
+            results.append(RowResult(rec.line, rejected, issues, data=json.loads(rec.original)))
             continue
 
         home = homes.get(rec.kk)
@@ -418,11 +431,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                 match = entries[found[0]]
                 verdict = matching.Verdict(found[1], matching.reason(same_kk=match[1] == home.id))
             pk = rec.new_person_id
-            review = (
-                Person.Review.POSSIBLE_DUPLICATE
-                if verdict
-                else (Person.Review.WARNING if issues else Person.Review.NONE)
-            )
+            review = possible_duplicate if verdict else (flagged if issues else clean)
             new_people.append(
                 (
                     pk,
@@ -445,9 +454,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             names.append(rec.name_key)
             entries.append((pk, home.id, rec.name, rec.nik))
             if verdict:
-                candidates.append(
-                    (match[0], pk, verdict.score, verdict.reason, rec.region_code, DuplicateCandidate.Status.OPEN, now)
-                )
+                candidates.append((match[0], pk, verdict.score, verdict.reason, rec.region_code, open_status, now))
                 issues.append(
                     v.Issue(
                         "duplicate.probable",
@@ -456,12 +463,12 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                         v.WARNING,
                     )
                 )
-                results.append(RowResult(rec.line, Outcome.HELD, issues, data=json.loads(rec.original), object_id=pk))
+                results.append(RowResult(rec.line, held, issues, data=json.loads(rec.original), object_id=pk))
             else:
                 results.append(
                     RowResult(
                         rec.line,
-                        Outcome.CREATED,
+                        created,
                         issues,
                         object_id=pk,
                         data=json.loads(rec.original) if issues else None,
@@ -488,9 +495,9 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             if warning_list != person.warnings:
                 person.warnings = warning_list
             changed_people.append(person)
-            results.append(RowResult(rec.line, Outcome.UPDATED, issues, object_id=person.id, changes=changes))
+            results.append(RowResult(rec.line, updated, issues, object_id=person.id, changes=changes))
         else:
-            results.append(RowResult(rec.line, Outcome.UNCHANGED, issues, object_id=person.id))
+            results.append(RowResult(rec.line, unchanged, issues, object_id=person.id))
 
     bulk_insert(
         Household,
@@ -1058,6 +1065,8 @@ def upsert_row(kind: str, fields: dict[str, Any], *, scope: RegionScope, occurre
             if isinstance(cleaned, RowResult):
                 return cleaned
             _flush_households(ctx, [cleaned], results)
+            if isinstance(results[0].object_id, str):
+                results[0].object_id = UUID(results[0].object_id)
         else:
             spec = ORG_SPECS[kind]
             clean_values, issues = spec.clean(ctx, fields)

@@ -1,5 +1,7 @@
 """User services and machine tokens."""
 
+from datetime import timedelta
+
 import pytest
 
 from betang.accounts.models import ApiToken
@@ -71,3 +73,18 @@ def test_tokens_of_inactive_users_stop_working(make_user, now):
     user.is_active = False
     user.save()
     assert token_authenticate(issued.secret, occurred_at=now) is None
+
+
+def test_a_busy_token_notes_its_last_use_at_most_once_a_minute(make_user, now):
+    user = make_user(role="CASHIER", scope="62.03.01.1006")
+    issued = token_create(user=user, name="POS", actor=None, occurred_at=now)
+    token = issued.token
+    token_authenticate(issued.secret, occurred_at=now)
+    token.refresh_from_db()
+    assert token.last_used_at == now
+    token_authenticate(issued.secret, occurred_at=now + timedelta(seconds=59))
+    token.refresh_from_db()
+    assert token.last_used_at == now  # a POS's hundreds of payments a minute do not each write the row
+    token_authenticate(issued.secret, occurred_at=now + timedelta(seconds=61))
+    token.refresh_from_db()
+    assert token.last_used_at == now + timedelta(seconds=61)

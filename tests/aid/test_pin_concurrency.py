@@ -5,9 +5,9 @@ import pytest
 from betang.aid.contracts import BasketLine
 from betang.aid.models import Card
 from betang.aid.services.payments import card_pay
+from betang.core.forking import at_once
 from betang.ledger.models import Entry
 from tests.conftest import NOW
-from tests.ledger.concurrency import at_once
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ reported by the processes against entries in the database) and kept balances tha
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection, connections
+from django.db import connection
 
+from betang.core.forking import at_once
 from betang.ledger.models import Account, Entry
 from betang.ledger.services import InsufficientFunds
 from betang.ledger.verify import ledger_verify
@@ -36,14 +35,6 @@ class Outcome:
     @property
     def sound(self) -> bool:
         return not (self.errors or self.overdrafts or self.lost or self.drifted)
-
-
-def _own_connections() -> None:
-    """Forget the connections inherited from the parent (without closing them: that would end the
-    parent's session too), so that this process opens its own."""
-    from asgiref.local import Local
-
-    connections._connections = Local(connections.thread_critical)
 
 
 def _attempts(pay: Pay, wallets: list[int], attempts: int, seed: int, name: str) -> tuple[list[str], int, list[str]]:
@@ -81,31 +72,3 @@ def run(pay: Pay, *, wallets: list[int], kind: str, processes: int = 4, attempts
         lost=len(paid ^ written),
         drifted=len(checks[2].problems),
     )
-
-
-def _call(fn: Callable[[int], object], index: int, results) -> None:
-    _own_connections()
-    try:
-        outcome = fn(index)
-    except Exception as exc:
-        outcome = f"{type(exc).__name__}: {getattr(exc, 'code', exc)}"
-    finally:
-        results.put((index, outcome))
-        results.close()
-        results.join_thread()  # the outcome is in the pipe before the process ends
-        connections.close_all()  # this process's own connection
-        os._exit(0)  # no test-runner teardown in the child
-
-
-def at_once(fn: Callable[[int], object], count: int) -> list[object]:
-    """Call fn(0) … fn(count - 1), each in its own forked process, all at once; their outcomes by index."""
-    connections.close_all()
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    workers = [context.Process(target=_call, args=(fn, i, results)) for i in range(count)]
-    for w in workers:
-        w.start()
-    outcomes = dict(results.get(timeout=600) for _ in workers)
-    for w in workers:
-        w.join(timeout=60)
-    return [outcomes[i] for i in range(count)]

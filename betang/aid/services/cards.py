@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from betang.aid import pins
 from betang.aid.models import Card
 from betang.core.audit import audit_record
+from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError
 
 MAX_PIN_FAILURES = 3
@@ -61,18 +62,66 @@ def _new_card(household: Any, *, batch: str, occurred_at: datetime, replaces: Ca
 
 
 def cards_issue(*, households: list[Any], batch: str, occurred_at: datetime, actor: Any) -> list[Issued]:
-    """A card and a PIN for each household that has no usable card (the others are skipped)."""
-    ids = [h.pk for h in households]
-    has_card = set(
-        Card.objects.filter(household_id__in=ids, status__in=[Card.Status.ACTIVE, Card.Status.LOCKED]).values_list(
-            "household_id", flat=True
+    """A card and a PIN for each household that has no usable card (the others are skipped).
+
+    Set-based: a province issues tens of thousands of cards in one batch. Each PIN is returned once,
+    for the PIN mailers printed from this result; only its hash is stored.
+    """
+    wanted = {h.pk: h for h in households}
+    with transaction.atomic():
+        has_card = set(
+            Card.objects.filter(
+                household_id__in=list(wanted), status__in=[Card.Status.ACTIVE, Card.Status.LOCKED]
+            ).values_list("household_id", flat=True)
         )
-    )
-    issued = [_new_card(h, batch=batch, occurred_at=occurred_at) for h in households if h.pk not in has_card]
-    audit_record(
-        actor=actor, event="aid.card.issued", occurred_at=occurred_at, changes={"batch": batch, "cards": len(issued)}
-    )
+        todo = [h for pk, h in wanted.items() if pk not in has_card]
+        numbers = _free_numbers(len(todo))
+        issued = []
+        for household, number in zip(todo, numbers, strict=True):
+            pin = pins.pin_new()
+            card = Card(
+                number=number,
+                household_id=household.pk,
+                region_code=household.region_code,
+                pin_hash=pins.pin_hash(pin),
+                batch=batch,
+                issued_at=occurred_at,
+            )
+            issued.append(Issued(card, pin))
+        bulk_insert(
+            Card,
+            ["id", "number", "household", "region_code", "status", "pin_hash", "batch", "issued_at"],
+            (
+                (
+                    i.card.pk,
+                    i.card.number,
+                    i.card.household_id,
+                    i.card.region_code,
+                    i.card.status,
+                    i.card.pin_hash,
+                    i.card.batch,
+                    i.card.issued_at,
+                )
+                for i in issued
+            ),
+        )
+        audit_record(
+            actor=actor,
+            event="aid.card.issued",
+            occurred_at=occurred_at,
+            changes={"batch": batch, "cards": len(issued), "skipped": len(has_card)},
+        )
     return issued
+
+
+def _free_numbers(count: int) -> list[str]:
+    """`count` new random card numbers, none already taken (a clash is rare: drawn again)."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        drawn = {pins.card_number_new() for _ in range(count - len(numbers))} - numbers
+        taken = set(Card.objects.filter(number__in=list(drawn)).values_list("number", flat=True))
+        numbers |= drawn - taken
+    return list(numbers)
 
 
 def card_pin_set(*, card: Card, pin: str, actor: Any, occurred_at: datetime) -> None:

@@ -17,6 +17,7 @@ from betang.aid import posting
 from betang.aid.models import Cycle, CycleApproval, Enrolment, Entitlement, Program
 from betang.aid.services.programs import enrolments_review
 from betang.core.audit import audit_record
+from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
 from betang.core.progress import ProgressCallback
 from betang.ledger import selectors as ledger
@@ -73,7 +74,7 @@ def cycle_draft(*, program: Program, occurred_at: datetime, actor: Any, period_s
         )
         pockets = list(program.pockets.all())
         needs_members = any(p.amount_per_member for p in pockets)
-        rows, households = [], 0
+        rows, households, total = [], 0, 0
         for start_at in range(0, len(enrolments), CHUNK):
             part = enrolments[start_at : start_at + CHUNK]
             members = registry.member_counts([h for _e, h in part]) if needs_members else {}
@@ -81,12 +82,12 @@ def cycle_draft(*, program: Program, occurred_at: datetime, actor: Any, period_s
                 amounts = [(p, p.entitlement(members.get(household_id, 0))) for p in pockets]
                 if any(a > 0 for _p, a in amounts):
                     households += 1
-                rows.extend(
-                    Entitlement(cycle=cycle, enrolment_id=enrolment_id, pocket=p, amount=a) for p, a in amounts if a > 0
-                )
-        Entitlement.objects.bulk_create(rows, batch_size=5000)
-        cycle.households = households
-        cycle.total = sum(e.amount for e in rows)
+                for p, a in amounts:
+                    if a > 0:
+                        rows.append((cycle.pk, enrolment_id, p.pk, a))
+                        total += a
+        bulk_insert(Entitlement, ["cycle", "enrolment", "pocket", "amount"], rows)
+        cycle.households, cycle.total = households, total
         cycle.save(update_fields=["households", "total"])
         audit_record(
             actor=actor,
@@ -166,43 +167,35 @@ def cycle_credit(
         cycle.status = Cycle.Status.CREDITING
         cycle.save(update_fields=["status"])
     program = cycle.program
-    rows = list(
-        Entitlement.objects.filter(cycle=cycle)
-        .order_by("enrolment_id")
-        .values_list("enrolment__household_id", "enrolment__region_code", "pocket__code", "amount")
-    )
-    by_household: dict[Any, list[tuple[str, str, int]]] = defaultdict(list)
-    for household_id, region, pocket_code, amount in rows:
-        by_household[household_id].append((region, pocket_code, amount))
-    households = list(by_household)
+    codes = dict(program.pockets.values_list("pk", "code"))
     created = replayed = 0
-    for start in range(0, len(households), CHUNK):
-        part = households[start : start + CHUNK]
+    for part in _entitlement_pages(cycle, households=CHUNK, pockets=max(len(codes), 1)):
+        by_household: dict[Any, list[tuple[str, str, int]]] = defaultdict(list)
+        for household_id, region, pocket_id, amount in part:
+            by_household[household_id].append((region, codes[pocket_id], amount))
         wallets = accounts_open_many(
             [
                 posting.wallet_account(program.code, h, pocket, region)
-                for h in part
-                for region, pocket, _amount in by_household[h]
+                for h, lines in by_household.items()
+                for region, pocket, _amount in lines
             ],
             occurred_at=occurred_at,
         )
-        specs = []
-        for h in part:
-            amounts = {
-                wallets[posting.wallet_key(program.code, h, pocket)]: amount
-                for _region, pocket, amount in by_household[h]
-            }
-            specs.append(
-                EntrySpec(
-                    key=f"aid:credit:{cycle.pk}:{h}",
-                    kind="aid.cycle.credit",
-                    legs=posting.credit_legs(amounts, budget=program.budget_account_id),
-                    memo=f"{program.code} #{cycle.number}",
-                )
+        specs = [
+            EntrySpec(
+                key=f"aid:credit:{cycle.pk}:{h}",
+                kind="aid.cycle.credit",
+                legs=posting.credit_legs(
+                    {wallets[posting.wallet_key(program.code, h, pocket)]: amount for _r, pocket, amount in lines},
+                    budget=program.budget_account_id,
+                ),
+                memo=f"{program.code} #{cycle.number}",
             )
+            for h, lines in by_household.items()
+        ]
         result = journal_post_many(entries=specs, occurred_at=occurred_at, recorded_at=recorded_at, actor=actor)
         created, replayed = created + result.created, replayed + result.replayed
-        report(start + len(part), len(households), str(cycle))
+        report(created + replayed, cycle.households, str(cycle))
     with transaction.atomic():
         Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CREDITED, credited_at=recorded_at)
         audit_record(
@@ -212,4 +205,29 @@ def cycle_credit(
             obj=cycle,
             changes={"households": created + replayed, "posted_now": created},
         )
-    return {"households": len(households), "posted": created, "already_posted": replayed}
+    return {"households": created + replayed, "posted": created, "already_posted": replayed}
+
+
+def _entitlement_pages(cycle: Cycle, *, households: int, pockets: int):
+    """The cycle's entitlements as (household, village, pocket, amount), `households` whole households
+    a page, in enrolment order (a keyset walk: memory stays flat whatever the program's size)."""
+    after = None
+    while True:
+        rows = Entitlement.objects.filter(cycle=cycle).order_by("enrolment_id")
+        if after is not None:
+            rows = rows.filter(enrolment_id__gt=after)
+        # One household more than asked for: every household before the last one seen is then whole.
+        fetched = rows.values_list(
+            "enrolment_id", "enrolment__household_id", "enrolment__region_code", "pocket_id", "amount"
+        )[: (households + 1) * pockets]
+        page, seen = [], []
+        for row in fetched:
+            if not seen or seen[-1] != row[0]:
+                if len(seen) == households:
+                    break
+                seen.append(row[0])
+            page.append(row[1:])
+        if not page:
+            return
+        after = seen[-1]
+        yield page

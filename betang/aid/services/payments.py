@@ -146,16 +146,29 @@ def _check_card(card: Card, pin: str) -> PaymentError | None:
     return None
 
 
-def _wallets(card: Card, enrolment: Enrolment) -> list[tuple[Pocket, int | None, int]]:
-    """The household's pockets in the program with their wallet account and balance (0 if never credited)."""
-    pockets = list(enrolment.program.pockets.all())
-    keys = {p.code: posting.wallet_key(enrolment.program.code, card.household_id, p.code) for p in pockets}
-    found = ledger.accounts_by_key(list(keys.values()))
+def _pockets(program_id: Any) -> list[Pocket]:
+    """A program's pockets: fixed once the program is made, so each process keeps them."""
+    if program_id not in _POCKETS:
+        _POCKETS[program_id] = list(Pocket.objects.filter(program_id=program_id).select_related("program"))
+    return _POCKETS[program_id]
+
+
+_POCKETS: dict[Any, list[Pocket]] = {}
+
+
+def _wallets(
+    household_id: Any, program_id: Any, extra_keys: Sequence[str] = ()
+) -> tuple[list[tuple[Pocket, int | None, int]], dict[str, tuple[int, int | None]]]:
+    """The household's pockets in the program with their wallet account and balance (0 if never
+    credited), and the accounts of `extra_keys` found in the same query."""
+    pockets = _pockets(program_id)
+    keys = {p.code: posting.wallet_key(p.program.code, household_id, p.code) for p in pockets}
+    found = ledger.accounts_by_key([*keys.values(), *extra_keys])
     out = []
     for p in pockets:
         account = found.get(keys[p.code])
         out.append((p, account[0] if account else None, (account[1] or 0) if account else 0))
-    return out
+    return out, found
 
 
 def _allocate(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | None, int]]) -> dict[int, int]:
@@ -202,7 +215,7 @@ def card_balance(*, card_number: str, pin: str) -> list[PocketBalance]:
     return [
         PocketBalance(p.code, p.name, balance, list(p.categories))
         for e in enrolments
-        for p, _a, balance in _wallets(card, e)
+        for p, _a, balance in _wallets(card.household_id, e.program_id)[0]
     ]
 
 
@@ -239,12 +252,16 @@ def card_pay(
 
 
 def _replay(key: str, request_hash: str) -> PaymentResult | None:
-    found = Redemption.objects.filter(idempotency_key=key).first()
+    found = (
+        Redemption.objects.filter(idempotency_key=key)
+        .values_list("pk", "request_hash", "receipt_number", "amount", "pockets")
+        .first()
+    )
     if found is None:
         return None
-    if found.request_hash != request_hash:
+    if found[1] != request_hash:
         raise KeyReused()  # the client knows the key it sent; ours carries its namespace
-    return PaymentResult(found.pk, found.receipt_number, found.amount, found.pockets, replayed=True)
+    return PaymentResult(found[0], found[2], found[3], found[4], replayed=True)
 
 
 def _receipt_number(occurred_at: datetime) -> str:
@@ -255,25 +272,26 @@ def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at
     # Any cooperative may redeem (a far one is an anomaly to flag, not a refusal); the enrolment at
     # this cooperative comes first when the household has several programs.
     enrolments = list(
-        Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).select_related(
-            "program"
+        Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).values_list(
+            "program_id", "cooperative_id"
         )
     )
     if not enrolments:
         raise NotEnrolled()
-    enrolment = next((e for e in enrolments if e.cooperative_id == cooperative_id), enrolments[0])
+    program_id = next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
     region_code = registry.cooperative_region(cooperative_id)
-    wallets = _wallets(card, enrolment)
+    program = _pockets(program_id)[0].program
+    payable_spec = posting.payable_account(program.code, cooperative_id, region_code)
+    wallets, found = _wallets(card.household_id, program_id, [payable_spec["key"]])
     taken = _allocate(basket, wallets)
-    program = enrolment.program
-    payable = account_open(
-        **posting.payable_account(program.code, cooperative_id, region_code), occurred_at=occurred_at
-    )
+    payable = found[payable_spec["key"]][0] if payable_spec["key"] in found else None
+    if payable is None:  # the cooperative's first card payment in this program
+        payable = account_open(**payable_spec, occurred_at=occurred_at).pk
     try:
         posted = journal_post(
             key=f"aid:pay:{key}",
             kind="aid.card.payment",
-            legs=posting.payment_legs(taken, payable=payable.pk),
+            legs=posting.payment_legs(taken, payable=payable),
             occurred_at=occurred_at,
             recorded_at=recorded_at,
             actor=operator,

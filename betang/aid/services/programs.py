@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from betang.aid import posting
 from betang.aid.models import Enrolment, NationalAid, Pocket, Program
 from betang.core.audit import audit_record
+from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError
+from betang.core.ids import new_id
 from betang.ledger.services import account_open, journal_post
 from betang.registry import selectors as registry
 
@@ -100,6 +102,9 @@ def program_fund(
     )
 
 
+KEPT = 1000
+
+
 @dataclass
 class EligibilityReview:
     joined: list[dict[str, str]] = field(default_factory=list)  # {"household", "reason"}
@@ -107,7 +112,12 @@ class EligibilityReview:
     skipped: list[dict[str, str]] = field(default_factory=list)  # eligible, but cannot be enrolled
 
     def as_dict(self) -> dict[str, Any]:
-        return {"joined": self.joined, "left": self.left, "skipped": self.skipped}
+        """What a cycle keeps: the counts, and the first KEPT households of each list (a province's
+        first cycle enrols hundreds of thousands; the enrolments themselves hold each one's reason)."""
+        lists = {"joined": self.joined, "left": self.left, "skipped": self.skipped}
+        return {name: rows[:KEPT] for name, rows in lists.items()} | {
+            "counts": {name: len(rows) for name, rows in lists.items()}
+        }
 
 
 def eligible_households(program: Program) -> dict[Any, str]:
@@ -173,19 +183,10 @@ def enrolments_review(*, program: Program, occurred_at: datetime, actor: Any = N
                 continue
             (back if household_id in ended else new).append((household_id, village, cooperative))
         reason = _("meets: %(rule)s") % {"rule": _rule_text(program)}
-        Enrolment.objects.bulk_create(
-            [
-                Enrolment(
-                    program=program,
-                    household_id=h,
-                    region_code=v,
-                    cooperative_id=c,
-                    reason=reason,
-                    enrolled_at=occurred_at,
-                )
-                for h, v, c in new
-            ],
-            batch_size=5000,
+        bulk_insert(  # a province's first review enrols hundreds of thousands at once
+            Enrolment,
+            ["id", "program", "household", "region_code", "cooperative", "reason", "enrolled_at"],
+            ((new_id(), program.pk, h, v, c, reason, occurred_at) for h, v, c in new),
         )
         for h, v, c in back:
             Enrolment.objects.filter(program=program, household_id=h).update(

@@ -88,7 +88,11 @@ def main(argv: list[str]) -> int:
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "—"
         baseline = f"{r['baseline']:.3f} {r['unit']} ({r['baseline_label']})" if r["baseline"] is not None else "—"
         table.add_row(r["database"], r["benchmark"], r["metric"], f"{r['value']:.3f} {r['unit']}", baseline, ratio)
-    Console(width=170).print(table)
+    console = Console(width=170)
+    console.print(table)
+    for r in results:
+        if r.get("note"):
+            console.print(f"  {r['database']} · {r['benchmark']} · {r['metric']}: {r['note']}", highlight=False)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{stamp}.json"

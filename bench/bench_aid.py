@@ -111,10 +111,8 @@ def _floor(cards, cooperative_id, count: int) -> float:
     names = _shadow([Account, Entry, Posting, Redemption])
     sqlite = connection.vendor == "sqlite"
 
-    def val(v):
-        if sqlite and hasattr(v, "hex") and not isinstance(v, (bytes, str)):
-            return v.hex
-        return v
+    def val(v):  # a key as the database takes it (hex text on SQLite)
+        return Entry._meta.pk.get_db_prep_value(v, connection)
 
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {names['ledger_account']} SELECT * FROM ledger_account")
@@ -157,7 +155,7 @@ def _floor(cards, cooperative_id, count: int) -> float:
                         val(new_id()),
                         f"floor:{n}",
                         "0" * 64,
-                        val(card_id) if not sqlite else card_id,
+                        val(card_id),
                         val(household),
                         val(cooperative_id),
                         val(program_id),

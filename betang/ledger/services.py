@@ -277,8 +277,7 @@ def journal_post(
                 raise AlreadyReversed()
             raise LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
         _insert_postings(entry_id, legs)
-        for account_id, change in changes.items():
-            _add_to_balance(account_id, change)
+        _add_to_balances(changes)
     return Posted(entry_id, created=True)
 
 
@@ -401,7 +400,8 @@ def _sql(statement: str) -> str:
 
 
 def _db_id(value: UUID) -> Any:
-    return value.hex if connection.vendor == "sqlite" else value  # as Django stores a UUID on SQLite
+    """A key as the database takes it (hex text on SQLite, as Django stores a UUID there)."""
+    return Entry._meta.pk.get_db_prep_value(value, connection)
 
 
 def _insert_entry(
@@ -443,21 +443,16 @@ def _insert_postings(entry_id: UUID, legs: Sequence[Leg]) -> None:
         cursor.execute(_sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + values, params)
 
 
-def _add_to_balance(account_id: int, change: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _sql("UPDATE {account} SET balance = balance + %s, version = version + 1 WHERE id = %s"),
-            [change, account_id],
-        )
+BULK_BALANCES_FROM = 100  # changes; fewer (a payment's one or two) are plain UPDATEs
 
 
 def _add_to_balances(changes: dict[int, int]) -> None:
-    """balance += change for many accounts at once (they are locked by the caller)."""
+    """balance += change for the accounts (locked by the caller): a payment's one or two by plain
+    UPDATEs, a bulk post's thousands by COPY into a temporary table and one UPDATE … FROM."""
     if not changes:
         return
-    table = connection.ops.quote_name(Account._meta.db_table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(changes) >= BULK_BALANCES_FROM:
             cursor.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS ledger_balance_change (id bigint, change bigint) ON COMMIT DELETE ROWS"
             )
@@ -465,12 +460,14 @@ def _add_to_balances(changes: dict[int, int]) -> None:
                 for row in changes.items():
                     copy.write_row(row)
             cursor.execute(
-                f"UPDATE {table} AS a SET balance = a.balance + c.change, version = a.version + 1 "  # noqa: S608 - table name from model meta
-                "FROM ledger_balance_change AS c WHERE a.id = c.id"
+                _sql(
+                    "UPDATE {account} AS a SET balance = a.balance + c.change, version = a.version + 1 "
+                    "FROM ledger_balance_change AS c WHERE a.id = c.id"
+                )
             )
             cursor.execute("DELETE FROM ledger_balance_change")
         else:
             cursor.executemany(
-                f"UPDATE {table} SET balance = balance + %s, version = version + 1 WHERE id = %s",  # noqa: S608
+                _sql("UPDATE {account} SET balance = balance + %s, version = version + 1 WHERE id = %s"),
                 [(change, pk) for pk, change in changes.items()],
             )

@@ -146,14 +146,14 @@ def _check_card(card: Card, pin: str) -> PaymentError | None:
     return None
 
 
+_POCKETS: dict[Any, list[Pocket]] = {}
+
+
 def _pockets(program_id: Any) -> list[Pocket]:
     """A program's pockets: fixed once the program is made, so each process keeps them."""
     if program_id not in _POCKETS:
         _POCKETS[program_id] = list(Pocket.objects.filter(program_id=program_id).select_related("program"))
     return _POCKETS[program_id]
-
-
-_POCKETS: dict[Any, list[Pocket]] = {}
 
 
 def _wallets(
@@ -284,9 +284,8 @@ def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at
     payable_spec = posting.payable_account(program.code, cooperative_id, region_code)
     wallets, found = _wallets(card.household_id, program_id, [payable_spec["key"]])
     taken = _allocate(basket, wallets)
-    payable = found[payable_spec["key"]][0] if payable_spec["key"] in found else None
-    if payable is None:  # the cooperative's first card payment in this program
-        payable = account_open(**payable_spec, occurred_at=occurred_at).pk
+    known = found.get(payable_spec["key"])  # absent at the cooperative's first card payment in this program
+    payable = known[0] if known else account_open(**payable_spec, occurred_at=occurred_at).pk
     try:
         posted = journal_post(
             key=f"aid:pay:{key}",

@@ -22,6 +22,10 @@ REVIEW_DUPLICATES = "registry.review_duplicates"
 AID_PAY = "aid.pay"  # take a card payment, check a card's balance (POS, integrations)
 AID_VOID = "aid.void"  # void a card payment (a supervisor)
 
+# These roles act for one cooperative, the one they are bound to in the registry (CooperativeStaff);
+# unbound, they act for none.
+COOPERATIVE_BOUND_ROLES = frozenset({Role.COOPERATIVE_OPERATOR, Role.CASHIER})
+
 _EVERYONE = {VIEW_REGIONS, VIEW_TASKS}
 _REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICATES}
 

@@ -17,7 +17,6 @@ from betang.aid.services import payments
 from betang.core import clock
 from betang.core.errors import DomainError, PermissionDenied
 from betang.registry import selectors as registry
-from betang.registry.models import Cooperative
 
 router = Router(tags=["aid"])
 
@@ -91,7 +90,9 @@ def card_balance(request, body: CardIn):
 def pay(request, body: PaymentIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     _require(request, "aid.pay")
     key = _key(idempotency_key)
-    cooperative = registry.org_get(Cooperative, scope=request.user.region_scope, pk=body.cooperative_id)
+    cooperative = registry.acting_cooperative(
+        user=request.user, cooperative_id=body.cooperative_id, outlet_id=body.outlet_id
+    )
     now = clock.now()
     result = payments.card_pay(
         card_number=body.card_number,
@@ -122,6 +123,7 @@ def pay(request, body: PaymentIn, idempotency_key: str | None = Header(None, ali
 def void(request, payment_id: UUID, body: VoidIn):
     _require(request, "aid.void")
     redemption = selectors.redemption_get(scope=request.user.region_scope, pk=payment_id)
+    registry.acting_cooperative(user=request.user, cooperative_id=redemption.cooperative_id)  # staff: their own
     now = clock.now()
     done = payments.card_payment_void(
         redemption_id=redemption.pk, actor=request.user, occurred_at=now, recorded_at=now, reason=body.reason

@@ -19,6 +19,7 @@ from betang.registry.matching import block_key, name_key
 from betang.registry.models import (
     Bumdes,
     Cooperative,
+    CooperativeMember,
     DtsenSnapshot,
     Enterprise,
     Household,
@@ -217,6 +218,55 @@ def build_registry(*, occurred_at: datetime, province: str = "62", households: i
     return RegistryDemoResult(
         len(coops), len(outlets), len(enterprises), len(bumdes), len(homes), len(persons), skipped=False
     )
+
+
+BOARD = [
+    CooperativeMember.Role.CHAIR,
+    CooperativeMember.Role.SECRETARY,
+    CooperativeMember.Role.TREASURER,
+    CooperativeMember.Role.SUPERVISOR,
+]
+
+
+def build_members(*, occurred_at: datetime, province: str = "62") -> int:
+    """Heads of household and their spouses join their village's cooperative; the first four adults
+    of each village form its board (chair, secretary, treasurer) and a supervisor, for a five-year term.
+    Only once per province (a second build adds nothing); returns the members made."""
+    if CooperativeMember.objects.filter(cooperative__region_code__startswith=province + ".").exists():
+        return 0
+    rng = random.Random(SEED + 1)  # noqa: S311 - reproducible demo data
+    coops = dict(Cooperative.objects.filter(region_code__startswith=province + ".").values_list("region_code", "id"))
+    adults = (
+        Person.objects.filter(
+            region_code__startswith=province + ".",
+            relation__in=[Person.Relation.HEAD, Person.Relation.SPOUSE],
+            merged_into__isnull=True,
+        )
+        .order_by("region_code", "nik")
+        .values_list("id", "region_code")
+    )
+    seen: dict[str, int] = {}
+    members = []
+    term_end = date(occurred_at.year + 5, 6, 30)
+    for person_id, village in adults.iterator(chunk_size=5000):
+        coop_id = coops.get(village)
+        if coop_id is None:
+            continue
+        place = seen.get(village, 0)
+        seen[village] = place + 1
+        board = place < len(BOARD)
+        members.append(
+            CooperativeMember(
+                cooperative_id=coop_id,
+                person_id=person_id,
+                role=BOARD[place] if board else CooperativeMember.Role.MEMBER,
+                joined_date=date(2025, 7, 12) + timedelta(days=rng.randint(0, 400)),
+                term_end=term_end if board else None,
+            )
+        )
+    with transaction.atomic():
+        CooperativeMember.objects.bulk_create(members, batch_size=5000)
+    return len(members)
 
 
 def messy_household_sample() -> bytes:

@@ -57,6 +57,25 @@ def _resolve_scope(scope: str) -> str:
     return scope
 
 
+def demo_staff(*, occurred_at: datetime) -> list[tuple[str, str]]:
+    """Bind the demo's cooperative operator and cashier to the cooperative of their village (after
+    the registry is built); returns (user name, cooperative name) pairs."""
+    from betang.accounts.access import COOPERATIVE_BOUND_ROLES
+    from betang.registry.models import Cooperative
+    from betang.registry.services import cooperative_staff_assign
+
+    bound = []
+    for demo in DEMO_USERS:
+        if demo.role not in COOPERATIVE_BOUND_ROLES:
+            continue
+        user = User.objects.get(username=demo.username)
+        cooperative = Cooperative.objects.filter(region_code=_resolve_scope(demo.scope)).order_by("name").first()
+        if cooperative is not None:
+            cooperative_staff_assign(user=user, cooperative=cooperative, actor=None, occurred_at=occurred_at)
+            bound.append((user.username, cooperative.name))
+    return bound
+
+
 def _load_passwords(path: Path) -> dict[str, str]:
     if path.exists():
         return json.loads(path.read_text())

@@ -183,6 +183,70 @@ def _org_out(obj) -> OrgOut:
     return OrgOut(id=obj.pk, name=obj.name, region_code=obj.region_code, details=details)
 
 
+class MemberIn(Schema):
+    nik: str
+    name: str
+    role: str = ""  # anggota (default), ketua, sekretaris, bendahara, pengawas
+    joined_date: str = ""
+    term_end: str = ""
+    phone: str = ""
+
+
+class CoopMemberOut(Schema):
+    person_id: UUID
+    nik_masked: str
+    name: str
+    role: str
+    joined_date: date | None
+    term_end: date | None
+
+
+class OutletIn(Schema):
+    name: str
+    kind: str = ""  # sembako (default), apotek, klinik, simpan pinjam, gudang, logistik, kantor, or another
+    address: str = ""
+    is_active: str = ""
+
+
+@router.get(
+    "/cooperatives/{org_id}/members", response=list[CoopMemberOut], summary="A cooperative's members (NIK masked)"
+)
+def cooperative_members(request, org_id: UUID):
+    _require(request, "registry.view")
+    coop = selectors.org_get(Cooperative, scope=request.user.region_scope, pk=org_id)
+    return [
+        CoopMemberOut(
+            person_id=m.person_id,
+            nik_masked=mask_nik(m.person.nik),
+            name=m.person.name,
+            role=m.role,
+            joined_date=m.joined_date,
+            term_end=m.term_end,
+        )
+        for m in selectors.cooperative_members(coop)
+    ]
+
+
+@router.post(
+    "/cooperatives/{org_id}/members",
+    response={200: SaveOut, 201: SaveOut, 422: SaveOut},
+    summary="Add or update a member (a person by NIK) with the import's rules",
+)
+def cooperative_member_save(request, org_id: UUID, payload: MemberIn):
+    coop = selectors.org_get(Cooperative, scope=request.user.region_scope, pk=org_id)
+    return _save(request, "members", payload.dict() | {"coop_id": coop.pk})
+
+
+@router.post(
+    "/cooperatives/{org_id}/outlets",
+    response={200: SaveOut, 201: SaveOut, 422: SaveOut},
+    summary="Add or update an outlet (known by its name) with the import's rules",
+)
+def cooperative_outlet_save(request, org_id: UUID, payload: OutletIn):
+    coop = selectors.org_get(Cooperative, scope=request.user.region_scope, pk=org_id)
+    return _save(request, "outlets", payload.dict() | {"coop_id": coop.pk})
+
+
 @router.get("/{kind}", response=list[OrgOut], summary="Search cooperatives, enterprises (UMKM) or BUMDes")
 @paginate(PageNumberPagination, page_size=50)
 def org_search(request, kind: OrgKind, q: str = "", village: str = ""):

@@ -29,6 +29,7 @@ from betang.registry.masking import mask_nik
 from betang.registry.models import (
     Bumdes,
     Cooperative,
+    CooperativeMember,
     DtsenSnapshot,
     DuplicateCandidate,
     Enterprise,
@@ -36,6 +37,7 @@ from betang.registry.models import (
     HouseholdKk,
     ImportBatch,
     ImportRow,
+    Outlet,
     Person,
 )
 from betang.registry.tabular import Column, TableError, open_table
@@ -564,6 +566,8 @@ class OrgSpec:
     clean: Callable[[Context, dict[str, Any]], tuple[dict[str, Any], list[v.Issue]]]
     keys: tuple[str, ...]  # lookup fields, most specific first; a key counts when its value is non-empty
     compare: tuple[str, ...]
+    # How a chunk of clean rows is matched and written: _flush_orgs unless the kind needs its own.
+    flush: Callable[..., None] | None = None
 
 
 def _yes(value: Any) -> bool:
@@ -851,6 +855,391 @@ def _flush_orgs(
         spec.model.objects.bulk_update(list(to_update.values()), [*spec.compare, "updated_at"], batch_size=500)
 
 
+# --- cooperative members and outlets -------------------------------------------------------------------
+# Rows that belong to a cooperative name it by its legal entity number, or by its village code (and its
+# name, when the village has more than one cooperative).
+
+_COOP_REF_COLUMNS = [
+    Column(
+        "coop_legal_number",
+        "Nomor Badan Hukum Koperasi",
+        ("no badan hukum koperasi", "nomor ahu koperasi", "no ahu", "nomor ahu", "nomor badan hukum", "legal number"),
+    ),
+    Column(
+        "coop_region_code",
+        "Kode Desa Koperasi",
+        ("kode desa", "kode kelurahan", "kode wilayah", "village code", "cooperative village code"),
+    ),
+    Column("coop_name", "Nama Koperasi", ("koperasi", "cooperative", "cooperative name", "nama kopdes")),
+]
+
+
+def _clean_coop_ref(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
+    legal = _text_field(fields, "coop_legal_number", 60)
+    issues: list[v.Issue] = []
+    village = ""
+    if fields.get("coop_region_code") not in (None, ""):
+        checked = v.check_village(fields.get("coop_region_code"), ctx.regions)
+        issues += checked.issues
+        village = checked.value or ""
+    name = _text_field(fields, "coop_name", 200)
+    if not legal and not village and not fields.get("coop_id") and not any(i.is_error for i in issues):
+        issues.append(
+            v.Issue(
+                "cooperative.missing",
+                _("Name the cooperative: its legal entity number, or its village code (and its name)."),
+                field="coop_legal_number",
+            )
+        )
+    key = (matching.name_key(name) or name.lower()) if name else ""
+    coop_id = fields.get("coop_id")  # the API names the cooperative by its id (in its path)
+    return {"coop_legal_number": legal, "coop_region_code": village, "coop_name_key": key, "coop_id": coop_id}, issues
+
+
+def _resolve_cooperatives(
+    ctx: Context, pending: list[tuple[int, list[Any], dict[str, Any], list[v.Issue]]], results: list[RowResult]
+) -> dict[int, Cooperative]:
+    """Each row's cooperative (by line); a row whose cooperative is unknown, ambiguous or outside the
+    user's area is rejected into `results` and left out."""
+    legal_numbers = {values["coop_legal_number"] for _, _, values, _ in pending if values["coop_legal_number"]}
+    villages = {values["coop_region_code"] for _, _, values, _ in pending if values["coop_region_code"]}
+    ids = {values["coop_id"] for _, _, values, _ in pending if values.get("coop_id")}
+    by_id = {c.pk: c for c in Cooperative.objects.filter(pk__in=ids)} if ids else {}
+    by_legal: dict[str, Cooperative] = {}
+    by_village: dict[str, list[Cooperative]] = {}
+    if legal_numbers:
+        by_legal = {c.legal_number: c for c in Cooperative.objects.filter(legal_number__in=legal_numbers)}
+    if villages:
+        for coop in Cooperative.objects.filter(region_code__in=villages).order_by("name"):
+            by_village.setdefault(coop.region_code, []).append(coop)
+    found: dict[int, Cooperative] = {}
+    for line, raw, values, _issues_of_row in pending:
+        legal, village, key = values["coop_legal_number"], values["coop_region_code"], values["coop_name_key"]
+        coop, problem = None, None
+        if values.get("coop_id"):
+            coop = by_id.get(values["coop_id"])
+            if coop is None:
+                problem = v.Issue("cooperative.not_found", _("No such cooperative."), field="coop_id")
+        elif legal:
+            coop = by_legal.get(legal)
+            if coop is None:
+                problem = v.Issue(
+                    "cooperative.not_found",
+                    _("No cooperative has legal entity number %(number)s.") % {"number": legal},
+                    field="coop_legal_number",
+                )
+        else:
+            candidates = by_village.get(village, [])
+            if key:
+                candidates = [c for c in candidates if c.name_key == key]
+            if len(candidates) == 1:
+                coop = candidates[0]
+            elif not candidates:
+                problem = v.Issue(
+                    "cooperative.not_found",
+                    _("No such cooperative in village %(code)s.") % {"code": village},
+                    field="coop_name" if key else "coop_region_code",
+                )
+            else:
+                problem = v.Issue(
+                    "cooperative.ambiguous",
+                    _("Village %(code)s has %(count)s cooperatives: add the cooperative's name or legal entity number.")
+                    % {"code": village, "count": len(candidates)},
+                    field="coop_name",
+                )
+        if coop is not None and not ctx.scope.contains(coop.region_code):
+            coop, problem = None, _in_scope(ctx, village or coop.region_code)[0]
+        if coop is None:
+            results.append(RowResult(line, Outcome.REJECTED, [problem], data=ctx.original(raw)))
+        else:
+            found[line] = coop
+    return found
+
+
+MEMBER_ROLES = {
+    "anggota": "MEMBER",
+    "member": "MEMBER",
+    "ketua": "CHAIR",
+    "chair": "CHAIR",
+    "wakil ketua": "CHAIR",
+    "sekretaris": "SECRETARY",
+    "secretary": "SECRETARY",
+    "bendahara": "TREASURER",
+    "treasurer": "TREASURER",
+    "pengawas": "SUPERVISOR",
+    "ketua pengawas": "SUPERVISOR",
+    "anggota pengawas": "SUPERVISOR",
+    "supervisor": "SUPERVISOR",
+}
+
+
+def _clean_member(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
+    values, issues = _clean_coop_ref(ctx, fields)
+    nik = v.check_nik(fields.get("nik"), ctx.regions, today=ctx.today)
+    name = v.check_name(fields.get("name"))
+    phone = v.check_phone(fields.get("phone"))
+    joined = v.check_date(fields.get("joined_date"), field_name="joined_date", label=_("Joining date"), today=ctx.today)
+    term_end = v.check_date(
+        fields.get("term_end"), field_name="term_end", label=_("End of term"), today=ctx.today, past=False
+    )
+    role_text = " ".join(str(fields.get("role") or "").lower().split())
+    role = MEMBER_ROLES.get(role_text) if role_text else None  # empty: MEMBER when made, kept when known
+    if role_text and role is None:
+        issues.append(
+            v.Issue(
+                "member.role",
+                _("Role %(text)s is not anggota, ketua, sekretaris, bendahara or pengawas.") % {"text": role_text},
+                field="role",
+            )
+        )
+    issues += _issues(nik, name, phone, joined, term_end)
+    values |= {
+        "nik": nik.value,
+        "name": name.value,
+        "name_key": matching.name_key(name.value) if name.value else "",
+        "phone": phone.value or "",
+        "role": role,
+        "joined_date": joined.value,
+        "term_end": term_end.value,
+    }
+    return values, issues
+
+
+def _flush_members(
+    ctx: Context,
+    spec: OrgSpec,
+    pending: list[tuple[int, list[Any], dict[str, Any], list[v.Issue]]],
+    results: list[RowResult],
+) -> None:
+    """Members are persons of the registry, matched by NIK (a NIK not yet registered makes a person with
+    the birth date and sex the NIK encodes, in the cooperative's village). A member of a village
+    cooperative registered in another village is kept with a warning: KDMP/KKMP members live there."""
+    now = ctx.now
+    coops = _resolve_cooperatives(ctx, pending, results)
+    persons = {p.nik: p for p in Person.objects.filter(nik__in=[values["nik"] for _, _, values, _ in pending])}
+    survivors = {
+        p.pk: p for p in Person.objects.filter(pk__in=[p.merged_into_id for p in persons.values() if p.merged_into_id])
+    }
+    memberships = {
+        (m.cooperative_id, m.person_id): m
+        for m in CooperativeMember.objects.filter(
+            cooperative_id__in={c.pk for c in coops.values()}, person_id__in=[p.pk for p in persons.values()]
+        )
+    }
+    new_people: list[Person] = []
+    new_members: list[CooperativeMember] = []
+    changed: list[CooperativeMember] = []
+    village_kinds = {Cooperative.Kind.KDMP.value, Cooperative.Kind.KKMP.value}
+    for line, raw, values, row_issues in pending:
+        coop = coops.get(line)
+        if coop is None:
+            continue
+        issues = list(row_issues)
+        person = persons.get(values["nik"])
+        if person is not None and person.merged_into_id:
+            person = survivors.get(person.merged_into_id, person)
+        if person is not None and matching.name_score(person.name_key, values["name_key"]) < 80:
+            issues.append(
+                v.Issue(
+                    "nik.conflict",
+                    _("NIK %(nik)s is already registered to %(name)s.") % {"nik": values["nik"], "name": person.name},
+                    field="nik",
+                )
+            )
+            results.append(RowResult(line, Outcome.REJECTED, issues, data=ctx.original(raw)))
+            continue
+        if person is None:
+            facts = v.nik_facts(values["nik"], today=ctx.today)
+            person = Person(
+                nik=values["nik"],
+                name=values["name"],
+                name_key=values["name_key"],
+                block_key=matching.block_key(coop.region_code, facts.birth_date),
+                birth_date=facts.birth_date,
+                sex=facts.sex,
+                region_code=coop.region_code,
+                phone=values["phone"],
+                created_at=now,
+                updated_at=now,
+            )
+            persons[person.nik] = person
+            new_people.append(person)
+        elif coop.kind in village_kinds and person.region_code != coop.region_code:
+            issues.append(
+                v.Issue(
+                    "member.domicile",
+                    _("%(name)s is registered in village %(home)s, not in the cooperative's village %(village)s.")
+                    % {"name": person.name, "home": person.region_code, "village": coop.region_code},
+                    v.WARNING,
+                    "nik",
+                )
+            )
+        member = memberships.get((coop.pk, person.pk))
+        if member is None:
+            member = CooperativeMember(
+                cooperative=coop,
+                person=person,
+                role=values["role"] or CooperativeMember.Role.MEMBER,
+                joined_date=values["joined_date"],
+                term_end=values["term_end"],
+            )
+            memberships[(coop.pk, person.pk)] = member
+            new_members.append(member)
+            results.append(
+                RowResult(
+                    line, Outcome.CREATED, issues, object_id=person.pk, data=ctx.original(raw) if issues else None
+                )
+            )
+            continue
+        changes = {}
+        for attr in ("role", "joined_date", "term_end"):
+            new = values[attr]
+            if new is not None and getattr(member, attr) != new:  # an empty cell never erases
+                changes[f"member.{attr}"] = [str(getattr(member, attr) or ""), str(new)]
+                setattr(member, attr, new)
+        if changes:
+            if member.pk is not None:  # one made earlier in this chunk is written with its latest values
+                changed.append(member)
+            results.append(RowResult(line, Outcome.UPDATED, issues, object_id=person.pk, changes=changes))
+        else:
+            results.append(RowResult(line, Outcome.UNCHANGED, issues, object_id=person.pk))
+    Person.objects.bulk_create(new_people, batch_size=1000)
+    CooperativeMember.objects.bulk_create(new_members, batch_size=1000)
+    if changed:
+        CooperativeMember.objects.bulk_update(changed, ["role", "joined_date", "term_end"], batch_size=500)
+
+
+OUTLET_KINDS = {
+    "sembako": "SEMBAKO",
+    "gerai sembako": "SEMBAKO",
+    "apotek": "APOTEK",
+    "apotek desa": "APOTEK",
+    "klinik": "KLINIK",
+    "klinik desa": "KLINIK",
+    "simpan pinjam": "SIMPAN_PINJAM",
+    "unit simpan pinjam": "SIMPAN_PINJAM",
+    "kantor koperasi": "KANTOR",
+    "kantor": "KANTOR",
+    "pergudangan": "GUDANG",
+    "gudang": "GUDANG",
+    "cold storage": "GUDANG",
+    "logistik": "LOGISTIK",
+    "distribusi": "LOGISTIK",
+}
+
+
+def _clean_outlet(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
+    values, issues = _clean_coop_ref(ctx, fields)
+    name = v.check_name(fields.get("name"), label=_("Outlet name"))
+    kind_text = " ".join(str(fields.get("kind") or "").lower().split())
+    kind = OUTLET_KINDS.get(kind_text, "") if kind_text else ""  # empty: SEMBAKO when made, kept when known
+    if kind_text and not kind:  # the standard units have names; a cooperative may add its own
+        kind = "LAINNYA"
+        issues.append(
+            v.Issue(
+                "outlet.kind",
+                _("Outlet kind %(text)s is not a standard unit; kept as other.") % {"text": kind_text},
+                v.WARNING,
+                "kind",
+            )
+        )
+    active = fields.get("is_active")
+    issues += name.issues
+    values |= {
+        "name": name.value,
+        "name_key": (matching.name_key(name.value) or name.value.lower()) if name.value else "",
+        "kind": kind,
+        "address": _text_field(fields, "address", 300),
+        "is_active": None if active in (None, "") else _yes(active) or str(active).strip().lower() == "aktif",
+    }
+    return values, issues
+
+
+def _flush_outlets(
+    ctx: Context,
+    spec: OrgSpec,
+    pending: list[tuple[int, list[Any], dict[str, Any], list[v.Issue]]],
+    results: list[RowResult],
+) -> None:
+    """An outlet is known by its cooperative and its name (normalised); it sits in the cooperative's village."""
+    now = ctx.now
+    coops = _resolve_cooperatives(ctx, pending, results)
+    existing = {
+        (o.cooperative_id, matching.name_key(o.name) or o.name.lower()): o
+        for o in Outlet.objects.filter(cooperative_id__in={c.pk for c in coops.values()})
+    }
+    to_create: list[Outlet] = []
+    created: set[Any] = set()
+    to_update: dict[Any, Outlet] = {}
+    for line, raw, values, issues in pending:
+        coop = coops.get(line)
+        if coop is None:
+            continue
+        outlet = existing.get((coop.pk, values["name_key"]))
+        if outlet is None:
+            outlet = Outlet(
+                cooperative=coop,
+                name=values["name"],
+                kind=values["kind"] or "SEMBAKO",
+                address=values["address"],
+                is_active=values["is_active"] is not False,
+                region_code=coop.region_code,
+                created_at=now,
+                updated_at=now,
+            )
+            existing[(coop.pk, values["name_key"])] = outlet
+            to_create.append(outlet)
+            created.add(outlet.pk)
+            results.append(
+                RowResult(
+                    line, Outcome.CREATED, issues, object_id=outlet.pk, data=ctx.original(raw) if issues else None
+                )
+            )
+            continue
+        changes = {}
+        for attr in ("name", "kind", "address", "is_active"):
+            new = values[attr]
+            if new in (None, ""):
+                continue  # an empty cell never erases what the registry knows
+            if getattr(outlet, attr) != new:
+                changes[attr] = [str(getattr(outlet, attr)), str(new)]
+                setattr(outlet, attr, new)
+        if changes:
+            outlet.updated_at = now
+            if outlet.pk not in created:
+                to_update[outlet.pk] = outlet
+            results.append(RowResult(line, Outcome.UPDATED, issues, object_id=outlet.pk, changes=changes))
+        else:
+            results.append(RowResult(line, Outcome.UNCHANGED, issues, object_id=outlet.pk))
+    Outlet.objects.bulk_create(to_create, batch_size=1000)
+    if to_update:
+        Outlet.objects.bulk_update(list(to_update.values()), ["name", "kind", "address", "is_active", "updated_at"])
+
+
+_MEMBER_COLUMNS = [
+    *_COOP_REF_COLUMNS,
+    Column("nik", "NIK", ("nomor induk kependudukan", "no ktp", "nik anggota"), required=True),
+    Column("name", "Nama Lengkap", ("nama", "nama anggota", "name", "full name"), required=True),
+    Column("role", "Jabatan", ("peran", "role", "kedudukan", "status keanggotaan")),
+    Column("joined_date", "Tanggal Masuk", ("tgl masuk", "tanggal bergabung", "tanggal menjadi anggota", "joined")),
+    Column("term_end", "Akhir Masa Jabatan", ("masa jabatan berakhir", "akhir jabatan", "term end")),
+    Column("phone", "No HP", ("nomor hp", "hp", "telepon", "no telp", "phone")),
+]
+_OUTLET_COLUMNS = [
+    *_COOP_REF_COLUMNS,
+    Column("name", "Nama Gerai", ("gerai", "nama unit", "outlet", "outlet name", "nama outlet"), required=True),
+    Column("kind", "Jenis Gerai", ("jenis", "jenis unit", "unit usaha", "kind")),
+    Column("address", "Alamat", ("alamat gerai", "address")),
+    Column("is_active", "Aktif", ("status", "active")),
+]
+ORG_SPECS[ImportBatch.Kind.MEMBERS] = OrgSpec(
+    model=CooperativeMember, columns=_MEMBER_COLUMNS, clean=_clean_member, keys=(), compare=(), flush=_flush_members
+)
+ORG_SPECS[ImportBatch.Kind.OUTLETS] = OrgSpec(
+    model=Outlet, columns=_OUTLET_COLUMNS, clean=_clean_outlet, keys=(), compare=(), flush=_flush_outlets
+)
+
+
 # --- the run -------------------------------------------------------------------------------------------
 
 
@@ -986,7 +1375,7 @@ def import_run(
             if is_households:
                 _flush_households(ctx, pending, results)
             else:
-                _flush_orgs(ctx, spec, pending, results)
+                (spec.flush or _flush_orgs)(ctx, spec, pending, results)
             results.sort(key=lambda r: r.line)
             bulk_insert(ImportRow, _ROW_FIELDS, (r.as_tuple(batch.pk) for r in results))
             last_line = max(last_line, results[-1].line)
@@ -1072,5 +1461,5 @@ def upsert_row(kind: str, fields: dict[str, Any], *, scope: RegionScope, occurre
             clean_values, issues = spec.clean(ctx, fields)
             if any(i.is_error for i in issues):
                 return RowResult(1, Outcome.REJECTED, issues)
-            _flush_orgs(ctx, spec, [(1, values, clean_values, issues)], results)
+            (spec.flush or _flush_orgs)(ctx, spec, [(1, values, clean_values, issues)], results)
     return results[0]

@@ -249,12 +249,29 @@ class CooperativeMember(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cooperative_memberships")
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.MEMBER)
     joined_date = models.DateField(_("joined on"), null=True, blank=True)
+    term_end = models.DateField(_("term ends"), null=True, blank=True)  # for the board and supervisors
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cooperative", "person"], name="member_once_per_coop")]
 
     def __str__(self) -> str:
         return f"{self.person_id} @ {self.cooperative_id}"
+
+
+class CooperativeStaff(models.Model):
+    """A cooperative operator or cashier works for one cooperative: its payments, outlets and pages are
+    the only ones they act on (their region scope is the cooperative's village)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cooperative_post")
+    cooperative = models.ForeignKey(Cooperative, on_delete=models.PROTECT, related_name="staff")
+    since = models.DateTimeField(_("since"))
+
+    class Meta:
+        verbose_name = _("cooperative staff")
+        verbose_name_plural = _("cooperative staff")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.cooperative_id}"
 
 
 class DuplicateCandidate(models.Model):
@@ -290,6 +307,8 @@ class ImportBatch(models.Model):
         COOPERATIVES = "cooperatives", _("cooperatives")
         ENTERPRISES = "enterprises", _("enterprises (UMKM)")
         BUMDES = "bumdes", _("BUMDes")
+        MEMBERS = "members", _("cooperative members")
+        OUTLETS = "outlets", _("cooperative outlets")
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", _("queued")

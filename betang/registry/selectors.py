@@ -5,18 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.regions.scope import RegionScope
 from betang.registry.models import (
     Bumdes,
     Cooperative,
+    CooperativeMember,
     DuplicateCandidate,
     Enterprise,
     Household,
     ImportBatch,
     ImportRow,
+    Outlet,
     Person,
 )
 
@@ -27,11 +32,13 @@ def _digits(text: str) -> str:
 
 def household_list(*, scope: RegionScope, q: str = "", village: str = "", decile: str = "") -> QuerySet[Household]:
     heads = Person.objects.filter(household=OuterRef("pk"), relation=Person.Relation.HEAD, merged_into__isnull=True)
+    members = Person.objects.filter(household=OuterRef("pk"), merged_into__isnull=True).order_by()
     qs = (
         Household.objects.filter(scope.q("region_code"))
         .annotate(
+            # Per row, as subqueries: evaluated for the page's 50 households only, never grouped over all.
             head_name=Subquery(heads.values("name")[:1]),
-            member_count=Count("members", filter=Q(members__merged_into__isnull=True)),
+            member_count=Coalesce(Subquery(members.values("household").annotate(n=Count("*")).values("n")[:1]), 0),
         )
         .order_by("region_code", "kk_number")
     )
@@ -96,6 +103,39 @@ def bumdes_list(*, scope: RegionScope, q: str = "", village: str = "") -> QueryS
 
 def org_get(model, *, scope: RegionScope, pk: Any):
     return get_object_or_404(model.objects.filter(scope.q("region_code")), pk=pk)
+
+
+def acting_cooperative(*, user: Any, cooperative_id: Any, outlet_id: Any = None) -> Cooperative:
+    """The cooperative (and outlet) a user takes payments or sells for: inside their scope and, for
+    cooperative staff, only the cooperative they are bound to; 404 otherwise (what is out of reach
+    does not exist). One query for the cooperative, one more when an outlet is named."""
+    qs = Cooperative.objects.filter(user.region_scope.q("region_code"))
+    if user.role in COOPERATIVE_BOUND_ROLES and not user.is_superuser:
+        qs = qs.filter(staff__user=user)
+    cooperative = get_object_or_404(qs, pk=cooperative_id)
+    if outlet_id is not None and not Outlet.objects.filter(pk=outlet_id, cooperative=cooperative).exists():
+        raise Http404
+    return cooperative
+
+
+def cooperative_of_staff(user: Any) -> Cooperative | None:
+    """The cooperative a cooperative operator or cashier works for, if any."""
+    return Cooperative.objects.filter(staff__user=user).first()
+
+
+def cooperative_members(cooperative: Cooperative) -> QuerySet[CooperativeMember]:
+    """Board and supervisors first, then members by name."""
+    return (
+        CooperativeMember.objects.filter(cooperative=cooperative)
+        .select_related("person")
+        .order_by(
+            Case(
+                *[When(role=role, then=i) for i, role in enumerate(CooperativeMember.Role.values[1:])],
+                default=len(CooperativeMember.Role.values),
+            ),
+            "person__name",
+        )
+    )
 
 
 def registry_summary(*, scope: RegionScope) -> dict[str, int]:

@@ -9,9 +9,18 @@ from typing import Any
 from django.core.files.base import File
 from django.db import transaction
 
+from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError, NotFound
-from betang.registry.models import CooperativeMember, DuplicateCandidate, Enterprise, ImportBatch, Person
+from betang.registry.models import (
+    Cooperative,
+    CooperativeMember,
+    CooperativeStaff,
+    DuplicateCandidate,
+    Enterprise,
+    ImportBatch,
+    Person,
+)
 
 # PP 7/2021 art. 35: (upper bound of capital, upper bound of annual sales) per class, in rupiah.
 SCALE_THRESHOLDS = [
@@ -175,12 +184,13 @@ def registry_row_save(*, kind: str, fields: dict[str, Any], actor: Any, occurred
     with transaction.atomic():
         result = upsert_row(kind, fields, scope=scope, occurred_at=occurred_at)
         if result.outcome in ("CREATED", "UPDATED", "HELD"):
+            saved = _saved_object(kind, result.object_id)
             audit_record(
                 actor=actor,
                 event=f"registry.{kind}.{'updated' if result.outcome == 'UPDATED' else 'created'}",
                 occurred_at=occurred_at,
-                obj=_saved_object(kind, result.object_id),
-                region_code=str(fields.get("region_code") or ""),
+                obj=saved,
+                region_code=saved.region_code,
                 changes=result.changes,
             )
     return result
@@ -189,5 +199,36 @@ def registry_row_save(*, kind: str, fields: dict[str, Any], actor: Any, occurred
 def _saved_object(kind: str, pk: Any):
     from betang.registry.importing import ORG_SPECS
 
-    model = Person if kind == ImportBatch.Kind.HOUSEHOLDS else ORG_SPECS[kind].model
+    persons = (ImportBatch.Kind.HOUSEHOLDS, ImportBatch.Kind.MEMBERS)  # a member row answers with its person
+    model = Person if kind in persons else ORG_SPECS[kind].model
     return model.objects.get(pk=pk)
+
+
+class NotCooperativeStaff(DomainError):
+    code = "registry.not_cooperative_staff"
+    message = "Only cooperative operators and cashiers work for a cooperative."
+
+
+def cooperative_staff_assign(*, user: Any, cooperative: Cooperative, actor: Any, occurred_at: datetime) -> None:
+    """Bind a cooperative operator or cashier to the cooperative they work for; their region scope
+    becomes the cooperative's village. Rebinding moves them (a person works for one cooperative)."""
+    from betang.accounts.services import user_update
+
+    if user.role not in COOPERATIVE_BOUND_ROLES:
+        raise NotCooperativeStaff()
+    with transaction.atomic():
+        before = CooperativeStaff.objects.filter(user=user).values_list("cooperative_id", flat=True).first()
+        if before == cooperative.pk and user.scope_region_code == cooperative.region_code:
+            return
+        CooperativeStaff.objects.update_or_create(
+            user=user, defaults={"cooperative": cooperative, "since": occurred_at}
+        )
+        user_update(user=user, scope_region_code=cooperative.region_code, actor=actor, occurred_at=occurred_at)
+        audit_record(
+            actor=actor,
+            event="registry.cooperative.staff_assigned",
+            occurred_at=occurred_at,
+            obj=cooperative,
+            region_code=cooperative.region_code,
+            changes={"user": [None, user.username], "from_cooperative": [str(before) if before else None, None]},
+        )

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
+from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
 from betang.registry import exports, selectors, services
 from betang.registry.masking import mask_nik
@@ -61,7 +62,7 @@ def household_list_view(request):
     households = selectors.household_list(scope=request.user.region_scope, **params)
     if request.GET.get("format") == "xlsx":
         return _household_export(request, households)
-    page = Paginator(households, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(households, 50).get_page(request.GET.get("page"))
     return render(request, "registry/household_list.html", {"page": page, "params": params, "deciles": range(1, 11)})
 
 
@@ -224,7 +225,7 @@ def org_list_view(request, kind: str):
             [str(label) for label, _ in spec.columns], body, text_columns=spec.text_columns, title=str(spec.title)
         )
         return _xlsx_response(content, f"{spec.slug}.xlsx")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
     table = [(o, [_value(o, attr) for _, attr in spec.columns]) for o in page]
     return render(
         request,
@@ -252,12 +253,28 @@ def org_detail_view(request, kind: str, pk):
         for f in spec.model._meta.fields
         if f.name not in {"id", "name_key", "created_at", "updated_at"}
     ]
-    outlets = obj.outlets.all() if kind == "koperasi" else []
-    return render(
-        request,
-        "registry/org_detail.html",
-        {"spec": spec, "obj": obj, "fields": fields, "outlets": outlets, "kind": kind},
+    context = {"spec": spec, "obj": obj, "fields": fields, "kind": kind}
+    if kind == "koperasi":
+        members = selectors.cooperative_members(obj)
+        if request.GET.get("format") == "xlsx":
+            return _members_export(obj, members)
+        context |= {
+            "outlets": obj.outlets.order_by("-is_active", "name"),
+            "members": Paginator(members, 50).get_page(request.GET.get("page")),
+            "staff": obj.staff.select_related("user").order_by("user__username"),
+        }
+    return render(request, "registry/org_detail.html", context)
+
+
+def _members_export(cooperative, members):
+    """A cooperative's members as XLSX, NIK masked (the export is for lists, not identification)."""
+    headers = [_("NIK"), _("Name"), _("Role"), _("Joined on"), _("Term ends"), _("Village code")]
+    body = (
+        [mask_nik(m.person.nik), m.person.name, m.get_role_display(), m.joined_date, m.term_end, m.person.region_code]
+        for m in members.iterator(chunk_size=2000)
     )
+    content = exports.xlsx([str(h) for h in headers], body, text_columns={0, 5}, title=str(_("Members")))
+    return _xlsx_response(content, f"anggota-{cooperative.region_code}.xlsx")
 
 
 def _display(obj, field) -> Any:
@@ -305,7 +322,11 @@ def import_detail_view(request, pk):
     progress = progress_get(batch.task_id) if batch.task_id else None
     finished = batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
     outcome = request.GET.get("outcome", "")
-    rows = Paginator(selectors.import_rows(batch, outcome), 50).get_page(request.GET.get("page")) if finished else None
+    rows = (
+        CappedPaginator(selectors.import_rows(batch, outcome), 50).get_page(request.GET.get("page"))
+        if finished
+        else None
+    )
     context = {
         "batch": batch,
         "progress": progress,

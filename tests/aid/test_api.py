@@ -7,6 +7,8 @@ import pytest
 from betang.accounts.services import token_create
 from betang.aid.services.cards import card_block
 from betang.ledger.models import Entry
+from betang.registry.models import Cooperative, Outlet
+from betang.registry.services import cooperative_staff_assign
 from tests.aid.conftest import PIN, VILLAGE_A, VILLAGE_B
 from tests.conftest import NOW
 
@@ -14,11 +16,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def pos(client, make_user):
+def pos(client, make_user, world):
     """A cashier's POS token at the cooperative of village A; requests as (path, body, key)."""
 
-    def for_user(role="CASHIER", scope=VILLAGE_A, username="kasir.sei.pasah"):
+    def for_user(role="CASHIER", scope=VILLAGE_A, username="kasir.sei.pasah", works_for="a"):
         user = make_user(role=role, scope=scope, username=username)
+        if works_for:
+            coop = world.coop_a if works_for == "a" else world.coop_b
+            cooperative_staff_assign(user=user, cooperative=coop, actor=None, occurred_at=NOW)
         secret = token_create(user=user, name="pos-1", actor=user, occurred_at=NOW).secret
 
         def call(path, body, key=None):
@@ -115,15 +120,44 @@ def test_a_payment_needs_an_idempotency_key(world, pos):
 def test_a_cashier_cannot_pay_for_a_cooperative_outside_their_village(world, pos):
     response = pos()("/payments", body(world, coop=world.coop_b), key="c")
     assert response.status_code == 404
-    other_village = pos(scope=VILLAGE_B, username="kasir.anjir")
+    other_village = pos(scope=VILLAGE_B, username="kasir.anjir", works_for="b")
     assert other_village("/payments", body(world), key="d").status_code == 404
     assert paid() == 0
+
+
+def test_cooperative_staff_act_only_for_their_own_cooperative(world, pos, now):
+    # A second cooperative in the same village: inside the cashier's region scope, but not theirs.
+    neighbour = Cooperative.objects.create(
+        name="Koperasi Nelayan Sei Pasah",
+        name_key="koperasi nelayan sei pasah",
+        kind="OTHER",
+        region_code=VILLAGE_A,
+        created_at=now,
+        updated_at=now,
+    )
+    assert pos()("/payments", body(world, coop=neighbour), key="f").status_code == 404
+    unbound = pos(username="kasir.baru", works_for=None)
+    assert unbound("/payments", body(world), key="g").status_code == 404
+    assert paid() == 0
+    # An outlet must be the cooperative's own.
+    theirs = Outlet.objects.create(
+        cooperative=neighbour, name="Gerai Ikan", region_code=VILLAGE_A, created_at=now, updated_at=now
+    )
+    own = Outlet.objects.create(
+        cooperative=world.coop_a, name="Gerai Sembako", region_code=VILLAGE_A, created_at=now, updated_at=now
+    )
+    call = pos(username="kasir.dua")
+    assert call("/payments", body(world) | {"outlet_id": str(theirs.pk)}, key="h").status_code == 404
+    assert call("/payments", body(world) | {"outlet_id": str(own.pk)}, key="i").status_code == 200
+    assert paid() == 1
 
 
 def test_a_void_needs_a_supervisor_and_posts_a_reversal(world, pos):
     payment = pos()("/payments", body(world), key="struk-0003").json()
     refused = pos()(f"/payments/{payment['payment_id']}/void", {"reason": "salah ketik"})
     assert refused.status_code == 403
+    elsewhere = pos(role="COOPERATIVE_OPERATOR", scope=VILLAGE_B, username="ketua.anjir", works_for="b")
+    assert elsewhere(f"/payments/{payment['payment_id']}/void", {"reason": "x"}).status_code == 404
     supervisor = pos(role="COOPERATIVE_OPERATOR", username="ketua.sei.pasah")
     response = supervisor(f"/payments/{payment['payment_id']}/void", {"reason": "salah ketik"})
     assert response.status_code == 200

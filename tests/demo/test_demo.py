@@ -75,3 +75,16 @@ def test_demo_registry_has_a_cooperative_in_every_village(demo_built):
         )
         assert checked.ok, (person.nik, checked.issues)
         assert checked.issues == []
+
+
+def test_demo_cooperatives_have_members_and_staff(demo_built):
+    from betang.registry.models import CooperativeMember, Person
+    from betang.registry.selectors import cooperative_of_staff
+
+    adults = Person.objects.filter(relation__in=["HEAD", "SPOUSE"]).count()
+    assert CooperativeMember.objects.count() == adults
+    assert CooperativeMember.objects.filter(role="CHAIR").exists()
+    for username in ("kasir.kapuas", "pengurus.kapuas"):
+        user = User.objects.get(username=username)
+        assert cooperative_of_staff(user).region_code == user.scope_region_code
+    assert cooperative_of_staff(User.objects.get(username="kab.kapuas")) is None

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from betang.core import clock
 from betang.demo import services
-from betang.demo.registry_data import build_registry, messy_household_sample
+from betang.demo.registry_data import build_members, build_registry, messy_household_sample
 
 
 class Command(BaseCommand):
@@ -49,6 +49,10 @@ class Command(BaseCommand):
             f"      {state}: {registry.cooperatives} cooperatives ({registry.outlets} outlets), "
             f"{registry.enterprises} UMKM, {registry.bumdes} BUMDes, {registry.households} households, {registry.persons} persons"
         )
+        members = build_members(occurred_at=now)
+        console.print(f"      cooperative members: {members} new")
+        for username, cooperative in services.demo_staff(occurred_at=now):
+            console.print(f"      {username} works for {cooperative}")
         sample = settings.VAR_DIR / "contoh-impor-rumah-tangga.xlsx"
         sample.write_bytes(messy_household_sample())
         console.print(f"      a messy sample to try the import with: {sample}")

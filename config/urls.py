@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("betang.accounts.urls")),
     path("wilayah/", include("betang.regions.urls")),
     path("pendataan/", include("betang.registry.urls")),
+    path("bantuan/", include("betang.aid.urls")),
     path("tugas/<str:task_id>/", web_views.task_progress_view, name="web_task_progress"),
     path("bahasa/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -21,6 +21,9 @@ VIEW_FULL_NIK = "registry.full_nik"  # see an unmasked NIK/KK (each view is audi
 REVIEW_DUPLICATES = "registry.review_duplicates"
 AID_PAY = "aid.pay"  # take a card payment, check a card's balance (POS, integrations)
 AID_VOID = "aid.void"  # void a card payment (a supervisor)
+AID_VIEW = "aid.view"  # programs, cycles, enrolments and cards in one's area
+AID_MANAGE = "aid.manage"  # draft, submit, credit and close cycles; issue and manage cards (the maker)
+AID_APPROVE = "aid.approve"  # approve a cycle someone else prepared (the checker)
 
 # These roles act for one cooperative, the one they are bound to in the registry (CooperativeStaff);
 # unbound, they act for none.
@@ -30,15 +33,17 @@ _EVERYONE = {VIEW_REGIONS, VIEW_TASKS}
 _REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICATES}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT}),
-    Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT}),
+    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, AID_APPROVE}),
+    Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE}),
     Role.COOPERATIVE_OPERATOR: frozenset(_EVERYONE | {VIEW_REGISTRY, AID_PAY, AID_VOID}),
     Role.CASHIER: frozenset(_EVERYONE | {AID_PAY}),
     Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
     Role.PROCUREMENT_BUYER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
-    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK}),
+    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK, AID_VIEW}),
     Role.ADMINISTRATOR: frozenset(
-        _EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN, AID_PAY, AID_VOID}
+        _EVERYONE
+        | _REGISTRY_OFFICER
+        | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN, AID_PAY, AID_VOID, AID_VIEW, AID_MANAGE, AID_APPROVE}
     ),
 }
 

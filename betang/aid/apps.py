@@ -8,3 +8,8 @@ class AidConfig(AppConfig):
     name = "betang.aid"
     label = "aid"
     verbose_name = _("Aid programs")
+
+    def ready(self) -> None:
+        from betang.web.navigation import MenuEntry, register
+
+        register(MenuEntry(_("Aid"), "aid:programs", "aid.view", order=110))

@@ -30,8 +30,13 @@ def bank_account(program_code: str) -> dict[str, Any]:
     }
 
 
+def wallet_prefix(program_code: str) -> str:
+    """What every wallet key of a program starts with."""
+    return f"aid:{program_code}:wallet:"
+
+
 def wallet_key(program_code: str, household_id: Any, pocket_code: str) -> str:
-    return f"aid:{program_code}:wallet:{household_id}:{pocket_code}"
+    return f"{wallet_prefix(program_code)}{household_id}:{pocket_code}"
 
 
 def wallet_account(program_code: str, household_id: Any, pocket_code: str, region_code: str) -> dict[str, Any]:

@@ -4,11 +4,139 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from betang.aid.models import Redemption
+from betang.aid import posting
+from betang.aid.models import Card, Cycle, Enrolment, Program, Redemption
+from betang.aid.printing import PrintedCard
+from betang.ledger import selectors as ledger
+from betang.regions import selectors as regions
 from betang.regions.scope import RegionScope
+from betang.registry import selectors as registry
 
 
 def redemption_get(*, scope: RegionScope, pk: Any) -> Redemption:
     return get_object_or_404(Redemption.objects.filter(scope.q("region_code")), pk=pk)
+
+
+def program_list(*, scope: RegionScope) -> list[Program]:
+    """Programs that reach into the reader's area: a provincial program shows to its regencies too."""
+    return [p for p in Program.objects.order_by("name") if not p.region_code or scope.overlaps(p.region_code)]
+
+
+def program_get(*, scope: RegionScope, code: str) -> Program:
+    program = get_object_or_404(Program.objects.prefetch_related("pockets"), code=code)
+    if program.region_code and not scope.overlaps(program.region_code):
+        raise Http404
+    return program
+
+
+def program_covers(program: Program, scope: RegionScope) -> bool:
+    """Whether the reader's area covers the whole program (who may run its cycles)."""
+    return scope.contains(program.region_code) if program.region_code else scope.is_national
+
+
+def program_figures(program: Program, *, scope: RegionScope) -> dict[str, int]:
+    from betang.aid.services.cycles import budget_available
+
+    enrolments = Enrolment.objects.filter(scope.q("region_code"), program=program)
+    counts = enrolments.aggregate(
+        active=Count("id", filter=Q(status=Enrolment.Status.ACTIVE)),
+        ended=Count("id", filter=Q(status=Enrolment.Status.ENDED)),
+    )
+    usable = Card.objects.filter(
+        scope.q("region_code"),
+        status__in=[Card.Status.ACTIVE, Card.Status.LOCKED],
+        household__enrolments__program=program,
+        household__enrolments__status=Enrolment.Status.ACTIVE,
+    ).count()
+    return {
+        "enrolled": counts["active"],
+        "ended": counts["ended"],
+        "cards": usable,
+        "without_card": counts["active"] - usable,
+        "budget": ledger.account_balance(program.budget_account_id),
+        "available": budget_available(program),
+    }
+
+
+def cycle_list(program: Program) -> QuerySet[Cycle]:
+    return Cycle.objects.filter(program=program).order_by("-number")
+
+
+def cycle_get(program: Program, number: int) -> Cycle:
+    return get_object_or_404(
+        Cycle.objects.select_related("program", "created_by", "submitted_by"), program=program, number=number
+    )
+
+
+def households_without_card(program: Program, *, scope: RegionScope, village: str = "") -> QuerySet:
+    """Active enrolments in the area whose household has no usable card, in village order."""
+    qs = (
+        Enrolment.objects.filter(scope.q("region_code"), program=program, status=Enrolment.Status.ACTIVE)
+        .exclude(household__cards__status__in=[Card.Status.ACTIVE, Card.Status.LOCKED])
+        .select_related("household")
+        .order_by("region_code", "household__kk_number")
+    )
+    if village:
+        qs = qs.filter(RegionScope(village).q("region_code"))
+    return qs
+
+
+def card_list(*, scope: RegionScope, q: str = "", status: str = "") -> QuerySet[Card]:
+    qs = Card.objects.filter(scope.q("region_code")).select_related("household").order_by("-issued_at", "number")
+    digits = "".join(ch for ch in q if ch.isdigit())
+    if digits:
+        qs = qs.filter(number=digits) if len(digits) == 16 else qs.filter(number__endswith=digits)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def card_get(*, scope: RegionScope, pk: Any) -> Card:
+    return get_object_or_404(Card.objects.filter(scope.q("region_code")).select_related("household"), pk=pk)
+
+
+def card_wallets(card: Card) -> list[dict[str, Any]]:
+    """The household's pockets in each program it is enrolled in, with their balances."""
+    enrolments = Enrolment.objects.filter(household_id=card.household_id).select_related("program", "cooperative")
+    rows = []
+    for enrolment in enrolments:
+        pockets = list(enrolment.program.pockets.order_by("code"))
+        keys = {posting.wallet_key(enrolment.program.code, card.household_id, p.code): p for p in pockets}
+        found = ledger.accounts_by_key(list(keys))
+        for key, pocket in keys.items():
+            rows.append(
+                {
+                    "program": enrolment.program,
+                    "enrolment": enrolment,
+                    "pocket": pocket,
+                    "balance": (found.get(key) or (None, 0))[1] or 0,
+                }
+            )
+    return rows
+
+
+def card_redemptions(card: Card, limit: int = 20) -> QuerySet[Redemption]:
+    return Redemption.objects.filter(household_id=card.household_id).order_by("-occurred_at")[:limit]
+
+
+def printed_cards(cards: list[tuple[Card, str]], program: Program | None) -> list[PrintedCard]:
+    """What a card sheet and PIN mailer show for each (card, PIN or "")."""
+    heads = registry.household_heads([c.household_id for c, _pin in cards])
+    villages = regions.village_names({c.region_code for c, _pin in cards})
+    monthly = sum(p.amount_per_household for p in program.pockets.all()) if program else 0
+    title = program.name if program else "Betang"
+    return [
+        PrintedCard(
+            number=card.number,
+            holder=heads.get(card.household_id, ""),
+            village=f"{villages.get(card.region_code, '')} ({card.region_code})",
+            program=title,
+            pin=pin,
+            monthly=monthly,
+        )
+        for card, pin in cards
+    ]

@@ -21,3 +21,13 @@ def accounts_by_key(keys: list[str]) -> dict[str, tuple[int, int | None]]:
     return {
         key: (pk, kept) for key, pk, kept in Account.objects.filter(key__any=keys).values_list("key", "pk", "balance")
     }
+
+
+def positive_kept_balances(key_prefix: str, *, after_id: int = 0, limit: int = 20_000) -> list[tuple[int, int]]:
+    """(account id, kept balance) of limited accounts whose key starts with `key_prefix` and that hold
+    money, `limit` at a time in id order after `after_id` (e.g. a program's wallets, to expire them)."""
+    return list(
+        Account.objects.filter(key__startswith=key_prefix, balance__gt=0, pk__gt=after_id)
+        .order_by("pk")
+        .values_list("pk", "balance")[:limit]
+    )

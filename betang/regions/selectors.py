@@ -95,3 +95,8 @@ def village_search(*, query: str, scope: RegionScope, limit: int = 20) -> QueryS
         # PostgreSQL answers this from a trigram index on UPPER(name) (migration 0002).
         qs = qs.filter(name__icontains=text).order_by("name", "code")
     return qs.select_related("district__regency__province")[:limit]
+
+
+def village_names(village_codes: set[str]) -> dict[str, str]:
+    """village code → its name."""
+    return dict(Village.objects.filter(code__in=village_codes).values_list("code", "name"))

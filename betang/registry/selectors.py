@@ -252,3 +252,16 @@ def home_cooperatives(village_codes: set[str]) -> dict[str, Any]:
 def cooperative_region(cooperative_id: Any) -> str:
     """The village code of a cooperative (404 if unknown)."""
     return get_object_or_404(Cooperative.objects.values_list("region_code", flat=True), pk=cooperative_id)
+
+
+def household_heads(household_ids: list[Any]) -> dict[Any, str]:
+    """household id → the name of its head (or its first member, when no head is recorded)."""
+    names: dict[Any, str] = {}
+    rows = (
+        Person.objects.filter(household_id__in=household_ids, merged_into__isnull=True)
+        .order_by("household_id", Case(When(relation=Person.Relation.HEAD, then=0), default=1), "birth_date")
+        .values_list("household_id", "name")
+    )
+    for household_id, name in rows:
+        names.setdefault(household_id, name)
+    return names

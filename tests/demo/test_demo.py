@@ -88,3 +88,27 @@ def test_demo_cooperatives_have_members_and_staff(demo_built):
         user = User.objects.get(username=username)
         assert cooperative_of_staff(user).region_code == user.scope_region_code
     assert cooperative_of_staff(User.objects.get(username="kab.kapuas")) is None
+
+
+def test_demo_runs_the_huma_betang_sejahtera_card(demo_built, capsys):
+    from betang.aid.models import Card, Cycle, Enrolment, Program
+    from betang.aid.pins import pin_matches
+    from betang.ledger.verify import ledger_verify
+
+    program = Program.objects.get(code="khbs")
+    assert sum(p.amount_per_household for p in program.pockets.all()) == 200_000
+    cycles = list(Cycle.objects.filter(program=program).order_by("number"))
+    assert [c.status for c in cycles] == ["CLOSED", "CREDITED"]
+    assert cycles[0].created_by.username == "dinas.kalteng"
+    assert [a.approver.username for a in cycles[0].approvals.all()] == ["admin"]
+    enrolled = Enrolment.objects.filter(program=program, status="ACTIVE").count()
+    assert enrolled > 0
+    assert cycles[1].total == enrolled * 200_000
+    assert Card.objects.filter(status="ACTIVE").count() == enrolled
+    rows = (settings.VAR_DIR / "demo-cards.csv").read_text().splitlines()[1:]
+    number, pin, _village = rows[0].split(",")
+    assert pin_matches(pin, Card.objects.get(number=number).pin_hash)
+    assert all(c.ok for c in ledger_verify())
+    call_command("demo", no_serve=True, households=300)  # a second build adds nothing
+    assert Cycle.objects.filter(program=program).count() == 2
+    assert "already present" in capsys.readouterr().out

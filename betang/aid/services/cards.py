@@ -141,6 +141,14 @@ def card_pin_set(*, card: Card, pin: str, actor: Any, occurred_at: datetime) -> 
         )
 
 
+def card_pin_reset(*, card: Card, actor: Any, occurred_at: datetime) -> str:
+    """A new random PIN (the mailer was lost, or the beneficiary forgot it); returned once, for the
+    new PIN mailer, and never stored in clear."""
+    pin = pins.pin_new()
+    card_pin_set(card=card, pin=pin, actor=actor, occurred_at=occurred_at)
+    return pin
+
+
 def card_unlock(*, card: Card, actor: Any, occurred_at: datetime) -> None:
     with transaction.atomic():
         card = Card.objects.select_for_update().get(pk=card.pk)

@@ -21,10 +21,11 @@ from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
 from betang.core.progress import ProgressCallback
 from betang.ledger import selectors as ledger
-from betang.ledger.services import EntrySpec, accounts_open_many, journal_post_many
+from betang.ledger.services import EntrySpec, InsufficientFunds, accounts_open_many, journal_post_many
 from betang.registry import selectors as registry
 
 CHUNK = 20_000
+QUEUED = "queued"  # Cycle.task_id between the click and the task's own id
 
 
 class CycleError(DomainError):
@@ -164,6 +165,7 @@ def cycle_credit(
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _state(cycle, Cycle.Status.APPROVED, Cycle.Status.CREDITING)
+        _previous_closed_if_expiring(cycle)
         cycle.status = Cycle.Status.CREDITING
         cycle.save(update_fields=["status"])
     program = cycle.program
@@ -206,6 +208,87 @@ def cycle_credit(
             changes={"households": created + replayed, "posted_now": created},
         )
     return {"households": created + replayed, "posted": created, "already_posted": replayed}
+
+
+def _previous_closed_if_expiring(cycle: Cycle) -> None:
+    """Where unspent funds expire, the previous cycle is closed (its wallets swept) before new money lands."""
+    if cycle.program.unspent != Program.Unspent.EXPIRE:
+        return
+    previous = Cycle.objects.filter(program=cycle.program, number=cycle.number - 1).first()
+    if previous is not None and previous.status != Cycle.Status.CLOSED:
+        raise CycleError(
+            _("Close cycle %(n)s first: its unspent funds expire before this cycle is credited.")
+            % {"n": previous.number}
+        )
+
+
+def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
+    """Queue the credit of an approved cycle as a background task (its progress shows on the page)."""
+    from betang.aid.tasks import cycle_credit_task
+
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.APPROVED)
+        _previous_closed_if_expiring(cycle)
+        if cycle.task_id:
+            raise CycleError(_("The credit of this cycle is already queued."))
+        cycle.task_id = QUEUED  # a second click finds it queued; the task's id replaces it on commit
+        cycle.save(update_fields=["task_id"])
+        audit_record(actor=actor, event="aid.cycle.credit_queued", occurred_at=occurred_at, obj=cycle)
+
+        def enqueue() -> None:
+            result = cycle_credit_task.enqueue(
+                cycle_id=str(cycle.pk), occurred_at=occurred_at.isoformat(), actor_id=getattr(actor, "pk", None)
+            )
+            Cycle.objects.filter(pk=cycle.pk, task_id=QUEUED).update(task_id=str(result.id))
+
+        transaction.on_commit(enqueue)
+    return cycle
+
+
+def cycle_close(*, cycle: Cycle, actor: Any, occurred_at: datetime, recorded_at: datetime) -> Cycle:
+    """Close a credited cycle. Where the program's unspent funds expire, every wallet of the program
+    still holding money is swept back to the budget first (one entry per wallet, keyed by the cycle:
+    a rerun after a crash sweeps only what is left). A payment racing the sweep of its wallet makes
+    that page be read and swept again."""
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.CREDITED)
+    program = cycle.program
+    swept = 0
+    if program.unspent == Program.Unspent.EXPIRE:
+        prefix, after = posting.wallet_prefix(program.code), 0
+        while page := ledger.positive_kept_balances(prefix, after_id=after, limit=CHUNK):
+            for attempt in range(5):
+                try:
+                    journal_post_many(
+                        entries=[
+                            EntrySpec(
+                                key=f"aid:expire:{cycle.pk}:{account_id}",
+                                kind="aid.cycle.expire",
+                                legs=posting.sweep_legs({account_id: balance}, budget=program.budget_account_id),
+                                memo=f"{program.code} #{cycle.number}",
+                            )
+                            for account_id, balance in page
+                        ],
+                        occurred_at=occurred_at,
+                        recorded_at=recorded_at,
+                        actor=actor,
+                    )
+                    break
+                except InsufficientFunds:  # a payment took from a wallet meanwhile: read the page again
+                    if attempt == 4:
+                        raise
+                    page = ledger.positive_kept_balances(prefix, after_id=after, limit=CHUNK)
+            swept += sum(balance for _account, balance in page)
+            after = page[-1][0]
+    with transaction.atomic():
+        Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CLOSED, closed_at=recorded_at, expired_total=swept)
+        audit_record(
+            actor=actor, event="aid.cycle.closed", occurred_at=occurred_at, obj=cycle, changes={"expired": swept}
+        )
+    cycle.refresh_from_db()
+    return cycle
 
 
 def _entitlement_pages(cycle: Cycle, *, households: int, pockets: int):

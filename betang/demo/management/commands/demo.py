@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from betang.core import clock
+from betang.core.money import format_rupiah
 from betang.demo import services
+from betang.demo.aid_data import build_aid
 from betang.demo.registry_data import build_members, build_registry, messy_household_sample
 
 
@@ -28,21 +30,21 @@ class Command(BaseCommand):
             raise CommandError("The demo is not built on production settings.")
         console = Console(file=self.stdout, highlight=False)
         now = clock.now()
-        console.print("[1/4] Database schema…")
+        console.print("[1/5] Database schema…")
         call_command("migrate", interactive=False, verbosity=0)
-        console.print("[2/4] Regions of Indonesia (idn-area-data)…")
+        console.print("[2/5] Regions of Indonesia (idn-area-data)…")
         result = services.demo_regions(occurred_at=now)
         villages = result.counts["village"]
         console.print(
             f"      villages: {villages.created} new, {villages.unchanged} unchanged, {villages.updated} updated"
         )
-        console.print("[3/4] Demo users…")
+        console.print("[3/5] Demo users…")
         logins = services.demo_users(occurred_at=now, passwords_file=settings.VAR_DIR / "demo-logins.json")
         table = Table("user name", "password", "role", "area", title="Demo logins (also in var/demo-logins.json)")
         for login in logins:
             table.add_row(login.username, login.password, str(login.role_label), login.scope)
         console.print(table)
-        console.print("[4/4] Registry: cooperatives, UMKM, BUMDes, households…")
+        console.print("[4/5] Registry: cooperatives, UMKM, BUMDes, households…")
         registry = build_registry(occurred_at=now, households=households)
         state = "already present" if registry.skipped else "created"
         console.print(
@@ -56,6 +58,23 @@ class Command(BaseCommand):
         sample = settings.VAR_DIR / "contoh-impor-rumah-tangga.xlsx"
         sample.write_bytes(messy_household_sample())
         console.print(f"      a messy sample to try the import with: {sample}")
+        console.print("[5/5] Aid: the Huma Betang Sejahtera card…")
+        cashier = next(login for login in logins if login.username == "kasir.kapuas")
+        aid = build_aid(occurred_at=now, var_dir=settings.VAR_DIR, cashier_village=cashier.scope)
+        state = "already present" if aid.skipped else "created"
+        console.print(
+            f"      {state}: {aid.enrolled} households enrolled, {aid.cycles} cycles credited "
+            f"({format_rupiah(aid.credited_total)}), {aid.cards} cards"
+        )
+        if aid.sample:
+            cards = Table("card number", "PIN", "village", title="Demo cards at kasir.kapuas's cooperative")
+            for number, pin, village in aid.sample:
+                cards.add_row(number, pin, village)
+            console.print(cards)
+            console.print(
+                f"      every demo card and PIN: {settings.VAR_DIR / 'demo-cards.csv'}; "
+                f"printable cards and PIN mailers of that village: {settings.VAR_DIR / 'demo-kartu.pdf'}"
+            )
         if no_serve:
             console.print("Demo built.")
             return

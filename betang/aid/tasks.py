@@ -1,0 +1,28 @@
+"""Background tasks of aid: crediting an approved cycle."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_tasks import task
+
+from betang.core.progress import progress_reporter, progress_start
+
+
+@task(takes_context=True)
+def cycle_credit_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
+    from betang.accounts.models import User
+    from betang.aid.models import Cycle
+    from betang.aid.services.cycles import cycle_credit
+
+    cycle = Cycle.objects.select_related("program").get(pk=cycle_id)
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    task_id = str(context.task_result.id)
+    progress_start(task_id=task_id, label=str(cycle), created_by=actor)
+    return cycle_credit(
+        cycle=cycle,
+        occurred_at=parse_datetime(occurred_at),
+        recorded_at=timezone.now(),
+        actor=actor,
+        progress=progress_reporter(task_id),
+    )

@@ -1,0 +1,19 @@
+"""URLs of aid (bantuan)."""
+
+from django.urls import path
+
+from betang.aid import views
+
+app_name = "aid"
+urlpatterns = [
+    path("", views.program_list_view, name="programs"),
+    path("program/<slug:code>/", views.program_detail_view, name="program"),
+    path("program/<slug:code>/siklus/baru/", views.cycle_draft_view, name="cycle_draft"),
+    path("program/<slug:code>/siklus/<int:number>/", views.cycle_detail_view, name="cycle"),
+    path("program/<slug:code>/siklus/<int:number>/<slug:action>/", views.cycle_action_view, name="cycle_action"),
+    path("program/<slug:code>/kartu/terbitkan/", views.cards_issue_view, name="cards_issue"),
+    path("kartu/", views.card_list_view, name="cards"),
+    path("kartu/<uuid:pk>/", views.card_detail_view, name="card"),
+    path("kartu/<uuid:pk>/cetak.pdf", views.card_sheet_view, name="card_sheet"),
+    path("kartu/<uuid:pk>/<slug:action>/", views.card_action_view, name="card_action"),
+]

@@ -1,0 +1,136 @@
+"""Aid pages: maker-checker through the browser's forms, the credit run in the background, cards
+issued with their PDF (card sheets and PIN mailers), card actions, scope and the closing sweep."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from betang.aid.models import Card, Cycle
+from betang.aid.pins import pin_matches
+from betang.aid.services.cycles import CycleError, cycle_approve, cycle_close, cycle_credit, cycle_draft, cycle_submit
+from betang.core.models import AuditEvent
+from betang.ledger.verify import ledger_verify
+from tests.aid.conftest import PIN, VILLAGE_A, household, khbs
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(response) -> str:
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "no-store"
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_maker_checker_through_the_pages(client, world, django_capture_on_commit_callbacks):
+    program = f"/bantuan/program/{world.program.code}"
+    client.force_login(world.maker)
+    assert "Huma Betang Sejahtera" in client.get("/bantuan/").content.decode()
+    response = client.post(f"{program}/siklus/baru/")
+    assert response.status_code == 302
+    assert response["Location"].endswith("/siklus/2/")
+    client.post(f"{program}/siklus/2/submit/")
+    assert Cycle.objects.get(number=2).status == "SUBMITTED"
+    page = client.get(f"{program}/siklus/2/").content.decode()
+    assert 'data-testid="approve-cycle"' not in page  # the maker sees no approve button …
+    client.post(f"{program}/siklus/2/approve/")  # … and a forged approval is refused
+    assert Cycle.objects.get(number=2).status == "SUBMITTED"
+
+    client.force_login(world.checker)
+    assert 'data-testid="approve-cycle"' in client.get(f"{program}/siklus/2/").content.decode()
+    client.post(f"{program}/siklus/2/approve/")
+    assert Cycle.objects.get(number=2).status == "APPROVED"
+
+    client.force_login(world.maker)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{program}/siklus/2/credit/")
+    cycle = Cycle.objects.get(number=2)
+    assert cycle.status == "CREDITED"
+    assert cycle.task_id not in ("", "queued")
+    again = client.post(f"{program}/siklus/2/credit/", follow=True).content.decode()
+    assert "aid.cycle" not in again  # a clear message, not a code
+    assert all(c.ok for c in ledger_verify())
+
+
+def test_a_regency_officer_sees_the_program_but_cannot_run_its_cycles(client, world, make_user):
+    regency = make_user(role="REGENCY_OFFICER", scope="62.03", username="kab.kapuas")
+    client.force_login(regency)
+    page = client.get(f"/bantuan/program/{world.program.code}/").content.decode()
+    assert 'data-testid="draft-cycle"' not in page
+    assert client.post(f"/bantuan/program/{world.program.code}/siklus/baru/").status_code == 403
+    other_province = make_user(role="PROVINCIAL_OFFICER", scope="63", username="dinas.kalsel")
+    client.force_login(other_province)
+    assert client.get(f"/bantuan/program/{world.program.code}/").status_code == 404
+    cashier = make_user(role="CASHIER", scope=VILLAGE_A, username="kasir")
+    client.force_login(cashier)
+    assert client.get("/bantuan/").status_code == 403
+
+
+def test_issuing_cards_answers_with_card_sheets_and_pin_mailers(client, world):
+    household(VILLAGE_A, 3, n=7)  # newly eligible: enrolled by the next cycle's review
+    cycle = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
+    assert cycle.eligibility_changes["counts"]["joined"] == 1
+    client.force_login(world.maker)
+    response = client.post(f"/bantuan/program/{world.program.code}/kartu/terbitkan/", {"village": VILLAGE_A})
+    text = pdf_text(response)
+    card = Card.objects.get(household__kk_number="6203010101200007")
+    assert " ".join(card.number[i : i + 4] for i in range(0, 16, 4)) in text  # the card sheet
+    assert "Warga 7-0" in text  # the head's name, never a NIK
+    assert "6203010101007" not in text
+    pin = next(line for line in text.splitlines() if line.replace(" ", "").isdigit() and len(line.split()) == 6)
+    assert pin_matches(pin.replace(" ", ""), card.pin_hash)  # the mailer's PIN is the card's PIN
+    assert pin.replace(" ", "") not in card.pin_hash
+    again = client.post(f"/bantuan/program/{world.program.code}/kartu/terbitkan/", {"village": VILLAGE_A})
+    assert again.status_code == 302  # nobody left without a card
+    assert Card.objects.filter(household__kk_number="6203010101200007").count() == 1
+
+
+def test_card_actions_block_reset_and_replace(client, world):
+    client.force_login(world.maker)
+    url = f"/bantuan/kartu/{world.card.pk}"
+    page = client.get(f"{url}/").content.decode()
+    assert "Rp150.000" in page  # the food pocket credited by cycle 1
+    mailer = pdf_text(client.post(f"{url}/reset-pin/"))
+    world.card.refresh_from_db()
+    assert not pin_matches(PIN, world.card.pin_hash)
+    assert world.card.number[-4:] in mailer
+    assert world.card.number not in mailer  # the mailer names only the last four digits
+    replaced = pdf_text(client.post(f"{url}/replace/"))
+    world.card.refresh_from_db()
+    new = world.card.replaced_by
+    assert world.card.status == "REPLACED"
+    assert new.number[:4] in replaced
+    client.post(f"/bantuan/kartu/{new.pk}/block/", {"reason": "hilang"})
+    new.refresh_from_db()
+    assert new.status == "BLOCKED"
+    events = set(AuditEvent.objects.values_list("event", flat=True))
+    assert {"aid.card.pin_set", "aid.card.replaced", "aid.card.blocked"} <= events
+    assert PIN not in str(list(AuditEvent.objects.values_list("changes", flat=True)))
+
+
+def test_closing_an_expiring_cycle_returns_unspent_funds_to_the_budget(world, make_user):
+    from betang.aid.services.cards import cards_issue
+    from betang.aid.services.programs import program_fund
+    from betang.ledger.selectors import account_balance
+
+    program = khbs(code="khbs-expire", unspent="EXPIRE")
+    program_fund(program=program, amount=5_000_000, reference="SP2D-9", occurred_at=NOW, recorded_at=NOW)
+    one = cycle_draft(program=program, occurred_at=NOW, actor=world.maker)
+    cycle_submit(cycle=one, actor=world.maker, occurred_at=NOW)
+    cycle_approve(cycle=one, actor=world.checker, occurred_at=NOW)
+    cycle_credit(cycle=one, occurred_at=NOW, recorded_at=NOW)
+    cards_issue(households=world.poor, batch="x", occurred_at=NOW, actor=world.maker)
+    budget_before = account_balance(program.budget_account_id)
+    two = cycle_draft(program=program, occurred_at=NOW, actor=world.maker)
+    cycle_submit(cycle=two, actor=world.maker, occurred_at=NOW)
+    cycle_approve(cycle=two, actor=world.checker, occurred_at=NOW)
+    with pytest.raises(CycleError):  # cycle 1 must be closed (swept) first
+        cycle_credit(cycle=two, occurred_at=NOW, recorded_at=NOW)
+    assert Cycle.objects.get(pk=two.pk).status == "APPROVED"
+    closed = cycle_close(cycle=one, actor=world.maker, occurred_at=NOW, recorded_at=NOW)
+    assert closed.status == "CLOSED"
+    assert closed.expired_total == one.total  # nothing was spent
+    assert account_balance(program.budget_account_id) == budget_before + one.total
+    cycle_credit(cycle=two, occurred_at=NOW, recorded_at=NOW)
+    assert all(c.ok for c in ledger_verify())

@@ -14,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from betang.core.ids import new_id
 
 
+def never_from_aid() -> list[str]:
+    """Goods no pocket pays for, not even a general one, unless a program says otherwise: tobacco."""
+    return ["ROKOK"]
+
+
 class Program(models.Model):
     class Basis(models.TextChoices):
         HOUSEHOLD = "HOUSEHOLD", _("fixed per household")
@@ -31,6 +36,8 @@ class Program(models.Model):
     unspent = models.CharField(_("unspent funds"), max_length=10, choices=Unspent.choices, default=Unspent.CARRY_OVER)
     # Eligibility is data: {"max_decile": 4, "regencies": ["62.03"], "exclude": ["PKH", "SEMBAKO"]}.
     eligibility = models.JSONField(_("eligibility rule"), default=dict, blank=True)
+    # Goods categories no pocket of the program pays for (a general pocket admits all the others).
+    excluded_categories = models.JSONField(_("never paid for"), default=never_from_aid, blank=True)
     approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
     # Above this cycle total, one more approval is needed (0: never).
     extra_approval_above = models.BigIntegerField(_("extra approval above"), default=0)
@@ -240,6 +247,7 @@ class Redemption(models.Model):
     amount = models.BigIntegerField(_("amount"))
     basket = models.JSONField(_("basket"))  # [{"category", "amount", "description"}]
     pockets = models.JSONField(default=dict)  # pocket code → amount taken from it
+    balances = models.JSONField(default=list)  # each pocket's balance after the payment, for replays
     receipt_number = models.CharField(_("receipt"), max_length=30, unique=True)
     entry_id = models.UUIDField()  # the ledger entry
     void_entry_id = models.UUIDField(null=True, blank=True)

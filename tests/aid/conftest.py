@@ -79,6 +79,10 @@ class World:
 
 @pytest.fixture
 def world(db, make_user) -> World:
+    return build_world(make_user)
+
+
+def build_world(make_user) -> World:
     coop_a, coop_b = cooperative(VILLAGE_A, "KDMP Sei Pasah"), cooperative(VILLAGE_B, "KDMP Anjir")
     poor = [household(VILLAGE_A, 2, n=1), household(VILLAGE_A, 4, members=5, n=2), household(VILLAGE_B, 3, n=3)]
     household(VILLAGE_A, 7, n=4)  # too well off

@@ -75,7 +75,8 @@ def test_a_pos_pays_an_eligible_basket(world, pos):
     [
         ({"pin": "000000"}, 401, "aid.wrong_pin"),
         ({"basket": [{"category": "BERAS", "amount": 500_000}]}, 422, "aid.insufficient_balance"),
-        ({"basket": [{"category": "ROKOK", "amount": 60_000}]}, 422, "aid.insufficient_balance"),
+        ({"basket": [{"category": "NON_PANGAN", "amount": 60_000}]}, 422, "aid.insufficient_balance"),
+        ({"basket": [{"category": "ROKOK", "amount": 1_000}]}, 422, "aid.item_not_eligible"),
         ({"basket": [{"category": "PULSA", "amount": 1}]}, 422, "invalid_request"),
         ({"basket": [{"category": "BERAS", "amount": 1.5}]}, 422, "invalid_request"),
     ],
@@ -106,6 +107,7 @@ def test_five_retries_have_one_effect_and_a_changed_body_is_refused(world, pos):
     answers = [call("/payments", body(world), key="struk-0002").json() for _ in range(5)]
     assert len({a["payment_id"] for a in answers}) == 1
     assert [a["replayed"] for a in answers] == [False, True, True, True, True]
+    assert all({**a, "replayed": False} == answers[0] for a in answers)  # the same answer each time
     assert paid() == 1
     other = call("/payments", body(world, [{"category": "BERAS", "amount": 1_000}]), key="struk-0002")
     assert (other.status_code, other.json()["code"]) == (409, "aid.idempotency_conflict")

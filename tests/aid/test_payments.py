@@ -6,6 +6,7 @@ from betang.aid.contracts import BasketLine
 from betang.aid.models import Card, Redemption
 from betang.aid.services.cards import card_block, card_replace, card_unlock
 from betang.aid.services.payments import (
+    _POCKETS,
     BadBasket,
     CardBlocked,
     CardLocked,
@@ -71,7 +72,7 @@ def test_food_beyond_the_food_pocket_spills_into_the_general_pocket(world):
 @pytest.mark.parametrize(
     ("basket", "error"),
     [
-        ([BasketLine("BERAS", 150_001), BasketLine("ROKOK", 50_000)], InsufficientBalance),
+        ([BasketLine("BERAS", 150_001), BasketLine("NON_PANGAN", 50_000)], InsufficientBalance),
         ([BasketLine("BERAS", 250_000)], InsufficientBalance),
         ([], BadBasket),
         ([BasketLine("BERAS", 0)], BadBasket),
@@ -81,6 +82,17 @@ def test_a_basket_beyond_the_balance_is_refused(world, basket, error):
     with pytest.raises(error):
         pay(world, basket)
     assert payments() == 0
+
+
+def test_tobacco_is_never_paid_even_by_the_general_pocket(world):
+    with pytest.raises(ItemNotEligible) as refused:
+        pay(world, [BasketLine("ROKOK", 20_000, "Rokok filter")])
+    assert refused.value.details["category"] == "ROKOK"
+    assert payments() == 0
+    world.program.excluded_categories = []  # a program may decide otherwise (none of ours does)
+    world.program.save(update_fields=["excluded_categories"])
+    _POCKETS.clear()
+    assert pay(world, [BasketLine("ROKOK", 20_000)]).pockets == {"GENERAL": 20_000}
 
 
 def test_an_ineligible_item_is_refused_when_no_pocket_admits_it(world, make_user):

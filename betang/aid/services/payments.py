@@ -175,10 +175,15 @@ def _allocate(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | No
     """Take each line from the most restrictive pocket that admits it, then the wider ones."""
     order = sorted(wallets, key=lambda w: (not w[0].categories, len(w[0].categories)))  # food pocket first
     left = {w[0].code: w[2] for w in wallets}
+    excluded = set(wallets[0][0].program.excluded_categories) if wallets else set()
     taken: dict[int, int] = {}
     short = []
     for line in basket:
-        eligible = [w for w in order if not w[0].categories or line.category in w[0].categories]
+        eligible = [
+            w
+            for w in order
+            if line.category not in excluded and (not w[0].categories or line.category in w[0].categories)
+        ]
         if not eligible:
             raise ItemNotEligible(
                 _("%(item)s (%(category)s) cannot be paid with the card.")
@@ -254,14 +259,15 @@ def card_pay(
 def _replay(key: str, request_hash: str) -> PaymentResult | None:
     found = (
         Redemption.objects.filter(idempotency_key=key)
-        .values_list("pk", "request_hash", "receipt_number", "amount", "pockets")
+        .values_list("pk", "request_hash", "receipt_number", "amount", "pockets", "balances")
         .first()
     )
     if found is None:
         return None
     if found[1] != request_hash:
         raise KeyReused()  # the client knows the key it sent; ours carries its namespace
-    return PaymentResult(found[0], found[2], found[3], found[4], replayed=True)
+    balances = [PocketBalance(**b) for b in found[5]]
+    return PaymentResult(found[0], found[2], found[3], found[4], balances, replayed=True)
 
 
 def _receipt_number(occurred_at: datetime) -> str:
@@ -298,6 +304,10 @@ def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at
     except InsufficientFunds as exc:  # a wallet moved since it was read (an allowance, a sweep)
         raise InsufficientBalance(details=exc.details) from None
     codes = {account: pocket.code for pocket, account, _b in wallets if account is not None}
+    balances = [
+        PocketBalance(p.code, p.name, balance - taken.get(account, 0), list(p.categories))
+        for p, account, balance in wallets
+    ]
     redemption = Redemption.objects.create(
         idempotency_key=key,
         request_hash=request_hash,
@@ -310,16 +320,13 @@ def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at
         amount=sum(taken.values()),
         basket=[{"category": b.category, "amount": b.amount, "description": b.description} for b in basket],
         pockets={codes[a]: amount for a, amount in taken.items()},
+        balances=[vars(b) for b in balances],  # the answer a replay of this key gives again
         receipt_number=_receipt_number(occurred_at),
         entry_id=posted.entry_id,
         operator=operator if getattr(operator, "pk", None) else None,
         origin=origin,
         occurred_at=occurred_at,
     )
-    balances = [
-        PocketBalance(p.code, p.name, balance - taken.get(account, 0), list(p.categories))
-        for p, account, balance in wallets
-    ]
     return PaymentResult(redemption.pk, redemption.receipt_number, redemption.amount, redemption.pockets, balances)
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from betang.aid import posting
-from betang.aid.models import Enrolment, NationalAid, Pocket, Program
+from betang.aid.models import Enrolment, NationalAid, Pocket, Program, never_from_aid
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError
@@ -44,6 +44,7 @@ def program_create(
     cycle_months: int = 1,
     unspent: str = Program.Unspent.CARRY_OVER,
     eligibility: dict | None = None,
+    excluded_categories: list[str] | None = None,
     approvals_required: int = 1,
     extra_approval_above: int = 0,
 ) -> Program:
@@ -59,6 +60,7 @@ def program_create(
             cycle_months=cycle_months,
             unspent=unspent,
             eligibility=eligibility or {},
+            excluded_categories=never_from_aid() if excluded_categories is None else list(excluded_categories),
             approvals_required=approvals_required,
             extra_approval_above=extra_approval_above,
             budget_account_id=budget.pk,

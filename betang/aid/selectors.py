@@ -127,7 +127,9 @@ def printed_cards(cards: list[tuple[Card, str]], program: Program | None) -> lis
     """What a card sheet and PIN mailer show for each (card, PIN or "")."""
     heads = registry.household_heads([c.household_id for c, _pin in cards])
     villages = regions.village_names({c.region_code for c, _pin in cards})
-    monthly = sum(p.amount_per_household for p in program.pockets.all()) if program else 0
+    pockets = list(program.pockets.all()) if program else []
+    # The mailer states the entitlement only when it is the same for every household.
+    monthly = 0 if any(p.amount_per_member for p in pockets) else sum(p.amount_per_household for p in pockets)
     title = program.name if program else "Betang"
     return [
         PrintedCard(

@@ -16,6 +16,7 @@ from betang.aid import printing, selectors
 from betang.aid.models import Card
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
+from betang.aid.services.programs import rule_text
 from betang.core import clock
 from betang.core.errors import DomainError
 from betang.core.paging import CappedPaginator
@@ -50,6 +51,7 @@ def program_detail_view(request, code: str):
         {
             "program": program,
             "pockets": program.pockets.order_by("code"),
+            "rule": rule_text(program),
             "figures": selectors.program_figures(program, scope=scope),
             "cycles": selectors.cycle_list(program),
             "can_run": covers and request.user.has_capability(AID_MANAGE),

@@ -164,6 +164,11 @@ def _in_scope(ctx: Context, region_code: str) -> list[v.Issue]:
     ]
 
 
+def _words(value: Any) -> str:
+    """A cell as lower-case words with single spaces, for lookups in the tables of accepted terms."""
+    return " ".join(str(value or "").lower().split())
+
+
 def _issues(*checks: v.Checked) -> list[v.Issue]:
     return [issue for check in checks for issue in check.issues]
 
@@ -212,7 +217,7 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
     kk = v.check_kk(fields.get("kk"), ctx.regions)
     village = v.check_village(fields.get("region_code"), ctx.regions)
     phone = v.check_phone(fields.get("phone"))
-    relation_text = " ".join(str(fields.get("relation") or "").lower().split())
+    relation_text = _words(fields.get("relation"))
     relation_issues = []
     relation = RELATIONS.get(relation_text, "")
     if relation_text and not relation:
@@ -611,7 +616,7 @@ COOP_KINDS = {
 
 def _clean_cooperative(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
     values, issues = _clean_common(ctx, fields, _("Cooperative name"))
-    kind_text = " ".join(str(fields.get("kind") or "").lower().split())
+    kind_text = _words(fields.get("kind"))
     kind = COOP_KINDS.get(kind_text)
     if kind is None:
         issues.append(
@@ -948,7 +953,14 @@ def _resolve_cooperatives(
                     field="coop_name",
                 )
         if coop is not None and not ctx.scope.contains(coop.region_code):
-            coop, problem = None, _in_scope(ctx, village or coop.region_code)[0]
+            # Found by the village the user typed: say it is outside their area. Found by a number or
+            # an id: as if unknown (the existence of another area's cooperative is not revealed).
+            problem = (
+                _in_scope(ctx, village)[0]
+                if village and not legal and not values.get("coop_id")
+                else v.Issue("cooperative.not_found", _("No such cooperative."), field="coop_legal_number")
+            )
+            coop = None
         if coop is None:
             results.append(RowResult(line, Outcome.REJECTED, [problem], data=ctx.original(raw)))
         else:
@@ -982,7 +994,7 @@ def _clean_member(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any],
     term_end = v.check_date(
         fields.get("term_end"), field_name="term_end", label=_("End of term"), today=ctx.today, past=False
     )
-    role_text = " ".join(str(fields.get("role") or "").lower().split())
+    role_text = _words(fields.get("role"))
     role = MEMBER_ROLES.get(role_text) if role_text else None  # empty: MEMBER when made, kept when known
     if role_text and role is None:
         issues.append(
@@ -1131,7 +1143,7 @@ OUTLET_KINDS = {
 def _clean_outlet(ctx: Context, fields: dict[str, Any]) -> tuple[dict[str, Any], list[v.Issue]]:
     values, issues = _clean_coop_ref(ctx, fields)
     name = v.check_name(fields.get("name"), label=_("Outlet name"))
-    kind_text = " ".join(str(fields.get("kind") or "").lower().split())
+    kind_text = _words(fields.get("kind"))
     kind = OUTLET_KINDS.get(kind_text, "") if kind_text else ""  # empty: SEMBAKO when made, kept when known
     if kind_text and not kind:  # the standard units have names; a cooperative may add its own
         kind = "LAINNYA"

@@ -27,6 +27,9 @@ def test_maker_checker_through_the_pages(client, world, django_capture_on_commit
     program = f"/bantuan/program/{world.program.code}"
     client.force_login(world.maker)
     assert "Huma Betang Sejahtera" in client.get("/bantuan/").content.decode()
+    overview = client.get(program + "/").content.decode()
+    assert "≤ 4" in overview  # the eligibility rule in words …
+    assert "max_decile" not in overview  # … not as data
     response = client.post(f"{program}/siklus/baru/")
     assert response.status_code == 302
     assert response["Location"].endswith("/siklus/2/")

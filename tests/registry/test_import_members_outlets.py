@@ -90,10 +90,13 @@ def test_members_reimport_changes_nothing_and_an_empty_role_keeps_the_known_one(
 
 def test_members_outside_the_officers_area_are_rejected(run_import, coops, make_user):
     other_regency = make_user(role="REGENCY_OFFICER", scope="62.04", username="kab.lain")
-    rows = [["AHU-0002.AH.01.29.TAHUN 2025", "", "", "6203014707900004", "Rina Wati", ""]]
+    rows = [
+        ["", "62.03.01.1006", "KDMP Murung Keramat", "6203014707900004", "Rina Wati", ""],
+        ["AHU-0002.AH.01.29.TAHUN 2025", "", "", "6203014707900004", "Rina Wati", ""],  # not revealed
+    ]
     batch, counts = run_import(csv_bytes(rows, headers=MEMBER_HEADERS), kind="members", actor=other_regency)
-    assert counts["REJECTED"] == 1
-    assert reasons(batch) == {2: "village.out_of_scope"}
+    assert counts["REJECTED"] == 2
+    assert reasons(batch) == {2: "village.out_of_scope", 3: "cooperative.not_found"}
     assert not CooperativeMember.objects.exists()
 
 

@@ -137,7 +137,8 @@ def eligible_households(program: Program) -> dict[Any, str]:
     return households
 
 
-def _rule_text(program: Program) -> str:
+def rule_text(program: Program) -> str:
+    """The eligibility rule in words: `DTSEN decile ≤ 4; in 62; not in PKH`."""
     rule = program.eligibility or {}
     parts = []
     if rule.get("max_decile") is not None:
@@ -170,7 +171,7 @@ def enrolments_review(*, program: Program, occurred_at: datetime, actor: Any = N
             Enrolment.objects.filter(program=program, household_id__in=leaving).update(
                 status=Enrolment.Status.ENDED,
                 ended_at=occurred_at,
-                reason=_("no longer meets: %(rule)s") % {"rule": _rule_text(program)},
+                reason=_("no longer meets: %(rule)s") % {"rule": rule_text(program)},
             )
             review.left = [{"household": str(h), "reason": _("no longer meets the rule")} for h in leaving]
         joining = {h: v for h, v in eligible.items() if h not in active}
@@ -184,7 +185,7 @@ def enrolments_review(*, program: Program, occurred_at: datetime, actor: Any = N
                 )
                 continue
             (back if household_id in ended else new).append((household_id, village, cooperative))
-        reason = _("meets: %(rule)s") % {"rule": _rule_text(program)}
+        reason = _("meets: %(rule)s") % {"rule": rule_text(program)}
         bulk_insert(  # a province's first review enrols hundreds of thousands at once
             Enrolment,
             ["id", "program", "household", "region_code", "cooperative", "reason", "enrolled_at"],

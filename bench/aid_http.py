@@ -22,6 +22,7 @@ from django.utils import timezone
 from bench import loadgen
 from bench.harness import Result, percentile
 from betang.accounts.services import token_create
+from betang.registry.models import CooperativeStaff
 
 REQUESTS = int(os.environ.get("BENCH_HTTP_REQUESTS", "6000"))
 CONNECTIONS = 16
@@ -75,6 +76,8 @@ def http_results(world, cards: list[tuple[str, str]]) -> list[Result]:
     cashier = get_user_model().objects.create(
         username="kasir.bench", role="CASHIER", scope_region_code=cooperative.region_code
     )
+    # The bench's villages are synthetic (no region rows), so the binding is written as plain setup data.
+    CooperativeStaff.objects.create(user=cashier, cooperative=cooperative, since=timezone.now())
     secret = token_create(user=cashier, name="bench POS", actor=None, occurred_at=timezone.now()).secret
     port = _free_port()
     env = os.environ | {

@@ -149,8 +149,9 @@ def _floor(cards, cooperative_id, count: int) -> float:
                 )
                 c.execute(
                     f"INSERT INTO {names['aid_redemption']} (id, idempotency_key, request_hash, card_id, household_id, "
-                    "cooperative_id, program_id, region_code, amount, basket, pockets, receipt_number, entry_id, "
-                    "status, origin, occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    "cooperative_id, program_id, region_code, amount, basket, pockets, balances, receipt_number, "
+                    "entry_id, status, origin, occurred_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
                         val(new_id()),
                         f"floor:{n}",
@@ -163,6 +164,7 @@ def _floor(cards, cooperative_id, count: int) -> float:
                         1000,
                         '[{"category": "BERAS", "amount": 1000, "description": "Beras 1 kg"}]',
                         '{"FOOD": 1000}',
+                        '[{"code": "FOOD", "name": "Pangan", "balance": 149000, "categories": ["BERAS"]}]',
                         f"F-{n}",
                         val(entry),
                         "PAID",

@@ -94,6 +94,9 @@ def test_card_actions_block_reset_and_replace(client, world):
     url = f"/bantuan/kartu/{world.card.pk}"
     page = client.get(f"{url}/").content.decode()
     assert "Rp150.000" in page  # the food pocket credited by cycle 1
+    sheet = pdf_text(client.get(f"{url}/cetak.pdf"))  # printed again: the card, no PIN
+    assert " ".join(world.card.number[i : i + 4] for i in range(0, 16, 4)) in sheet
+    assert " ".join(PIN) not in sheet
     mailer = pdf_text(client.post(f"{url}/reset-pin/"))
     world.card.refresh_from_db()
     assert not pin_matches(PIN, world.card.pin_hash)

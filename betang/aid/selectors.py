@@ -119,6 +119,17 @@ def card_wallets(card: Card) -> list[dict[str, Any]]:
     return rows
 
 
+def card_program(card: Card) -> Program | None:
+    """The program a card is printed for: its household's active enrolment (the first, if several)."""
+    enrolment = (
+        Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE)
+        .select_related("program")
+        .order_by("enrolled_at")
+        .first()
+    )
+    return enrolment.program if enrolment else None
+
+
 def card_redemptions(card: Card, limit: int = 20) -> QuerySet[Redemption]:
     return Redemption.objects.filter(household_id=card.household_id).order_by("-occurred_at")[:limit]
 

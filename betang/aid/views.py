@@ -9,11 +9,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW
 from betang.aid import printing, selectors
-from betang.aid.models import Card
+from betang.aid.models import Card, Cycle
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
 from betang.aid.services.programs import rule_text
@@ -101,31 +102,31 @@ def cycle_detail_view(request, code: str, number: int):
             and user.pk not in (cycle.created_by_id, cycle.submitted_by_id)
             and all(a.approver_id != user.pk for a in approvals)
         ),
-        "available": cycle_services.budget_available(program, excluding=cycle),
+        # Shown beside the approve button only (the page is polled while a credit runs).
+        "available": (
+            cycle_services.budget_available(program, excluding=cycle)
+            if cycle.status == Cycle.Status.SUBMITTED
+            else None
+        ),
     }
     template = "aid/_cycle_status.html" if request.headers.get("HX-Request") else "aid/cycle_detail.html"
     return render(request, template, context)
 
 
+def _close(*, cycle, actor, occurred_at):
+    return cycle_services.cycle_close(cycle=cycle, actor=actor, occurred_at=occurred_at, recorded_at=timezone.now())
+
+
+# action → (capability, service, what the officer is told when it worked)
 _ACTIONS = {
-    "submit": (
-        AID_MANAGE,
-        lambda cycle, user, now: cycle_services.cycle_submit(cycle=cycle, actor=user, occurred_at=now),
-    ),
-    "approve": (
-        AID_APPROVE,
-        lambda cycle, user, now: cycle_services.cycle_approve(cycle=cycle, actor=user, occurred_at=now),
-    ),
+    "submit": (AID_MANAGE, cycle_services.cycle_submit, gettext_lazy("Submitted for approval.")),
+    "approve": (AID_APPROVE, cycle_services.cycle_approve, gettext_lazy("Your approval is recorded.")),
     "credit": (
         AID_MANAGE,
-        lambda cycle, user, now: cycle_services.cycle_credit_enqueue(cycle=cycle, actor=user, occurred_at=now),
+        cycle_services.cycle_credit_enqueue,
+        gettext_lazy("The credit is queued; the page follows its progress."),
     ),
-    "close": (
-        AID_MANAGE,
-        lambda cycle, user, now: cycle_services.cycle_close(
-            cycle=cycle, actor=user, occurred_at=now, recorded_at=timezone.now()
-        ),
-    ),
+    "close": (AID_MANAGE, _close, gettext_lazy("The cycle is closed.")),
 }
 
 
@@ -137,21 +138,15 @@ def cycle_action_view(request, code: str, number: int, action: str):
     cycle = selectors.cycle_get(program, number)
     if action not in _ACTIONS:
         raise PermissionDenied(action)
-    capability, run = _ACTIONS[action]
+    capability, service, done = _ACTIONS[action]
     if not request.user.has_capability(capability) or not selectors.program_covers(program, scope):
         raise PermissionDenied(capability)
     try:
-        run(cycle, request.user, clock.now())
-    except (DomainError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", None) or str(exc))
+        service(cycle=cycle, actor=request.user, occurred_at=clock.now())
+    except DomainError as exc:  # the services' refusals, PermissionDenied of an approver included
+        messages.error(request, exc.message)
     else:
-        done = {
-            "submit": _("Submitted for approval."),
-            "approve": _("Your approval is recorded."),
-            "credit": _("The credit is queued; the page follows its progress."),
-            "close": _("The cycle is closed."),
-        }
-        messages.success(request, done[action])
+        messages.success(request, done)
     return redirect("aid:cycle", code=code, number=number)
 
 
@@ -208,7 +203,7 @@ def card_detail_view(request, pk):
 def card_sheet_view(request, pk):
     """The card printed again (no PIN on it): a card printer jammed, the plastic was damaged."""
     card = selectors.card_get(scope=request.user.region_scope, pk=pk)
-    program = next((w["program"] for w in selectors.card_wallets(card)), None)
+    program = selectors.card_program(card)
     content = printing.card_sheet_pdf(selectors.printed_cards([(card, "")], program), title=card.number[-4:])
     return _pdf(content, f"kartu-{card.number[-4:]}.pdf")
 
@@ -231,7 +226,7 @@ def card_action_view(request, pk, action: str):
             card_services.card_unlock(card=card, actor=user, occurred_at=now)
             messages.success(request, _("The card is unlocked."))
         elif action in ("reset-pin", "replace"):
-            program = next((w["program"] for w in selectors.card_wallets(card)), None)
+            program = selectors.card_program(card)
             if action == "reset-pin":
                 pin = card_services.card_pin_reset(card=card, actor=user, occurred_at=now)
                 printed = selectors.printed_cards([(card, pin)], program)

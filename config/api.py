@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
@@ -38,22 +39,22 @@ def domain_error(request, exc: DomainError):
 
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
-    return _error(request, 422, "invalid_request", "The request is not valid.", exc.errors)
+    return _error(request, 422, "invalid_request", _("The request is not valid."), exc.errors)
 
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request, exc):
-    return _error(request, 401, "unauthenticated", "Sign in or send a valid API token.")
+    return _error(request, 401, "unauthenticated", _("Sign in or send a valid API token."))
 
 
 @api.exception_handler(AuthorizationError)
 def authorization_error(request, exc):
-    return _error(request, 403, "permission_denied", "You are not allowed to do this.")
+    return _error(request, 403, "permission_denied", _("You are not allowed to do this."))
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return _error(request, 404, "not_found", "Not found.")
+    return _error(request, 404, "not_found", _("Not found."))
 
 
 @api.exception_handler(HttpError)

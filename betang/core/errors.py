@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     """Base of every refusal a service makes; subclasses set `code` and `http_status`."""
 
     code = "error"
     http_status = 400
-    message = "The request was refused."
+    message = _("The request was refused.")
 
     def __init__(self, message: str | None = None, *, details: Any = None) -> None:
         self.message = str(message or self.message)
@@ -21,10 +23,10 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404
-    message = "Not found."
+    message = _("Not found.")
 
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
     http_status = 403
-    message = "You are not allowed to do this."
+    message = _("You are not allowed to do this.")

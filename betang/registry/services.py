@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.audit import audit_record
@@ -51,7 +52,7 @@ def enterprise_scale(*, capital: int | None, annual_turnover: int | None) -> str
 
 class UploadTooLarge(DomainError):
     code = "import.too_large"
-    message = "The file is larger than the upload limit."
+    message = gettext_lazy("The file is larger than the upload limit.")
 
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -104,7 +105,7 @@ def import_batch_create(
 
 class CandidateClosed(DomainError):
     code = "registry.duplicate_closed"
-    message = "This duplicate candidate has already been decided."
+    message = gettext_lazy("This duplicate candidate has already been decided.")
 
 
 def _open_candidate(candidate_id: int) -> DuplicateCandidate:
@@ -206,7 +207,7 @@ def _saved_object(kind: str, pk: Any):
 
 class NotCooperativeStaff(DomainError):
     code = "registry.not_cooperative_staff"
-    message = "Only cooperative operators and cashiers work for a cooperative."
+    message = gettext_lazy("Only cooperative operators and cashiers work for a cooperative.")
 
 
 def cooperative_staff_assign(*, user: Any, cooperative: Cooperative, actor: Any, occurred_at: datetime) -> None:

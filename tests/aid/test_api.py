@@ -122,6 +122,7 @@ def test_a_payment_needs_an_idempotency_key(world, pos):
 def test_a_cashier_cannot_pay_for_a_cooperative_outside_their_village(world, pos):
     response = pos()("/payments", body(world, coop=world.coop_b), key="c")
     assert response.status_code == 404
+    assert response.json()["message"] == "Tidak ditemukan."  # Indonesian, like every refusal
     other_village = pos(scope=VILLAGE_B, username="kasir.anjir", works_for="b")
     assert other_village("/payments", body(world), key="d").status_code == 404
     assert paid() == 0

@@ -180,6 +180,9 @@ class Entitlement(models.Model):
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="entitlements")
     pocket = models.ForeignKey(Pocket, on_delete=models.PROTECT, related_name="+")
     amount = models.BigIntegerField(_("amount"))
+    # The household's wallet for this pocket, opened when the cycle is drafted: the credit then reads
+    # every leg from this table alone (see services.cycles.cycle_credit).
+    wallet = models.ForeignKey("ledger.Account", null=True, on_delete=models.PROTECT, related_name="+", db_index=False)
 
     class Meta:
         constraints = [

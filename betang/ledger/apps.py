@@ -1,6 +1,7 @@
 """App config for betang.ledger."""
 
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,8 @@ class LedgerConfig(AppConfig):
     name = "betang.ledger"
     label = "ledger"
     verbose_name = _("Ledger")
+
+    def ready(self) -> None:
+        from betang.ledger.sqlite import register
+
+        connection_created.connect(register, dispatch_uid="betang.ledger.sqlite")

@@ -99,7 +99,9 @@ class Account(models.Model):
 
 class Entry(Immutable):
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint (not unique=True, which on PostgreSQL adds a second, LIKE index that
+    # every post would maintain and nothing reads).
+    idempotency_key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)  # of kind, legs, memo, reversal: a replay must match
     kind = models.CharField(_("kind"), max_length=60)  # dotted: "aid.cycle.credit", "aid.card.payment"
     occurred_at = models.DateTimeField(_("occurred at"))  # business time
@@ -117,15 +119,23 @@ class Entry(Immutable):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         indexes = [models.Index(fields=["kind", "occurred_at"], name="ledger_entry_kind_time")]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="ledger_entry_key_once")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key}"
 
 
 class Posting(Immutable):
-    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="postings")
+    # No foreign key constraints in the database: checking them one row at a time cost more than
+    # writing the postings (a cycle credit writes millions). The ledger's one writer puts postings
+    # only on accounts it has checked, beside the entry it writes in the same transaction; entries
+    # and accounts can never be deleted (triggers; see migrations), and `ledger verify` names any
+    # posting whose entry or account is missing.
+    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="postings", db_constraint=False)
     # Indexed with the id below: (account, id) serves lookups by account and running sums in order.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings", db_index=False)
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_index=False, db_constraint=False
+    )
     amount = models.BigIntegerField(_("amount"))  # rupiah; debit > 0, credit < 0
 
     class Meta:

@@ -4,8 +4,8 @@
 2. every kept balance equals the sum of its account's postings (on the account's normal side);
 3. no limited account (allow_negative = False) is, or ever was, below zero — its running sum in
    posting order, which is commit order for it because it is locked for every posting;
-4. postings were never changed or removed — each entry's digest of its postings still matches, and
-   the database triggers that refuse changes are in place;
+4. postings were never changed or removed — each entry's digest of its postings still matches, no
+   posting lost its entry or account, and the database triggers that refuse changes are in place;
 5. one idempotency key, one entry; a reversal mirrors its original exactly, once.
 """
 
@@ -100,6 +100,7 @@ def _never_negative() -> Check:
 def _triggers_present() -> list[str]:
     names = {f"{table}_immutable" for table in (Entry._meta.db_table, Posting._meta.db_table)}
     if connection.vendor == "postgresql":
+        names.add(f"{Account._meta.db_table}_kept")  # accounts are never deleted (see migration 0003)
         found = {r[0] for r in _rows("SELECT tgname FROM pg_trigger WHERE tgenabled <> 'D' AND NOT tgisinternal")}
     elif connection.vendor == "sqlite":
         found = {r[0] for r in _rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
@@ -136,6 +137,13 @@ def _untouched() -> Check:
                 if account_id is not None:
                     pairs.append((account_id, amount))
         close()
+    # Postings carry no foreign keys in the database: one whose entry or account is gone was removed.
+    orphans = _rows(
+        f"SELECT p.id, p.entry_id, p.account_id FROM {t['posting']} p "  # noqa: S608 - model table names
+        f"LEFT JOIN {t['entry']} e ON e.id = p.entry_id LEFT JOIN {t['account']} a ON a.id = p.account_id "
+        f"WHERE e.id IS NULL OR a.id IS NULL LIMIT {EXAMPLES}"
+    )
+    problems += [f"posting {pk}: its entry {entry} or account {account} is missing" for pk, entry, account in orphans]
     check.problems = problems + _triggers_present()
     check.checked = count
     return check

@@ -91,7 +91,7 @@ def test_a_crash_in_the_middle_then_a_rerun_credits_everyone_exactly_once(world,
     cycle_submit(cycle=cycle, actor=world.maker, occurred_at=NOW)
     cycle_approve(cycle=cycle, actor=world.checker, occurred_at=NOW)
     monkeypatch.setattr(cycles, "CHUNK", 3)
-    real, calls = cycles.journal_post_many, []
+    real, calls = cycles.journal_post_query, []
 
     def crash_on_second_chunk(**kwargs):
         calls.append(1)
@@ -99,13 +99,13 @@ def test_a_crash_in_the_middle_then_a_rerun_credits_everyone_exactly_once(world,
             raise RuntimeError("the worker was killed")
         return real(**kwargs)
 
-    monkeypatch.setattr(cycles, "journal_post_many", crash_on_second_chunk)
+    monkeypatch.setattr(cycles, "journal_post_query", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
     assert Cycle.objects.get(pk=cycle.pk).status == Cycle.Status.CREDITING
     assert Entry.objects.filter(kind="aid.cycle.credit").count() == 3 + 3  # cycle 1, and one chunk
 
-    monkeypatch.setattr(cycles, "journal_post_many", real)
+    monkeypatch.setattr(cycles, "journal_post_query", real)
     result = cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
     assert result == {"households": 8, "posted": 5, "already_posted": 3}
     assert Entry.objects.filter(kind="aid.cycle.credit").count() == 3 + 8

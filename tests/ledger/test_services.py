@@ -12,16 +12,18 @@ from betang.ledger.services import (
     InsufficientFunds,
     LedgerError,
     Leg,
+    LegsQuery,
     Unbalanced,
     UnknownAccount,
     account_open,
     debit_credit,
     entry_reverse,
     journal_post_many,
+    journal_post_query,
 )
 from betang.ledger.verify import ledger_verify
 from tests.conftest import NOW
-from tests.ledger.conftest import CREDIT, fund, post
+from tests.ledger.conftest import CREDIT, Books, fund, open_books, post
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +156,11 @@ def test_entries_and_postings_refuse_changes_in_the_orm_and_in_sql(books):
     if connection.vendor == "postgresql":
         with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table}")
+        # Postings carry no foreign keys: an account under them can never be deleted either.
+        with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {Account._meta.db_table} WHERE id = %s", [books.bank.pk])
     assert sorted(Posting.objects.values_list("amount", flat=True)) == [-1_000, 1_000]
+    assert Account.objects.filter(pk=books.bank.pk).exists()
 
 
 def test_account_open_is_idempotent_and_keeps_its_terms(books):
@@ -220,3 +226,108 @@ def test_a_bulk_post_refuses_a_reused_key_with_another_request(books):
     with pytest.raises(IdempotencyConflict):
         journal_post_many(entries=_credits(books, 150_000), occurred_at=NOW, recorded_at=NOW)
     assert balance(books.budget) == 700_000
+
+
+# --- set-based posts from a query (a cycle credit's path) -----------------------------------------
+
+
+def _legs_query(specs: list[EntrySpec]) -> LegsQuery:
+    """The legs of the specs as a SELECT of constants, as a caller's query would give them."""
+    rows = [(spec.key, leg.account_id, leg.amount) for spec in specs for leg in spec.legs]
+    return LegsQuery(" UNION ALL ".join(["SELECT %s, %s, %s"] * len(rows)), [value for row in rows for value in row])
+
+
+def _spread(books: Books, amount: int, n: int = 4) -> list[EntrySpec]:
+    """n entries, each from the budget to every wallet (ids on both sides of a power of ten)."""
+    return [
+        EntrySpec(
+            key=f"spread:{i}",
+            kind="aid.cycle.credit",
+            legs=[Leg(books.budget.pk, amount * len(books.wallets))] + [Leg(w.pk, -amount) for w in books.wallets],
+            memo="Pangan #1 — siklus é",
+        )
+        for i in range(n)
+    ]
+
+
+def _post_query(specs: list[EntrySpec]):
+    return journal_post_query(
+        legs=_legs_query(specs), kind=specs[0].kind, memo=specs[0].memo, occurred_at=NOW, recorded_at=NOW
+    )
+
+
+@pytest.fixture
+def wide_books(db) -> Books:
+    return open_books(wallets=12)
+
+
+def test_a_post_from_a_query_moves_every_balance_once_and_verifies(wide_books):
+    books = wide_books
+    fund(books, 10_000_000)
+    result = _post_query(_spread(books, 10_000))
+    assert (result.created, result.replayed) == (4, 0)
+    assert [balance(w) for w in books.wallets] == [40_000] * 12
+    assert balance(books.budget) == 10_000_000 - 4 * 12 * 10_000
+    ids = list(Entry.objects.filter(kind="aid.cycle.credit").values_list("id", flat=True))
+    assert len(ids) == 4
+    assert all(i.version == 7 for i in ids)
+    # verify recomputes each entry's digest in Python from its postings: SQL and Python agree
+    assert all(check.ok for check in ledger_verify())
+    again = _post_query(_spread(books, 10_000))
+    assert (again.created, again.replayed) == (0, 4)
+    assert balance(books.budget) == 10_000_000 - 4 * 12 * 10_000
+
+
+def test_a_query_post_and_a_python_post_of_the_same_request_are_one(wide_books):
+    """The request hash computed in SQL is the one journal_post_many computes: each replays the other."""
+    books = wide_books
+    fund(books, 10_000_000)
+    specs = _spread(books, 5_000)
+    journal_post_many(entries=specs[:2], occurred_at=NOW, recorded_at=NOW)
+    result = _post_query(specs[:3])
+    assert (result.created, result.replayed) == (1, 2)
+    many = journal_post_many(entries=specs, occurred_at=NOW, recorded_at=NOW)
+    assert (many.created, many.replayed) == (1, 3)
+    assert [balance(w) for w in books.wallets] == [20_000] * 12
+    assert all(check.ok for check in ledger_verify())
+
+
+def test_a_query_post_refuses_a_reused_key_with_another_request(wide_books):
+    books = wide_books
+    fund(books, 10_000_000)
+    _post_query(_spread(books, 5_000, n=1))
+    with pytest.raises(IdempotencyConflict):
+        _post_query(_spread(books, 6_000, n=2))
+    assert Entry.objects.filter(kind="aid.cycle.credit").count() == 1
+    assert balance(books.budget) == 10_000_000 - 12 * 5_000
+
+
+def test_a_query_post_beyond_the_budget_posts_nothing(wide_books):
+    books = wide_books
+    fund(books, 100_000)
+    with pytest.raises(InsufficientFunds) as refused:
+        _post_query(_spread(books, 5_000))
+    assert refused.value.details["account"] == books.budget.pk
+    assert Entry.objects.count() == 1
+    assert balance(books.budget) == 100_000
+    assert [balance(w) for w in books.wallets] == [0] * 12
+
+
+@pytest.mark.parametrize(
+    ("legs", "error"),
+    [("one leg", Unbalanced), ("unbalanced", Unbalanced), ("zero", LedgerError), ("unknown", UnknownAccount)],
+)
+def test_a_malformed_query_post_is_refused_and_posts_nothing(books, legs, error):
+    b, w = books.budget.pk, books.wallets[0].pk
+    fund(books, 1_000_000)
+    bad = {
+        "one leg": [Leg(b, 100)],
+        "unbalanced": [Leg(b, 100), Leg(w, -99)],
+        "zero": [Leg(b, 0), Leg(w, 0)],
+        "unknown": [Leg(b, 100), Leg(999_999, -100)],
+    }[legs]
+    good = EntrySpec(key="good", kind="aid.cycle.credit", legs=[Leg(b, 100), Leg(w, -100)])
+    with pytest.raises(error):
+        _post_query([good, EntrySpec(key="bad", kind="aid.cycle.credit", legs=bad)])
+    assert Entry.objects.count() == 1
+    assert balance(books.wallets[0]) == 0

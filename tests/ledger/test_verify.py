@@ -97,6 +97,22 @@ def test_a_removed_entry_with_all_its_postings_shows_in_a_kept_balance(busy):
     assert broken() == {2, 4}  # 4: the protection was off
 
 
+def test_an_entry_removed_from_under_its_postings_is_found(busy):
+    """With the protection back on, the orphaned postings alone give the removal away."""
+    entry = Entry.objects.get(idempotency_key="pay-2").pk
+    value = entry if connection.vendor == "postgresql" else entry.hex
+    if connection.vendor == "postgresql":
+        sql("SET CONSTRAINTS ALL IMMEDIATE")
+        sql(f"ALTER TABLE {ENTRY} DISABLE TRIGGER {ENTRY}_immutable")
+    sql(f"DELETE FROM {ENTRY} WHERE id = %s", [value])  # SQLite's triggers refuse only UPDATE
+    if connection.vendor == "postgresql":
+        sql(f"ALTER TABLE {ENTRY} ENABLE TRIGGER {ENTRY}_immutable")
+    checks = {check.number: check for check in ledger_verify()}
+    assert {n for n, check in checks.items() if not check.ok} == {4}
+    assert all("is missing" in problem for problem in checks[4].problems)
+    assert len(checks[4].problems) == 2  # the payment's two postings
+
+
 def test_a_kept_balance_that_drifted_is_found_and_the_command_exits_one(busy):
     sql(f"UPDATE {ACCOUNT} SET balance = balance + 1 WHERE id = %s", [busy.wallets[0].pk])
     assert broken() == {2}

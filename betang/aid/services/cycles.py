@@ -4,11 +4,10 @@ users, within the budget → credited set-based, exactly once → closed."""
 from __future__ import annotations
 
 import calendar
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +20,14 @@ from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
 from betang.core.progress import ProgressCallback
 from betang.ledger import selectors as ledger
-from betang.ledger.services import EntrySpec, InsufficientFunds, accounts_open_many, journal_post_many
+from betang.ledger.services import (
+    EntrySpec,
+    InsufficientFunds,
+    LegsQuery,
+    accounts_open_many,
+    journal_post_many,
+    journal_post_query,
+)
 from betang.registry import selectors as registry
 
 CHUNK = 20_000
@@ -71,23 +77,37 @@ def cycle_draft(*, program: Program, occurred_at: datetime, actor: Any, period_s
             created_at=occurred_at,
         )
         enrolments = list(
-            Enrolment.objects.filter(program=program, status=Enrolment.Status.ACTIVE).values_list("id", "household_id")
+            Enrolment.objects.filter(program=program, status=Enrolment.Status.ACTIVE).values_list(
+                "id", "household_id", "region_code"
+            )
         )
         pockets = list(program.pockets.all())
         needs_members = any(p.amount_per_member for p in pockets)
-        rows, households, total = [], 0, 0
+        households = total = 0
         for start_at in range(0, len(enrolments), CHUNK):
             part = enrolments[start_at : start_at + CHUNK]
-            members = registry.member_counts([h for _e, h in part]) if needs_members else {}
-            for enrolment_id, household_id in part:
+            members = registry.member_counts([h for _e, h, _r in part]) if needs_members else {}
+            rows = []
+            for enrolment_id, household_id, region in part:
                 amounts = [(p, p.entitlement(members.get(household_id, 0))) for p in pockets]
                 if any(a > 0 for _p, a in amounts):
                     households += 1
-                for p, a in amounts:
-                    if a > 0:
-                        rows.append((cycle.pk, enrolment_id, p.pk, a))
-                        total += a
-        bulk_insert(Entitlement, ["cycle", "enrolment", "pocket", "amount"], rows)
+                rows += [(enrolment_id, household_id, region, p, a) for p, a in amounts if a > 0]
+            # Each household's wallets are opened now (once: a later cycle finds them), so that the
+            # credit reads its legs from the entitlements alone.
+            wallets = accounts_open_many(
+                [posting.wallet_account(program.code, h, p.code, r) for _e, h, r, p, _a in rows],
+                occurred_at=occurred_at,
+            )
+            bulk_insert(
+                Entitlement,
+                ["cycle", "enrolment", "pocket", "amount", "wallet"],
+                (
+                    (cycle.pk, e, p.pk, a, wallets[posting.wallet_key(program.code, h, p.code)])
+                    for e, h, _r, p, a in rows
+                ),
+            )
+            total += sum(a for *_rest, a in rows)
         cycle.households, cycle.total = households, total
         cycle.save(update_fields=["households", "total"])
         audit_record(
@@ -159,8 +179,10 @@ def cycle_credit(
     actor: Any = None,
     progress: ProgressCallback | None = None,
 ) -> dict[str, int]:
-    """Credit every household's entitlement, set-based, in chunks; each household's entry has its own
-    idempotency key, so a crash and a rerun credit everyone exactly once. A credited cycle is refused."""
+    """Credit every household's entitlement: one entry per enrolled household (Dr budget, Cr each
+    pocket's wallet), posted set-based by the ledger straight from the entitlements, CHUNK
+    households a transaction. Each entry's idempotency key names the cycle and the enrolment, so a
+    crash and a rerun credit everyone exactly once. A credited cycle is refused."""
     report = progress or (lambda done, total, message: None)
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
@@ -169,33 +191,17 @@ def cycle_credit(
         cycle.status = Cycle.Status.CREDITING
         cycle.save(update_fields=["status"])
     program = cycle.program
-    codes = dict(program.pockets.values_list("pk", "code"))
+    _open_missing_wallets(cycle)
     created = replayed = 0
-    for part in _entitlement_pages(cycle, households=CHUNK, pockets=max(len(codes), 1)):
-        by_household: dict[Any, list[tuple[str, str, int]]] = defaultdict(list)
-        for household_id, region, pocket_id, amount in part:
-            by_household[household_id].append((region, codes[pocket_id], amount))
-        wallets = accounts_open_many(
-            [
-                posting.wallet_account(program.code, h, pocket, region)
-                for h, lines in by_household.items()
-                for region, pocket, _amount in lines
-            ],
+    for after, upto in _enrolment_ranges(cycle, CHUNK):
+        result = journal_post_query(
+            legs=_credit_legs(cycle, after, upto),
+            kind="aid.cycle.credit",
+            memo=f"{program.code} #{cycle.number}",
             occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            actor=actor,
         )
-        specs = [
-            EntrySpec(
-                key=f"aid:credit:{cycle.pk}:{h}",
-                kind="aid.cycle.credit",
-                legs=posting.credit_legs(
-                    {wallets[posting.wallet_key(program.code, h, pocket)]: amount for _r, pocket, amount in lines},
-                    budget=program.budget_account_id,
-                ),
-                memo=f"{program.code} #{cycle.number}",
-            )
-            for h, lines in by_household.items()
-        ]
-        result = journal_post_many(entries=specs, occurred_at=occurred_at, recorded_at=recorded_at, actor=actor)
         created, replayed = created + result.created, replayed + result.replayed
         report(created + replayed, cycle.households, str(cycle))
     with transaction.atomic():
@@ -208,6 +214,66 @@ def cycle_credit(
             changes={"households": created + replayed, "posted_now": created},
         )
     return {"households": created + replayed, "posted": created, "already_posted": replayed}
+
+
+def _enrolment_ranges(cycle: Cycle, size: int):
+    """(after, up to) bounds of enrolment ids, `size` enrolments of the program each (None: open)."""
+    enrolments = Enrolment.objects.filter(program_id=cycle.program_id).order_by("id").values_list("id", flat=True)
+    after = None
+    while True:
+        rest = enrolments if after is None else enrolments.filter(id__gt=after)
+        upto = rest[size - 1 : size].first()
+        yield after, upto
+        if upto is None:
+            return
+        after = upto
+
+
+def _credit_legs(cycle: Cycle, after: Any, upto: Any) -> LegsQuery:
+    """The legs of the enrolments whose id is in (after, upto]: a credit to each pocket's wallet and
+    a debit of their sum to the program's budget, keyed `aid:credit:<cycle>:<enrolment>`."""
+    entitlement = connection.ops.quote_name(Entitlement._meta.db_table)
+    prep = Enrolment._meta.pk.get_db_prep_value
+    where, params = ["cycle_id = %s"], [Cycle._meta.pk.get_db_prep_value(cycle.pk, connection)]
+    if after is not None:
+        where.append("enrolment_id > %s")
+        params.append(prep(after, connection))
+    if upto is not None:
+        where.append("enrolment_id <= %s")
+        params.append(prep(upto, connection))
+    source = f"{entitlement} WHERE {' AND '.join(where)}"
+    key = f"%s || {_uuid_text('enrolment_id')}"
+    prefix = f"aid:credit:{cycle.pk}:"
+    return LegsQuery(
+        f"SELECT {key}, wallet_id, -amount FROM {source} "  # noqa: S608 - names from model meta
+        f"UNION ALL SELECT {key}, %s, sum(amount) FROM {source} GROUP BY enrolment_id",
+        [prefix, *params, prefix, cycle.program.budget_account_id, *params],
+    )
+
+
+def _uuid_text(column: str) -> str:
+    """SQL for a UUID column as Python's str() writes it (SQLite keeps Django's UUIDs as bare hex)."""
+    if connection.vendor == "postgresql":
+        return f"{column}::text"
+    parts = [(1, 8), (9, 4), (13, 4), (17, 4), (21, 12)]
+    return " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in parts)
+
+
+def _open_missing_wallets(cycle: Cycle) -> None:
+    """Entitlements drafted before wallets were opened with them (older databases) get theirs now."""
+    code = cycle.program.code
+    missing = Entitlement.objects.filter(cycle=cycle, wallet__isnull=True).select_related("enrolment", "pocket")
+    while rows := list(missing[:CHUNK]):
+        wallets = accounts_open_many(
+            [
+                posting.wallet_account(code, e.enrolment.household_id, e.pocket.code, e.enrolment.region_code)
+                for e in rows
+            ],
+            occurred_at=cycle.created_at,
+        )
+        for e in rows:
+            e.wallet_id = wallets[posting.wallet_key(code, e.enrolment.household_id, e.pocket.code)]
+        Entitlement.objects.bulk_update(rows, ["wallet"], batch_size=500)
 
 
 def _previous_closed_if_expiring(cycle: Cycle) -> None:
@@ -289,28 +355,3 @@ def cycle_close(*, cycle: Cycle, actor: Any, occurred_at: datetime, recorded_at:
         )
     cycle.refresh_from_db()
     return cycle
-
-
-def _entitlement_pages(cycle: Cycle, *, households: int, pockets: int):
-    """The cycle's entitlements as (household, village, pocket, amount), `households` whole households
-    a page, in enrolment order (a keyset walk: memory stays flat whatever the program's size)."""
-    after = None
-    while True:
-        rows = Entitlement.objects.filter(cycle=cycle).order_by("enrolment_id")
-        if after is not None:
-            rows = rows.filter(enrolment_id__gt=after)
-        # One household more than asked for: every household before the last one seen is then whole.
-        fetched = rows.values_list(
-            "enrolment_id", "enrolment__household_id", "enrolment__region_code", "pocket_id", "amount"
-        )[: (households + 1) * pockets]
-        page, seen = [], []
-        for row in fetched:
-            if not seen or seen[-1] != row[0]:
-                if len(seen) == households:
-                    break
-                seen.append(row[0])
-            page.append(row[1:])
-        if not page:
-            return
-        after = seen[-1]
-        yield page

@@ -149,6 +149,7 @@ class Cycle(models.Model):
     credited_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)  # the background credit, for its progress
+    close_task_id = models.CharField(max_length=64, blank=True)  # the background close (expiring funds)
     expired_total = models.BigIntegerField(_("expired at close"), default=0)
     created_at = models.DateTimeField(_("created at"))
 

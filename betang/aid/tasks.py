@@ -1,4 +1,4 @@
-"""Background tasks of aid: crediting an approved cycle."""
+"""Background tasks of aid: crediting an approved cycle, closing one whose unspent funds expire."""
 
 from __future__ import annotations
 
@@ -26,3 +26,23 @@ def cycle_credit_task(context, *, cycle_id: str, occurred_at: str, actor_id: int
         actor=actor,
         progress=progress_reporter(task_id),
     )
+
+
+@task(takes_context=True)
+def cycle_close_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
+    from betang.accounts.models import User
+    from betang.aid.models import Cycle
+    from betang.aid.services.cycles import cycle_close
+
+    cycle = Cycle.objects.select_related("program").get(pk=cycle_id)
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    task_id = str(context.task_result.id)
+    progress_start(task_id=task_id, label=str(cycle), created_by=actor)
+    closed = cycle_close(
+        cycle=cycle,
+        occurred_at=parse_datetime(occurred_at),
+        recorded_at=timezone.now(),
+        actor=actor,
+        progress=progress_reporter(task_id),
+    )
+    return {"expired": closed.expired_total}

@@ -80,6 +80,12 @@ def cycle_draft_view(request, code: str):
     return redirect("aid:cycle", code=code, number=cycle.number)
 
 
+def _progress(cycle):
+    """The running background task's progress: the close's once credited, else the credit's."""
+    task_id = cycle.close_task_id if cycle.status == Cycle.Status.CREDITED else cycle.task_id
+    return progress_get(task_id) if task_id and task_id != cycle_services.QUEUED else None
+
+
 @capability_required(AID_VIEW)
 def cycle_detail_view(request, code: str, number: int):
     scope = request.user.region_scope
@@ -93,7 +99,7 @@ def cycle_detail_view(request, code: str, number: int):
         "cycle": cycle,
         "approvals": approvals,
         "needed": cycle_services.approvals_needed(cycle),
-        "progress": progress_get(cycle.task_id) if cycle.task_id else None,
+        "progress": _progress(cycle),
         "changes": cycle.eligibility_changes or {},
         "can_run": covers and user.has_capability(AID_MANAGE),
         "can_approve": (
@@ -113,10 +119,6 @@ def cycle_detail_view(request, code: str, number: int):
     return render(request, template, context)
 
 
-def _close(*, cycle, actor, occurred_at):
-    return cycle_services.cycle_close(cycle=cycle, actor=actor, occurred_at=occurred_at, recorded_at=timezone.now())
-
-
 # action → (capability, service, what the officer is told when it worked)
 _ACTIONS = {
     "submit": (AID_MANAGE, cycle_services.cycle_submit, gettext_lazy("Submitted for approval.")),
@@ -126,7 +128,11 @@ _ACTIONS = {
         cycle_services.cycle_credit_enqueue,
         gettext_lazy("The credit is queued; the page follows its progress."),
     ),
-    "close": (AID_MANAGE, _close, gettext_lazy("The cycle is closed.")),
+    "close": (
+        AID_MANAGE,
+        cycle_services.cycle_close_enqueue,
+        gettext_lazy("The cycle is closed, or closing: the page follows the return of unspent funds."),
+    ),
 }
 
 

@@ -31,3 +31,8 @@ def positive_kept_balances(key_prefix: str, *, after_id: int = 0, limit: int = 2
         .order_by("pk")
         .values_list("pk", "balance")[:limit]
     )
+
+
+def positive_kept_count(key_prefix: str) -> int:
+    """How many limited accounts whose key starts with `key_prefix` hold money."""
+    return Account.objects.filter(key__startswith=key_prefix, balance__gt=0).count()

@@ -442,15 +442,18 @@ def journal_post_query(
             run("ANALYZE {stage_leg}")
         if (bad := run("SELECT key FROM {stage_leg} WHERE amount = 0 LIMIT 1").fetchone()) is not None:
             raise LedgerError(_("A posting cannot be zero."), details={"idempotency_key": bad[0]})
-        bad = run("SELECT key FROM {stage_leg} GROUP BY key HAVING count(*) < 2 OR sum(amount) <> 0 LIMIT 1").fetchone()
-        if bad is not None:
-            raise Unbalanced(details={"idempotency_key": bad[0]})
-        # One row per entry: its new id and its request hash.
+        # One row per entry, in one pass over its legs: a new id, the request hash, the digest of the
+        # postings, how many legs and their sum.
         run(
-            "INSERT INTO {stage_entry} (key, id, request_hash) "
-            "SELECT key, {new_id}, {request_hash} FROM {stage_leg} GROUP BY key",
+            "INSERT INTO {stage_entry} (key, id, request_hash, digest, legs, total) "
+            "SELECT key, id, {request_hash}, {digest}, legs, total FROM (SELECT key, {new_id} AS id, "
+            "{pairs} AS pairs, {lines} AS lines, count(*) AS legs, sum(amount) AS total "
+            "FROM {stage_leg} GROUP BY key) AS g",
             [head, tail],
         )
+        bad = run("SELECT key FROM {stage_entry} WHERE legs < 2 OR total <> 0 ORDER BY key LIMIT 1").fetchone()
+        if bad is not None:
+            raise Unbalanced(details={"idempotency_key": bad[0]})
         if pg:
             run("ANALYZE {stage_entry}")
         # Keys posted before: the same request is replayed (nothing moves again), another is refused.
@@ -465,10 +468,11 @@ def journal_post_query(
         clash = run("SELECT key FROM {stage_entry} WHERE posted_hash <> request_hash ORDER BY key LIMIT 1").fetchone()
         if clash is not None:
             raise IdempotencyConflict(details={"idempotency_key": clash[0]})
+        run("DELETE FROM {stage_leg} WHERE key IN (SELECT key FROM {stage_entry} WHERE posted_hash IS NOT NULL)")
         replayed = run("DELETE FROM {stage_entry} WHERE posted_hash IS NOT NULL").rowcount
         fresh = run("SELECT count(*) FROM {stage_entry}").fetchone()[0]
         if fresh:
-            _post_staged(run, pg, kind, memo, occurred_at, recorded_at, actor_id)
+            _post_staged(run, kind, memo, occurred_at, recorded_at, actor_id)
         _stage_tables(run, pg, create=False)
     return BulkPosted(created=fresh, replayed=replayed)
 
@@ -483,8 +487,8 @@ def _stage_tables(run, pg: bool, *, create: bool = True) -> None:
         )
         run(
             "CREATE TEMP TABLE IF NOT EXISTS {stage_entry} (key varchar(200) PRIMARY KEY, "
-            f"id {'uuid' if pg else 'char(32)'} NOT NULL, request_hash varchar(64) NOT NULL, posted_hash varchar(64))"
-            + keep
+            f"id {'uuid' if pg else 'char(32)'} NOT NULL, request_hash varchar(64) NOT NULL, digest varchar(64) NOT NULL, "
+            "legs integer NOT NULL, total bigint NOT NULL, posted_hash varchar(64))" + keep
         )
         run(
             "CREATE TEMP TABLE IF NOT EXISTS {stage_change} "
@@ -494,46 +498,58 @@ def _stage_tables(run, pg: bool, *, create: bool = True) -> None:
         run(statement)
 
 
-def _post_staged(run, pg: bool, kind: str, memo: str, occurred_at, recorded_at, actor_id) -> None:
-    """The staged fresh entries: accounts known, kept balances locked and checked, then entries,
-    postings and balances written."""
-    # The change of each account on its normal side; known (it exists), kept (its balance is).
+def _post_staged(run, kind: str, memo: str, occurred_at, recorded_at, actor_id) -> None:
+    """The staged fresh entries: accounts known and kept balances enough, then entries, postings and
+    last the kept balances (their row locks are held for the shortest time: parallel batches of one
+    cycle wait for each other only there)."""
+    # The change of each account on its normal side, in id order; known (it exists), kept (its
+    # balance is, and it is checked).
     run(
         "INSERT INTO {stage_change} (id, change, known, kept) SELECT s.account_id, "
-        "sum(CASE a.normal_side WHEN 'DEBIT' THEN s.amount ELSE -s.amount END), "
-        "count(a.id) > 0, coalesce(min(CASE WHEN a.allow_negative THEN 0 ELSE 1 END), 0) = 1 "
-        "FROM {stage_leg} s JOIN {stage_entry} se ON se.key = s.key LEFT JOIN {account} a ON a.id = s.account_id "
-        "GROUP BY s.account_id"
+        "sum(CASE a.normal_side WHEN 'DEBIT' THEN s.amount ELSE -s.amount END), count(a.id) > 0, "
+        "coalesce(min(CASE WHEN a.allow_negative THEN 0 ELSE 1 END), 0) = 1 "
+        "FROM {stage_leg} s LEFT JOIN {account} a ON a.id = s.account_id GROUP BY s.account_id ORDER BY s.account_id"
     )
     if (unknown := run("SELECT min(id) FROM {stage_change} WHERE NOT known").fetchone()[0]) is not None:
         raise UnknownAccount(_("Unknown ledger account %(id)s.") % {"id": unknown}, details={"accounts": [unknown]})
-    # Kept balances: locked in ascending id order as single posts lock them (on SQLite the write lock
-    # is already held), and the first that would go below zero named.
     short = run(
-        "SELECT id, balance, change FROM (SELECT a.id, a.balance, c.change FROM {account} a "
-        "JOIN {stage_change} c ON c.id = a.id WHERE c.kept ORDER BY a.id{lock}) AS locked "
-        "WHERE balance + change < 0 ORDER BY id LIMIT 1"
+        "SELECT a.id, a.balance, c.change FROM {stage_change} c JOIN {account} a ON a.id = c.id "
+        "WHERE c.kept AND c.change < 0 AND a.balance + c.change < 0 ORDER BY a.id LIMIT 1"
     ).fetchone()
     if short is not None:
-        account_id, balance, change = short
-        raise InsufficientFunds(
-            _("The balance of account %(id)s is too low.") % {"id": account_id},
-            details={"account": account_id, "balance": balance, "needed": -change},
-        )
+        raise _short(*short)
     adapt = connection.ops.adapt_datetimefield_value
     run(
         "INSERT INTO {entry} (id, idempotency_key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, "
-        "reverses_id, postings_digest) SELECT se.id, se.key, se.request_hash, %s, %s, %s, %s, %s, NULL, "
-        "{digest} FROM {stage_leg} s JOIN {stage_entry} se ON se.key = s.key GROUP BY se.id, se.key, se.request_hash",
+        "reverses_id, postings_digest) SELECT id, key, request_hash, %s, %s, %s, %s, %s, NULL, digest "
+        "FROM {stage_entry}",
         [kind, adapt(occurred_at), adapt(recorded_at), actor_id, memo],
     )
     run(
         "INSERT INTO {posting} (entry_id, account_id, amount) "
         "SELECT se.id, s.account_id, s.amount FROM {stage_leg} s JOIN {stage_entry} se ON se.key = s.key"
     )
-    run(
-        "UPDATE {account} SET balance = {account}.balance + c.change, version = {account}.version + 1 "
-        "FROM {stage_change} AS c WHERE {account}.id = c.id AND c.kept"
+    # Row locks taken in ascending id order, as single posts take them (the ordered, fenced subquery
+    # drives the update); the balance check constraint refuses one that a payment emptied meanwhile.
+    try:
+        with transaction.atomic():
+            run(
+                "UPDATE {account} SET balance = {account}.balance + c.change, version = {account}.version + 1 "
+                "FROM (SELECT id, change FROM {stage_change} WHERE kept ORDER BY id {fence}) AS c "
+                "WHERE {account}.id = c.id"
+            )
+    except IntegrityError:
+        found = run(
+            "SELECT a.id, a.balance, c.change FROM {stage_change} c JOIN {account} a ON a.id = c.id "
+            "WHERE c.kept AND a.balance + c.change < 0 ORDER BY a.id LIMIT 1"
+        ).fetchone()
+        raise _short(*(found or (None, None, None))) from None
+
+
+def _short(account_id: Any, balance: Any, change: Any) -> InsufficientFunds:
+    return InsufficientFunds(
+        _("The balance of account %(id)s is too low.") % {"id": account_id},
+        details={"account": account_id, "balance": balance, "needed": -change if change is not None else None},
     )
 
 
@@ -544,30 +560,26 @@ _PG_NEW_ID = (
     "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) "
     "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid"
 )
-# _request_text's JSON, the sorted legs written between its head and tail (the two parameters).
-_PG_REQUEST_HASH = (
-    "encode(sha256(convert_to(%s || string_agg('[' || account_id || ',' || amount || ']', ',' "
-    "ORDER BY account_id, amount) || %s, 'UTF8')), 'hex')"
-)
-# postings_digest: the entry's id, then its "account:amount" lines sorted as Python sorts text.
-_PG_DIGEST = (
-    "encode(sha256(convert_to(se.id::text || chr(10) || string_agg(s.account_id || ':' || s.amount, chr(10) "
-    "ORDER BY (s.account_id || ':' || s.amount) COLLATE \"C\"), 'UTF8')), 'hex')"
-)
+# _request_text's legs, [account,amount] pairs sorted as numbers, and postings_digest's lines,
+# "account:amount" sorted as Python sorts text; each hashed as a single post hashes it.
 _PG_PIECES = {
     "empty": "TRUNCATE",
-    "lock": " FOR NO KEY UPDATE OF a",
+    "fence": "OFFSET 0",
     "new_id": _PG_NEW_ID,
-    "request_hash": _PG_REQUEST_HASH,
-    "digest": _PG_DIGEST,
+    "pairs": "string_agg('[' || account_id || ',' || amount || ']', ',' ORDER BY account_id, amount)",
+    "lines": "string_agg(account_id || ':' || amount, chr(10) ORDER BY (account_id || ':' || amount) COLLATE \"C\")",
+    "request_hash": "encode(sha256(convert_to(%s || pairs || %s, 'UTF8')), 'hex')",
+    "digest": "encode(sha256(convert_to(id::text || chr(10) || lines, 'UTF8')), 'hex')",
 }
-# SQLite: the same computed by the Python functions of ledger.sqlite, registered on each connection.
+# SQLite: the same by the Python functions of ledger.sqlite, registered on each connection.
 _SQLITE_PIECES = {
     "empty": "DELETE FROM",
-    "lock": "",
+    "fence": "",
     "new_id": "ledger_new_id()",
-    "request_hash": "ledger_request_hash(%s, account_id, amount, %s)",
-    "digest": "ledger_postings_digest(se.id, s.account_id, s.amount)",
+    "pairs": "ledger_pairs(account_id, amount)",
+    "lines": "ledger_lines(account_id, amount)",
+    "request_hash": "ledger_sha256(%s || pairs || %s)",
+    "digest": "ledger_digest(id, lines)",
 }
 
 

@@ -1,49 +1,48 @@
-"""SQLite's side of the ledger's set-based posts: the functions PostgreSQL has built in (a new
-UUIDv7, sha256) registered on every SQLite connection, computing request hashes and postings digests
-with the very Python functions a single post uses (`ledger.services`)."""
+"""SQLite's side of the ledger's set-based posts (`services.journal_post_query`): what PostgreSQL
+does in SQL there — a new UUIDv7, an entry's legs written out in order, sha256 — registered on every
+SQLite connection, made by the same Python code a single post uses."""
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 from betang.core.ids import new_id
 
 
-class _Pairs:
-    """An aggregate over (account id, amount) rows; the others arguments are the same on every row."""
+class _Legs:
+    """An aggregate over an entry's (account id, amount) legs."""
 
     def __init__(self) -> None:
         self.pairs: list[tuple[int, int]] = []
-        self.fixed: tuple[Any, ...] = ()
 
-    def add(self, fixed: tuple[Any, ...], account: int, amount: int) -> None:
-        self.fixed = fixed
+    def step(self, account: int, amount: int) -> None:
         self.pairs.append((account, amount))
 
 
-class RequestHash(_Pairs):
-    """ledger_request_hash(head, account, amount, tail): sha256 of head + the sorted legs + tail."""
-
-    def step(self, head: str, account: int, amount: int, tail: str) -> None:
-        self.add((head, tail), account, amount)
+class Pairs(_Legs):
+    """ledger_pairs(account, amount): the legs as a request hash writes them, [account,amount] sorted."""
 
     def finalize(self) -> str:
-        head, tail = self.fixed
-        legs = ",".join(f"[{account},{amount}]" for account, amount in sorted(self.pairs))
-        return hashlib.sha256(f"{head}{legs}{tail}".encode()).hexdigest()
+        return ",".join(f"[{account},{amount}]" for account, amount in sorted(self.pairs))
 
 
-class PostingsDigest(_Pairs):
-    """ledger_postings_digest(entry id, account, amount): `services.postings_digest` of the entry."""
-
-    def step(self, entry_id: str, account: int, amount: int) -> None:
-        self.add((entry_id,), account, amount)
+class Lines(_Legs):
+    """ledger_lines(account, amount): the legs as a postings digest writes them, "account:amount"
+    lines sorted as text."""
 
     def finalize(self) -> str:
-        from betang.ledger.services import postings_digest
+        return "\n".join(sorted(f"{account}:{amount}" for account, amount in self.pairs))
 
-        return postings_digest(self.fixed[0], self.pairs)
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _digest(entry_hex: str, lines: str) -> str:
+    """services.postings_digest of an entry from its id (bare hex, as SQLite keeps it) and its lines."""
+    return _sha256(f"{uuid.UUID(entry_hex)}\n{lines}")
 
 
 def register(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -52,5 +51,7 @@ def register(sender: Any, connection: Any, **kwargs: Any) -> None:
         return
     raw = connection.connection
     raw.create_function("ledger_new_id", 0, lambda: new_id().hex)
-    raw.create_aggregate("ledger_request_hash", 4, RequestHash)
-    raw.create_aggregate("ledger_postings_digest", 3, PostingsDigest)
+    raw.create_function("ledger_sha256", 1, _sha256, deterministic=True)
+    raw.create_function("ledger_digest", 2, _digest, deterministic=True)
+    raw.create_aggregate("ledger_pairs", 2, Pairs)
+    raw.create_aggregate("ledger_lines", 2, Lines)

@@ -1,6 +1,9 @@
 """Cycles: eligibility re-checked, maker-checker, budget limit, credit exactly once even after a crash."""
 
+import threading
+
 import pytest
+from django.db import connection
 
 from betang.aid.models import Cycle, Enrolment, NationalAid
 from betang.aid.services import cycles
@@ -112,3 +115,37 @@ def test_a_crash_in_the_middle_then_a_rerun_credits_everyone_exactly_once(world,
     assert ledger.account_balance(world.program.budget_account_id) == 10_000_000 - 600_000 - 8 * 200_000
     assert Cycle.objects.get(pk=cycle.pk).status == Cycle.Status.CREDITED
     assert all(c.ok for c in ledger_verify())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_posted_side_by_side_in_their_own_connections_credit_everyone_once(make_user, monkeypatch):
+    """Outside a caller's transaction, PostgreSQL credits batches in parallel connections (on SQLite
+    one after the other): every household once, the budget exact, the ledger sound."""
+    from tests.aid.conftest import build_world
+
+    world = build_world(make_user)
+    for n in range(10, 21):
+        household(VILLAGE_A, 1, n=n)
+    cycle = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
+    cycle_submit(cycle=cycle, actor=world.maker, occurred_at=NOW)
+    cycle_approve(cycle=cycle, actor=world.checker, occurred_at=NOW)
+    monkeypatch.setattr(cycles, "CHUNK", 2)
+    monkeypatch.setattr(cycles, "CREDIT_WORKERS", 3)
+    seen = []
+    monkeypatch.setattr(cycles, "journal_post_query", _recording(cycles.journal_post_query, seen))
+    result = cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
+    assert result == {"households": 14, "posted": 14, "already_posted": 0}
+    assert len(seen) == 8  # 14 enrolments two a batch, then the open end after the last
+    if connection.vendor == "postgresql":
+        assert len(set(seen)) > 1  # more than one thread did the work
+    assert Entry.objects.filter(idempotency_key__startswith=f"aid:credit:{cycle.pk}:").count() == 14
+    assert ledger.account_balance(world.program.budget_account_id) == 10_000_000 - 600_000 - 14 * 200_000
+    assert all(c.ok for c in ledger_verify())
+
+
+def _recording(fn, seen):
+    def record(**kwargs):
+        seen.append(threading.get_ident())
+        return fn(**kwargs)
+
+    return record

@@ -8,8 +8,9 @@ from pypdf import PdfReader
 
 from betang.aid.models import Card, Cycle
 from betang.aid.pins import pin_matches
-from betang.aid.services.cycles import CycleError, cycle_approve, cycle_close, cycle_credit, cycle_draft, cycle_submit
+from betang.aid.services.cycles import CycleError, cycle_approve, cycle_credit, cycle_draft, cycle_submit
 from betang.core.models import AuditEvent
+from betang.core.progress import progress_get
 from betang.ledger.verify import ledger_verify
 from tests.aid.conftest import PIN, VILLAGE_A, household, khbs
 from tests.conftest import NOW
@@ -115,7 +116,9 @@ def test_card_actions_block_reset_and_replace(client, world):
     assert PIN not in str(list(AuditEvent.objects.values_list("changes", flat=True)))
 
 
-def test_closing_an_expiring_cycle_returns_unspent_funds_to_the_budget(world, make_user):
+def test_closing_an_expiring_cycle_returns_unspent_funds_to_the_budget(
+    client, world, make_user, django_capture_on_commit_callbacks
+):
     from betang.aid.services.cards import cards_issue
     from betang.aid.services.programs import program_fund
     from betang.ledger.selectors import account_balance
@@ -134,8 +137,13 @@ def test_closing_an_expiring_cycle_returns_unspent_funds_to_the_budget(world, ma
     with pytest.raises(CycleError):  # cycle 1 must be closed (swept) first
         cycle_credit(cycle=two, occurred_at=NOW, recorded_at=NOW)
     assert Cycle.objects.get(pk=two.pk).status == "APPROVED"
-    closed = cycle_close(cycle=one, actor=world.maker, occurred_at=NOW, recorded_at=NOW)
+    client.force_login(world.maker)
+    with django_capture_on_commit_callbacks(execute=True):  # the close runs as a task, with progress
+        client.post("/bantuan/program/khbs-expire/siklus/1/close/")
+    closed = Cycle.objects.get(pk=one.pk)
     assert closed.status == "CLOSED"
+    assert closed.close_task_id not in ("", "queued")
+    assert progress_get(closed.close_task_id).done == len(world.poor) * 2  # two pockets each
     assert closed.expired_total == one.total  # nothing was spent
     assert account_balance(program.budget_account_id) == budget_before + one.total
     cycle_credit(cycle=two, occurred_at=NOW, recorded_at=NOW)

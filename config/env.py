@@ -31,6 +31,13 @@ VARIABLES: dict[str, Var] = {
             "Django secret key; generated into $BETANG_VAR_DIR/secret_key on first run when empty",
             secret=True,
         ),
+        Var(
+            "BETANG_PIN_PEPPER",
+            "",
+            "secret mixed into every card PIN hash, kept apart from the database and from SECRET_KEY (rotating "
+            "that must not void every PIN); generated into $BETANG_VAR_DIR/pin_pepper on first run when empty",
+            secret=True,
+        ),
         Var("BETANG_ALLOWED_HOSTS", "127.0.0.1,localhost", "comma-separated host names the server answers to"),
         Var(
             "BETANG_CSRF_TRUSTED_ORIGINS", "", "comma-separated origins (https://betang.kalteng.go.id) allowed to post"
@@ -81,10 +88,19 @@ def var_dir() -> Path:
 
 def secret_key() -> str:
     """The configured key, or one generated once into var/ (never committed: var/ is ignored)."""
-    configured = get("SECRET_KEY")
+    return _secret("SECRET_KEY", "secret_key")
+
+
+def pin_pepper() -> str:
+    """The configured PIN pepper, or one generated once into var/ like the secret key."""
+    return _secret("BETANG_PIN_PEPPER", "pin_pepper")
+
+
+def _secret(name: str, filename: str) -> str:
+    configured = get(name)
     if configured:
         return configured
-    path = var_dir() / "secret_key"
+    path = var_dir() / filename
     if not path.exists():
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -150,6 +150,7 @@ class Cycle(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)  # the background credit, for its progress
     close_task_id = models.CharField(max_length=64, blank=True)  # the background close (expiring funds)
+    credit_error = models.CharField(max_length=300, blank=True)  # why the last credit task stopped
     expired_total = models.BigIntegerField(_("expired at close"), default=0)
     created_at = models.DateTimeField(_("created at"))
 

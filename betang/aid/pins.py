@@ -1,7 +1,8 @@
 """Card PINs, stored only as salted, peppered PBKDF2 hashes; card numbers with a Luhn check digit.
 
 A six-digit PIN has a million values, so no hash alone resists an offline search; what protects it
-is the pepper (derived from the server's secret key, never in the database or a backup of it) and
+is the pepper (its own secret, BETANG_PIN_PEPPER, never in the database or a backup of it, and apart
+from SECRET_KEY, which may be rotated without voiding every PIN) and
 the lockout after three wrong PINs. The iteration count is modest on purpose: a PIN is checked on
 every payment, at hundreds per second.
 """
@@ -20,7 +21,7 @@ CARD_PREFIX = "62"  # Kalimantan Tengah's province code; the rest is random, nev
 
 
 def _pepper() -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), b"betang.aid.pin", hashlib.sha256).digest()
+    return hmac.new(settings.PIN_PEPPER.encode(), b"betang.aid.pin", hashlib.sha256).digest()
 
 
 def pin_is_well_formed(pin: str) -> bool:

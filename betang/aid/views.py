@@ -100,6 +100,7 @@ def cycle_detail_view(request, code: str, number: int):
         "approvals": approvals,
         "needed": cycle_services.approvals_needed(cycle),
         "progress": _progress(cycle),
+        "restartable": cycle_services.credit_restartable(cycle),
         "changes": cycle.eligibility_changes or {},
         "can_run": covers and user.has_capability(AID_MANAGE),
         "can_approve": (

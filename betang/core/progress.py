@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils import timezone
+
 from betang.core.models import TaskProgress
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -20,7 +22,9 @@ def progress_reporter(task_id: str) -> ProgressCallback:
     """A callback `(done, total, message)` that stores progress under `task_id`."""
 
     def report(done: int, total: int, message: str = "") -> None:
-        TaskProgress.objects.filter(task_id=task_id).update(done=done, total=total, message=message)
+        TaskProgress.objects.filter(task_id=task_id).update(
+            done=done, total=total, message=message, updated_at=timezone.now()
+        )
 
     return report
 

@@ -474,6 +474,9 @@ def journal_post_query(
         if fresh:
             _post_staged(run, kind, memo, occurred_at, recorded_at, actor_id)
         _stage_tables(run, pg, create=False)
+        if pg:  # a caller's own transaction goes on with its own settings (a failure rolls them back)
+            for setting in ("enable_seqscan", "work_mem", "jit"):
+                run(f"SET LOCAL {setting} TO DEFAULT")
     return BulkPosted(created=fresh, replayed=replayed)
 
 

@@ -17,6 +17,7 @@ if ROLE not in {"central", "outpost"}:
 DEBUG = env.get_bool("BETANG_DEBUG")
 IS_PRODUCTION = False  # production.py sets it; the demo refuses to build there
 SECRET_KEY = env.secret_key()
+PIN_PEPPER = env.pin_pepper()  # see betang.aid.pins
 ALLOWED_HOSTS = env.get_list("BETANG_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.get_list("BETANG_CSRF_TRUSTED_ORIGINS")
 

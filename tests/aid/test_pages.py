@@ -4,6 +4,7 @@ issued with their PDF (card sheets and PIN mailers), card actions, scope and the
 import io
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from betang.aid.models import Card, Cycle
@@ -148,3 +149,71 @@ def test_closing_an_expiring_cycle_returns_unspent_funds_to_the_budget(
     assert account_balance(program.budget_account_id) == budget_before + one.total
     cycle_credit(cycle=two, occurred_at=NOW, recorded_at=NOW)
     assert all(c.ok for c in ledger_verify())
+
+
+def test_a_credit_that_stopped_says_why_and_can_be_continued(client, world, django_capture_on_commit_callbacks):
+    """A credit task refused half-way (the budget was drawn on after approval) frees the cycle: the
+    page says why and offers to continue; the rerun skips who was credited and ends exact."""
+    from betang.aid.services import cycles
+    from betang.aid.services.programs import program_fund
+    from betang.ledger.selectors import account_balance
+
+    for n in range(10, 14):
+        household(VILLAGE_A, 1, n=n)
+    program = f"/bantuan/program/{world.program.code}"
+    two = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
+    cycle_submit(cycle=two, actor=world.maker, occurred_at=NOW)
+    cycle_approve(cycle=two, actor=world.checker, occurred_at=NOW)
+    real, calls = cycles.journal_post_query, []
+
+    def budget_gone_on_the_second_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise cycles.InsufficientFunds()
+        return real(**kwargs)
+
+    cycles.CHUNK, chunk = 3, cycles.CHUNK
+    cycles.journal_post_query = budget_gone_on_the_second_batch
+    try:
+        client.force_login(world.maker)
+        with django_capture_on_commit_callbacks(execute=True):  # the task fails (logged, marked failed)
+            client.post(f"{program}/siklus/2/credit/")
+        stopped = Cycle.objects.get(pk=two.pk)
+        assert (stopped.status, stopped.task_id) == ("CREDITING", "")
+        page = client.get(f"{program}/siklus/2/").content.decode()
+        assert 'data-testid="credit-stopped"' in page
+        assert str(stopped.credit_error) in page
+        assert 'data-testid="credit-cycle"' in page  # continue
+        cycles.journal_post_query = real
+        program_fund(program=world.program, amount=1_000, reference="SP2D-2", occurred_at=NOW, recorded_at=NOW)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"{program}/siklus/2/credit/")
+    finally:
+        cycles.journal_post_query, cycles.CHUNK = real, chunk
+    done = Cycle.objects.get(pk=two.pk)
+    assert (done.status, done.credit_error) == ("CREDITED", "")
+    assert account_balance(world.program.budget_account_id) == 10_001_000 - 600_000 - done.total
+    assert AuditEvent.objects.filter(event="aid.cycle.credit_stopped").count() == 1
+    assert all(c.ok for c in ledger_verify())
+
+
+def test_a_silent_credit_task_may_be_started_again(world):
+    from datetime import timedelta
+
+    from betang.aid.services.cycles import QUEUED, credit_restartable
+    from betang.core.models import TaskProgress
+    from betang.core.progress import progress_start
+
+    two = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
+    cycle_submit(cycle=two, actor=world.maker, occurred_at=NOW)
+    cycle_approve(cycle=two, actor=world.checker, occurred_at=NOW)
+    two.refresh_from_db()
+    assert credit_restartable(two)
+    two.task_id = QUEUED
+    assert not credit_restartable(two)  # being handed to the queue
+    two.task_id = "task-1"
+    assert not credit_restartable(two)  # waiting for a worker
+    progress_start(task_id="task-1", label="x")
+    assert not credit_restartable(two)  # running and reporting
+    TaskProgress.objects.filter(task_id="task-1").update(updated_at=timezone.now() - timedelta(minutes=11))
+    assert credit_restartable(two)  # silent too long: its worker was killed

@@ -17,10 +17,11 @@ from django.utils.translation import gettext_lazy
 from betang.aid import posting
 from betang.aid.models import Cycle, CycleApproval, Enrolment, Entitlement, Program
 from betang.aid.services.programs import enrolments_review
+from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
-from betang.core.progress import ProgressCallback
+from betang.core.progress import ProgressCallback, progress_get
 from betang.ledger import selectors as ledger
 from betang.ledger.services import (
     BulkPosted,
@@ -34,6 +35,7 @@ from betang.ledger.services import (
 from betang.registry import selectors as registry
 
 CHUNK = 20_000
+STALE_AFTER = timedelta(minutes=10)  # a credit task silent this long is taken for dead
 CREDIT_WORKERS = 2  # parallel batches of a cycle credit on PostgreSQL (measured: bench/bench_aid.py)
 QUEUED = "queued"  # Cycle.task_id between the click and the task's own id
 
@@ -319,18 +321,34 @@ def _previous_closed_if_expiring(cycle: Cycle) -> None:
         )
 
 
+def credit_restartable(cycle: Cycle) -> bool:
+    """Whether the credit may be (re)started: an approved cycle with no task, one whose task stopped
+    on an error (the task cleared itself), or one whose worker reported nothing for STALE_AFTER (a
+    worker killed mid-way). Households credited already are skipped by the rerun."""
+    if cycle.status not in (Cycle.Status.APPROVED, Cycle.Status.CREDITING):
+        return False
+    if not cycle.task_id:
+        return True
+    if cycle.task_id == QUEUED:
+        return False
+    progress = progress_get(cycle.task_id)  # none yet: the task waits for a worker
+    return progress is not None and progress.updated_at < clock.now() - STALE_AFTER
+
+
 def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
-    """Queue the credit of an approved cycle as a background task (its progress shows on the page)."""
+    """Queue the credit of an approved cycle as a background task (its progress shows on the page);
+    again for a credit that stopped (see credit_restartable)."""
     from betang.aid.tasks import cycle_credit_task
 
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
-        _state(cycle, Cycle.Status.APPROVED)
+        _state(cycle, Cycle.Status.APPROVED, Cycle.Status.CREDITING)
         _previous_closed_if_expiring(cycle)
-        if cycle.task_id:
+        if not credit_restartable(cycle):
             raise CycleError(_("The credit of this cycle is already queued."))
         cycle.task_id = QUEUED  # a second click finds it queued; the task's id replaces it on commit
-        cycle.save(update_fields=["task_id"])
+        cycle.credit_error = ""
+        cycle.save(update_fields=["task_id", "credit_error"])
         audit_record(actor=actor, event="aid.cycle.credit_queued", occurred_at=occurred_at, obj=cycle)
 
         def enqueue() -> None:
@@ -341,6 +359,21 @@ def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> 
 
         transaction.on_commit(enqueue)
     return cycle
+
+
+def cycle_credit_stopped(*, cycle_id: Any, task_id: str, error: BaseException, actor: Any = None) -> None:
+    """The credit task failed: free the cycle for a restart and say why (a domain refusal in its own
+    words, anything else as a worker error, its details left to the logs)."""
+    reason = error.message if isinstance(error, DomainError) else _("The worker stopped on an error.")
+    # QUEUED too: a task can start, and stop, before its id replaces the placeholder.
+    Cycle.objects.filter(pk=cycle_id, task_id__in=[task_id, QUEUED]).update(task_id="", credit_error=str(reason)[:300])
+    audit_record(
+        actor=actor,
+        event="aid.cycle.credit_stopped",
+        occurred_at=clock.now(),
+        obj=Cycle.objects.get(pk=cycle_id),
+        changes={"reason": str(reason)},
+    )
 
 
 def cycle_close_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:

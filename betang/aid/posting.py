@@ -1,4 +1,5 @@
-"""Aid's ledger accounts and entries: which account is whose, and the legs of each money event."""
+"""Aid's ledger accounts and entries: which account is whose, and the legs of each money event (a
+cycle credit's — Dr budget, Cr each pocket's wallet — are a query: services.cycles._credit_legs)."""
 
 from __future__ import annotations
 
@@ -67,11 +68,6 @@ def payable_account(program_code: str, cooperative_id: Any, region_code: str) ->
 def funding_legs(amount: int, *, bank: int, budget: int) -> list[Leg]:
     """Money arrives from the APBD: Dr bank, Cr budget."""
     return [Leg(bank, amount), Leg(budget, -amount)]
-
-
-def credit_legs(amounts: dict[int, int], *, budget: int) -> list[Leg]:
-    """A household's entitlement: Dr budget, Cr each pocket's wallet."""
-    return [Leg(budget, sum(amounts.values())), *(Leg(wallet, -amount) for wallet, amount in amounts.items())]
 
 
 def payment_legs(taken: dict[int, int], *, payable: int) -> list[Leg]:

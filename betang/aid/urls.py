@@ -8,6 +8,7 @@ app_name = "aid"
 urlpatterns = [
     path("", views.program_list_view, name="programs"),
     path("program/<slug:code>/", views.program_detail_view, name="program"),
+    path("program/<slug:code>/peserta/tambah/", views.enrolment_add_view, name="enrolment_add"),
     path("program/<slug:code>/siklus/baru/", views.cycle_draft_view, name="cycle_draft"),
     path("program/<slug:code>/siklus/<int:number>/", views.cycle_detail_view, name="cycle"),
     path("program/<slug:code>/siklus/<int:number>/<slug:action>/", views.cycle_action_view, name="cycle_action"),

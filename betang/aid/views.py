@@ -17,11 +17,12 @@ from betang.aid import printing, selectors
 from betang.aid.models import Card, Cycle
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
-from betang.aid.services.programs import rule_text
+from betang.aid.services.programs import enrolment_add, rule_text
 from betang.core import clock
 from betang.core.errors import DomainError
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
+from betang.registry import selectors as registry_selectors
 from betang.web.access import capability_required
 
 BATCH_LIMIT = 2000  # cards per printed batch from a page: PINs are hashed one by one (a few seconds)
@@ -60,6 +61,39 @@ def program_detail_view(request, code: str):
             "batch_limit": BATCH_LIMIT,
         },
     )
+
+
+@require_POST
+@capability_required(AID_MANAGE)
+def enrolment_add_view(request, code: str):
+    """Enrol one household by hand (by its KK number, in the officer's area), with the officer's
+    reason; it is kept by every later eligibility review and credited from the next cycle drafted."""
+    scope = request.user.region_scope
+    program = selectors.program_get(scope=scope, code=code)
+    if not selectors.program_covers(program, scope):
+        raise PermissionDenied(AID_MANAGE)
+    kk, note = request.POST.get("kk", "").strip(), request.POST.get("note", "").strip()
+    household = registry_selectors.household_by_kk(scope=scope, kk_number=kk) if kk else None
+    cooperative = (
+        registry_selectors.home_cooperatives({household.region_code}).get(household.region_code) if household else None
+    )
+    if household is None:
+        messages.error(request, _("No household with KK number %(kk)s in your area.") % {"kk": kk})
+    elif not note:
+        messages.error(request, _("Write why this household is enrolled by hand."))
+    elif cooperative is None:
+        messages.error(request, _("The household's village has no active cooperative to be its home."))
+    else:
+        enrolment_add(
+            program=program,
+            household=household,
+            cooperative=cooperative,
+            occurred_at=clock.now(),
+            actor=request.user,
+            note=note,
+        )
+        messages.success(request, _("The household is enrolled; it is credited from the next cycle drafted."))
+    return redirect("aid:program", code=code)
 
 
 @require_POST

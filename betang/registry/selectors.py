@@ -58,6 +58,11 @@ def household_list(*, scope: RegionScope, q: str = "", village: str = "", decile
     return qs
 
 
+def household_by_kk(*, scope: RegionScope, kk_number: str) -> Household | None:
+    """The household in the user's area whose current KK number this is (spaces and dots allowed)."""
+    return Household.objects.filter(scope.q("region_code"), kk_number=_digits(kk_number)).first()
+
+
 def household_get(*, scope: RegionScope, pk: Any) -> Household:
     return get_object_or_404(Household.objects.filter(scope.q("region_code")), pk=pk)
 

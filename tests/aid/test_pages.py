@@ -217,3 +217,35 @@ def test_a_silent_credit_task_may_be_started_again(world):
     assert not credit_restartable(two)  # running and reporting
     TaskProgress.objects.filter(task_id="task-1").update(updated_at=timezone.now() - timedelta(minutes=11))
     assert credit_restartable(two)  # silent too long: its worker was killed
+
+
+def test_an_officer_enrols_a_household_by_hand_and_the_next_cycle_keeps_it(client, world, make_user):
+    from betang.aid.models import Enrolment
+
+    well_off = household(VILLAGE_A, 9, n=30)  # the rule would never admit decile 9
+    program = f"/bantuan/program/{world.program.code}"
+    client.force_login(world.maker)
+    assert 'data-testid="enrol-by-hand"' in client.get(program + "/").content.decode()
+    kk = f"{well_off.kk_number[:4]} {well_off.kk_number[4:]}"  # typed with a space
+    assert client.post(f"{program}/peserta/tambah/", {"kk": kk, "note": ""}).status_code == 302
+    assert not Enrolment.objects.filter(household=well_off).exists()  # a reason is required
+    client.post(f"{program}/peserta/tambah/", {"kk": kk, "note": "surat kepala desa 12/2026"})
+    enrolment = Enrolment.objects.get(household=well_off)
+    assert (enrolment.status, enrolment.cooperative_id) == ("ACTIVE", world.coop_a.pk)
+    assert enrolment.reason == "manual: surat kepala desa 12/2026"
+    assert AuditEvent.objects.filter(event="aid.enrolment.added").count() == 1
+    two = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
+    assert two.households == 4  # the three of the rule, and this one
+    assert str(well_off.pk) not in str(two.eligibility_changes.get("left"))
+
+    # A KK number that is nobody's in the area enrols no one; a regency officer does not run a
+    # provincial program's enrolments, nor does an auditor.
+    page = client.post(f"{program}/peserta/tambah/", {"kk": "6203010101299999", "note": "x"}, follow=True)
+    assert "6203010101299999" in page.content.decode()
+    assert Enrolment.objects.count() == 4
+    for user in (
+        make_user(role="REGENCY_OFFICER", scope="62.03", username="kapuas"),
+        make_user(role="AUDITOR", scope="62", username="auditor"),
+    ):
+        client.force_login(user)
+        assert client.post(f"{program}/peserta/tambah/", {"kk": kk, "note": "x"}).status_code == 403

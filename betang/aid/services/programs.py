@@ -215,7 +215,7 @@ def enrolment_add(
             program=program,
             household=household,
             defaults={
-                "cooperative": cooperative,
+                "cooperative_id": getattr(cooperative, "pk", cooperative),  # an instance or its id
                 "region_code": household.region_code,
                 "status": Enrolment.Status.ACTIVE,
                 "reason": f"manual: {note}"[:200],

@@ -346,19 +346,27 @@ def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> 
         _previous_closed_if_expiring(cycle)
         if not credit_restartable(cycle):
             raise CycleError(_("The credit of this cycle is already queued."))
-        cycle.task_id = QUEUED  # a second click finds it queued; the task's id replaces it on commit
         cycle.credit_error = ""
-        cycle.save(update_fields=["task_id", "credit_error"])
+        _queue(cycle_credit_task, cycle, "task_id", actor=actor, occurred_at=occurred_at, also=("credit_error",))
         audit_record(actor=actor, event="aid.cycle.credit_queued", occurred_at=occurred_at, obj=cycle)
-
-        def enqueue() -> None:
-            result = cycle_credit_task.enqueue(
-                cycle_id=str(cycle.pk), occurred_at=occurred_at.isoformat(), actor_id=getattr(actor, "pk", None)
-            )
-            Cycle.objects.filter(pk=cycle.pk, task_id=QUEUED).update(task_id=str(result.id))
-
-        transaction.on_commit(enqueue)
     return cycle
+
+
+def _queue(
+    task: Any, cycle: Cycle, field: str, *, actor: Any, occurred_at: datetime, also: tuple[str, ...] = ()
+) -> None:
+    """Mark the cycle's task `field` QUEUED now (a second click finds it queued) and enqueue the task
+    once this transaction commits; the task's own id then replaces the placeholder."""
+    setattr(cycle, field, QUEUED)
+    cycle.save(update_fields=[field, *also])
+
+    def enqueue() -> None:
+        result = task.enqueue(
+            cycle_id=str(cycle.pk), occurred_at=occurred_at.isoformat(), actor_id=getattr(actor, "pk", None)
+        )
+        Cycle.objects.filter(pk=cycle.pk, **{field: QUEUED}).update(**{field: str(result.id)})
+
+    transaction.on_commit(enqueue)
 
 
 def cycle_credit_stopped(*, cycle_id: Any, task_id: str, error: BaseException, actor: Any = None) -> None:
@@ -382,23 +390,14 @@ def cycle_close_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> C
     from betang.aid.tasks import cycle_close_task
 
     if cycle.program.unspent != Program.Unspent.EXPIRE:
-        return cycle_close(cycle=cycle, actor=actor, occurred_at=occurred_at, recorded_at=occurred_at)
+        return cycle_close(cycle=cycle, actor=actor, occurred_at=occurred_at, recorded_at=clock.now())
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _state(cycle, Cycle.Status.CREDITED)
         if cycle.close_task_id:
             raise CycleError(_("The close of this cycle is already queued."))
-        cycle.close_task_id = QUEUED
-        cycle.save(update_fields=["close_task_id"])
+        _queue(cycle_close_task, cycle, "close_task_id", actor=actor, occurred_at=occurred_at)
         audit_record(actor=actor, event="aid.cycle.close_queued", occurred_at=occurred_at, obj=cycle)
-
-        def enqueue() -> None:
-            result = cycle_close_task.enqueue(
-                cycle_id=str(cycle.pk), occurred_at=occurred_at.isoformat(), actor_id=getattr(actor, "pk", None)
-            )
-            Cycle.objects.filter(pk=cycle.pk, close_task_id=QUEUED).update(close_task_id=str(result.id))
-
-        transaction.on_commit(enqueue)
     return cycle
 
 

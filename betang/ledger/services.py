@@ -581,7 +581,7 @@ _SQLITE_PIECES = {
     "new_id": "ledger_new_id()",
     "pairs": "ledger_pairs(account_id, amount)",
     "lines": "ledger_lines(account_id, amount)",
-    "request_hash": "ledger_sha256(%s || pairs || %s)",
+    "request_hash": "SHA256(%s || pairs || %s)",  # registered by Django on every SQLite connection
     "digest": "ledger_digest(id, lines)",
 }
 

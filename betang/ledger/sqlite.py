@@ -1,6 +1,7 @@
 """SQLite's side of the ledger's set-based posts (`services.journal_post_query`): what PostgreSQL
-does in SQL there — a new UUIDv7, an entry's legs written out in order, sha256 — registered on every
-SQLite connection, made by the same Python code a single post uses."""
+does in SQL there — a new UUIDv7, an entry's legs written out in order, its postings digest —
+registered on every SQLite connection, made by the same Python code a single post uses (sha256 of
+text is Django's own SQLite function, SHA256)."""
 
 from __future__ import annotations
 
@@ -36,13 +37,9 @@ class Lines(_Legs):
         return "\n".join(sorted(f"{account}:{amount}" for account, amount in self.pairs))
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _digest(entry_hex: str, lines: str) -> str:
     """services.postings_digest of an entry from its id (bare hex, as SQLite keeps it) and its lines."""
-    return _sha256(f"{uuid.UUID(entry_hex)}\n{lines}")
+    return hashlib.sha256(f"{uuid.UUID(entry_hex)}\n{lines}".encode()).hexdigest()
 
 
 def register(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -51,7 +48,6 @@ def register(sender: Any, connection: Any, **kwargs: Any) -> None:
         return
     raw = connection.connection
     raw.create_function("ledger_new_id", 0, lambda: new_id().hex)
-    raw.create_function("ledger_sha256", 1, _sha256, deterministic=True)
     raw.create_function("ledger_digest", 2, _digest, deterministic=True)
     raw.create_aggregate("ledger_pairs", 2, Pairs)
     raw.create_aggregate("ledger_lines", 2, Lines)

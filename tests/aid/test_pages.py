@@ -151,7 +151,9 @@ def test_closing_an_expiring_cycle_returns_unspent_funds_to_the_budget(
     assert all(c.ok for c in ledger_verify())
 
 
-def test_a_credit_that_stopped_says_why_and_can_be_continued(client, world, django_capture_on_commit_callbacks):
+def test_a_credit_that_stopped_says_why_and_can_be_continued(
+    client, world, monkeypatch, django_capture_on_commit_callbacks
+):
     """A credit task refused half-way (the budget was drawn on after approval) frees the cycle: the
     page says why and offers to continue; the rerun skips who was credited and ends exact."""
     from betang.aid.services import cycles
@@ -172,24 +174,21 @@ def test_a_credit_that_stopped_says_why_and_can_be_continued(client, world, djan
             raise cycles.InsufficientFunds()
         return real(**kwargs)
 
-    cycles.CHUNK, chunk = 3, cycles.CHUNK
-    cycles.journal_post_query = budget_gone_on_the_second_batch
-    try:
-        client.force_login(world.maker)
-        with django_capture_on_commit_callbacks(execute=True):  # the task fails (logged, marked failed)
-            client.post(f"{program}/siklus/2/credit/")
-        stopped = Cycle.objects.get(pk=two.pk)
-        assert (stopped.status, stopped.task_id) == ("CREDITING", "")
-        page = client.get(f"{program}/siklus/2/").content.decode()
-        assert 'data-testid="credit-stopped"' in page
-        assert str(stopped.credit_error) in page
-        assert 'data-testid="credit-cycle"' in page  # continue
-        cycles.journal_post_query = real
-        program_fund(program=world.program, amount=1_000, reference="SP2D-2", occurred_at=NOW, recorded_at=NOW)
-        with django_capture_on_commit_callbacks(execute=True):
-            client.post(f"{program}/siklus/2/credit/")
-    finally:
-        cycles.journal_post_query, cycles.CHUNK = real, chunk
+    monkeypatch.setattr(cycles, "CHUNK", 3)
+    monkeypatch.setattr(cycles, "journal_post_query", budget_gone_on_the_second_batch)
+    client.force_login(world.maker)
+    with django_capture_on_commit_callbacks(execute=True):  # the task fails (logged, marked failed)
+        client.post(f"{program}/siklus/2/credit/")
+    stopped = Cycle.objects.get(pk=two.pk)
+    assert (stopped.status, stopped.task_id) == ("CREDITING", "")
+    page = client.get(f"{program}/siklus/2/").content.decode()
+    assert 'data-testid="credit-stopped"' in page
+    assert str(stopped.credit_error) in page
+    assert 'data-testid="credit-cycle"' in page  # continue
+    monkeypatch.setattr(cycles, "journal_post_query", real)
+    program_fund(program=world.program, amount=1_000, reference="SP2D-2", occurred_at=NOW, recorded_at=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{program}/siklus/2/credit/")
     done = Cycle.objects.get(pk=two.pk)
     assert (done.status, done.credit_error) == ("CREDITED", "")
     assert account_balance(world.program.budget_account_id) == 10_001_000 - 600_000 - done.total

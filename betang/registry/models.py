@@ -352,8 +352,13 @@ class ImportRow(models.Model):
         REJECTED = "REJECTED", _("rejected")
         HELD = "HELD", _("held as possible duplicate")
 
-    # No index of its own: the unique (batch, line) below serves every lookup by batch.
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    # No index of its own: the unique (batch, line) below serves every lookup by batch. No database
+    # constraint either: its check at COMMIT cost a million-row import seconds, for rows that only the
+    # import writes, under the batch it has just made (deleting a batch still deletes its rows: the
+    # ORM's cascade, and the import's tests).
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False, db_constraint=False
+    )
     line = models.PositiveIntegerField()
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     codes = models.CharField(max_length=200, blank=True)  # stable codes, comma-separated

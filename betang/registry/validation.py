@@ -54,6 +54,7 @@ class RegionIndex:
     regencies: frozenset[str]
     districts: frozenset[str]
     villages: frozenset[str]
+    prefix_answers: dict = field(default_factory=dict, compare=False, repr=False)  # see _region_prefix
 
     @classmethod
     def load(cls) -> RegionIndex:
@@ -187,6 +188,17 @@ def identifier_digits(raw: Any, *, length: int, name: str, field_name: str) -> C
 
 
 def _region_prefix(digits: str, regions: RegionIndex, *, name: str, field_name: str) -> list[Issue]:
+    """What the first six digits of a NIK or KK say about its region. The same few thousand districts
+    come back row after row: each answer is kept on the region index, which lives for one import or
+    one API call (one language: asking for it again would cost more than the answer)."""
+    key = (digits[:6], field_name)
+    issues = regions.prefix_answers.get(key)
+    if issues is None:
+        issues = regions.prefix_answers[key] = _region_prefix_issues(digits, regions, name=name, field_name=field_name)
+    return list(issues)
+
+
+def _region_prefix_issues(digits: str, regions: RegionIndex, *, name: str, field_name: str) -> list[Issue]:
     issues = []
     province, regency, district = (
         digits[0:2],

@@ -1,6 +1,7 @@
 """Importing households and members: outcomes per row, idempotence, duplicates, rejects round trip."""
 
 import io
+import threading
 
 import pytest
 from openpyxl import load_workbook
@@ -366,22 +367,22 @@ def test_a_crash_while_rows_wait_for_the_next_chunk_loses_none_and_writes_none_t
         queue=False,
     )
     monkeypatch.setattr(importing, "CHUNK", 3)
-    real_flush, calls = importing._flush_households, []
+    real_flush, calls = importing._match_households, []
 
-    def crash_on_second_chunk(*args):
+    def crash_on_second_chunk(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("power cut")
-        return real_flush(*args)
+        return real_flush(*args, **kwargs)
 
-    monkeypatch.setattr(importing, "_flush_households", crash_on_second_chunk)
+    monkeypatch.setattr(importing, "_match_households", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         importing.import_run(batch, occurred_at=now, parallel=False)
     batch.refresh_from_db()
     assert sorted(batch.rows.values_list("line", flat=True)) == [2, 3, 4]
     assert batch.last_line == 4
 
-    monkeypatch.setattr(importing, "_flush_households", real_flush)
+    monkeypatch.setattr(importing, "_match_households", real_flush)
     counts = importing.import_run(batch, occurred_at=now, parallel=False)
     assert outcomes(batch) == {2: "CREATED", 3: "CREATED", 4: "CREATED", 5: "UPDATED", 6: "HELD", 7: "UNCHANGED"}
     assert sum(counts.values()) == 6
@@ -401,3 +402,112 @@ def test_a_rerun_skips_lines_written_after_a_waiting_row(run_import, now, monkey
     importing.import_run(batch, occurred_at=now, parallel=False)
     assert sorted(batch.rows.values_list("line", flat=True)) == [2, 3, 4, 5, 6, 7]
     assert DuplicateCandidate.objects.count() == 1  # line 6 was not matched a second time
+
+
+def _registry_state():
+    people = {
+        p.nik: (p.household.kk_number, p.relation, p.phone, p.review)
+        for p in Person.objects.select_related("household")
+    }
+    history = sorted(
+        (h.household.kk_number, h.kk_number, h.valid_to is None)
+        for h in HouseholdKk.objects.select_related("household")
+    )
+    return (
+        people,
+        history,
+        Household.objects.count(),
+        DtsenSnapshot.objects.count(),
+        sorted(DuplicateCandidate.objects.values_list("existing__nik", "candidate__nik")),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipelined_import_sees_what_earlier_chunks_wrote_before_they_commit(
+    committed_regions, now, tmp_path, settings, monkeypatch
+):
+    """Chunks of two rows, each leaning on the ones before: a duplicate, a KK change, members moving
+    with it, an update, a repeat. PostgreSQL writes each chunk in a second connection while the next
+    is matched: outcomes and registry must be exactly those of one chunk after the other."""
+    from django.core.files.base import ContentFile
+    from django.db import connection
+
+    from betang.registry import importing
+    from betang.registry.services import import_batch_create
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    budi, siti, andi = FAMILY
+    new_kk = "6203010101200002"
+    rows = [
+        budi,
+        siti,
+        andi,
+        TYPO[0],  # probably budi, written one chunk ago
+        [*budi[:4], new_kk, *budi[5:]],  # the family's new card
+        [*siti[:4], new_kk, *siti[5:]],  # siti, found by the new number: already in that household
+        _same_person_again(andi, "081311112222"),  # andi, still under the old card: a household of his own
+        ["6203014107150001", "Rina", "01/07/2015", "P", new_kk, "Anak", "62.03.01.1006", "", "", "2"],
+        [*siti[:4], new_kk, *siti[5:]],  # siti again, as she was two rows ago
+        ["6203010505900001", "Dodi", "05/05/1990", "L", budi[4], "Kepala Keluarga", "62.03.01.1006", "", "", ""],
+    ]
+    monkeypatch.setattr(importing, "CHUNK", 2)
+    threads = set()
+    real_write = importing._write_households
+
+    def recording(writes):
+        threads.add(threading.get_ident())
+        return real_write(writes)
+
+    monkeypatch.setattr(importing, "_write_households", recording)
+
+    def run(pipelined):
+        batch = import_batch_create(
+            kind="households",
+            file=ContentFile(csv_bytes(rows), name="p.csv"),
+            original_name="p.csv",
+            actor=None,
+            occurred_at=now,
+            queue=False,
+        )
+        importing.import_run(batch, occurred_at=now, parallel=False, pipelined=pipelined)
+        return outcomes(batch), _registry_state()
+
+    pipelined = run(None)
+    if connection.vendor == "postgresql":
+        assert threading.get_ident() not in threads  # written by the writer thread
+    DuplicateCandidate.objects.all().delete()
+    Person.objects.all().delete()
+    Household.objects.all().delete()
+    threads.clear()
+    sequential = run(False)
+    assert threads == {threading.get_ident()}
+    assert pipelined == sequential
+    lines, (people, history, households, snapshots, duplicates) = sequential
+    assert lines == {
+        2: "CREATED",
+        3: "CREATED",
+        4: "CREATED",
+        5: "HELD",
+        6: "UPDATED",
+        7: "UNCHANGED",
+        8: "UPDATED",
+        9: "CREATED",
+        10: "UNCHANGED",
+        11: "CREATED",
+    }
+    assert people[budi[0]][0] == people[siti[0]][0] == people["6203014107150001"][0] == new_kk
+    assert people[andi[0]][0] == people["6203010505900001"][0] == budi[4]  # the old number, a new household
+    assert people[andi[0]][2] == "+6281311112222"
+    assert history == [(budi[4], budi[4], True), (new_kk, budi[4], False), (new_kk, new_kk, True)]
+    assert households == 2
+    assert snapshots == 1  # one household with a decile, one date: the repeats add none
+    assert duplicates == [(budi[0], TYPO[0][0])]
+
+
+@pytest.mark.parametrize(
+    "cells", [["6203011203800003", "Budi", "", ""], [""], [], ["a\x1fb", "c"], ["\x1e[1]", "x"], ["tab\there", "é"]]
+)
+def test_a_rows_cells_cross_to_the_writer_exactly(cells):
+    from betang.registry.importing import _pack, _unpack
+
+    assert _unpack(_pack(cells)) == cells

@@ -72,6 +72,37 @@ def test_members_by_nik_join_their_cooperative_with_roles(run_import, coops):
     assert CooperativeMember.objects.get(person=rina).role == "TREASURER"
 
 
+def test_a_member_new_to_the_registry_but_probably_a_registered_person_is_held_for_review(run_import, coops):
+    """Budi is registered by the household import; the cooperative's list has him with a mistyped NIK
+    (same birth date and sex) and a slightly different name: he joins, and the new person waits in the
+    review queue beside the registered one. Two new members alike in one file are caught too."""
+    from betang.registry.models import DuplicateCandidate
+
+    run_import(csv_bytes(FAMILY))  # Budi Santoso, born 12-03-1980, 62.03.01.1006
+    rows = [
+        ["AHU-0002.AH.01.29.TAHUN 2025", "", "", "6203011203800009", "Budi Santosa", ""],
+        ["AHU-0002.AH.01.29.TAHUN 2025", "", "", "6203014707900004", "Rina Wati", ""],
+        ["AHU-0002.AH.01.29.TAHUN 2025", "", "", "6203014707900014", "Rina Watie", ""],
+        ["AHU-0002.AH.01.29.TAHUN 2025", "", "", "6203011203800019", "Dodi Prasetyo", ""],  # same block, other name
+    ]
+    batch, _ = run_import(csv_bytes(rows, headers=MEMBER_HEADERS), kind="members")
+    assert outcomes(batch) == {2: "HELD", 3: "CREATED", 4: "HELD", 5: "CREATED"}
+    assert reasons(batch) == {2: "duplicate.probable", 4: "duplicate.probable"}
+    pairs = set(DuplicateCandidate.objects.values_list("existing__nik", "candidate__nik", "status"))
+    assert pairs == {
+        (FAMILY[0][0], "6203011203800009", "OPEN"),
+        ("6203014707900004", "6203014707900014", "OPEN"),
+    }
+    held = Person.objects.get(nik="6203011203800009")
+    assert held.review == Person.Review.POSSIBLE_DUPLICATE
+    assert CooperativeMember.objects.filter(person=held).exists()  # the membership stands meanwhile
+    assert Person.objects.get(nik="6203011203800019").review == Person.Review.NONE
+
+    _, counts = run_import(csv_bytes(rows, headers=MEMBER_HEADERS), kind="members")
+    assert counts["UNCHANGED"] == 4
+    assert DuplicateCandidate.objects.count() == 2  # proposed once
+
+
 def test_members_reimport_changes_nothing_and_an_empty_role_keeps_the_known_one(run_import, coops):
     rows = [["AHU-0002.AH.01.29.TAHUN 2025", "", "", "6203014707900004", "Rina Wati", "Bendahara"]]
     run_import(csv_bytes(rows, headers=MEMBER_HEADERS), kind="members")

@@ -4,12 +4,14 @@ in chunks, and write every row's outcome. Re-running a file (or resuming a crash
 from __future__ import annotations
 
 import collections
+import gc
 import json
 import multiprocessing
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -1428,6 +1430,28 @@ ORG_SPECS[ImportBatch.Kind.OUTLETS] = OrgSpec(
 
 
 PARALLEL_FROM_ROWS = 20_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run a bulk import with the cyclic garbage collector passing less often over what it holds.
+
+    An import makes millions of small objects and keeps thousands alive at any moment (a chunk's
+    rows and lookups); the collector's default pace spent a quarter of a 1,000,000-row import's CPU
+    walking them (measured: 25.2 s → 19.0 s for 300,000 rows). What exists before is frozen (never
+    walked), and the youngest generation is collected every 100,000 allocations instead of 700:
+    cycles are still freed, just later. The old settings come back afterwards.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 _DONE, _FAILED = "__done__", "__failed__"
 
 
@@ -1442,6 +1466,8 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
 
     def child() -> None:
         code = 0
+        gc.freeze()  # the same pace as the parent's (see _fewer_collections); this process ends with os._exit
+        gc.set_threshold(100_000, 50, 1000)
         try:
             batch: list[Any] = []
             for item in produce():
@@ -1569,6 +1595,11 @@ def import_run(
     Households are `pipelined` where they can be (PostgreSQL, not inside a caller's transaction; see
     _ChunkWriter): one chunk is written while the next is matched.
     """
+    with _fewer_collections():
+        return _import_run(batch, occurred_at, progress, parallel, pipelined)
+
+
+def _import_run(batch, occurred_at, progress, parallel, pipelined) -> dict[str, int]:
     report = progress or (lambda done, total, message: None)
     now = occurred_at
     path = Path(batch.file.path)

@@ -511,3 +511,13 @@ def test_a_rows_cells_cross_to_the_writer_exactly(cells):
     from betang.registry.importing import _pack, _unpack
 
     assert _unpack(_pack(cells)) == cells
+
+
+def test_an_import_leaves_the_garbage_collector_as_it_found_it(run_import):
+    import gc
+
+    before = gc.get_threshold()
+    _, counts = run_import(csv_bytes(FAMILY))
+    assert counts["CREATED"] == 3
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

@@ -207,48 +207,66 @@ def _check_legs(legs: Sequence[Leg]) -> dict[int, int]:
 def _lock_limited(account_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
     """Of the accounts an entry touches, lock those with a limit (allow_negative = False) in
     ascending id order. Returns each limited account's sign (+1 debit-normal, −1 credit-normal) and
-    its kept balance. (Plain SQL: this runs on every payment, and compiling the ORM's queries cost
-    more than running them. No cache of the terms: on SQLite a rolled-back account's id is reused.)
+    its kept balance. One statement: on PostgreSQL the limited rows are locked in a CTE and every
+    account's terms read beside them; unlimited accounts (a cooperative's payable, hot under many
+    cashiers) are never locked. (Plain SQL: this runs on every payment, and compiling the ORM's
+    queries cost more than running them. No cache of the terms: on SQLite a rolled-back account's id
+    is reused.)
     """
     ids = sorted(set(account_ids))
-    terms = _rows("SELECT id, normal_side, allow_negative FROM {account} WHERE id IN ({ids})", ids)
-    unknown = sorted(set(ids) - {pk for pk, _s, _a in terms})
+    if connection.vendor == "postgresql":
+        statement = (
+            "WITH locked AS (SELECT id, balance FROM {account} WHERE id IN ({ids}) AND NOT allow_negative "
+            "ORDER BY id FOR NO KEY UPDATE) "
+            "SELECT a.id, a.normal_side, a.allow_negative, l.balance FROM {account} AS a "
+            "LEFT JOIN locked AS l ON l.id = a.id WHERE a.id IN ({ids})"
+        )
+    else:  # SQLite: the database's write lock is what serialises posts
+        statement = "SELECT id, normal_side, allow_negative, balance FROM {account} WHERE id IN ({ids})"
+    terms = _rows(statement, ids)
+    unknown = sorted(set(ids) - {row[0] for row in terms})
     if unknown:
         raise UnknownAccount(_("Unknown ledger account %(id)s.") % {"id": unknown[0]}, details={"accounts": unknown})
-    signs = {pk: (1 if side == Account.Side.DEBIT else -1) for pk, side, allow_negative in terms if not allow_negative}
-    if not signs:
-        return signs, {}
-    lock = " FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""  # SQLite: the write lock is taken
-    limited = sorted(signs)
-    balances = dict(_rows("SELECT id, balance FROM {account} WHERE id IN ({ids}) ORDER BY id" + lock, limited))  # noqa: S608 - a fixed clause
+    signs, balances = {}, {}
+    for pk, side, allow_negative, balance in terms:
+        if not allow_negative:
+            signs[pk] = 1 if side == Account.Side.DEBIT else -1
+            balances[pk] = balance
     return signs, balances
 
 
 def _rows(statement: str, ids: list[int]) -> list[tuple]:
+    """Run a statement whose `{ids}` (any number of them) each stand for the list `ids`."""
     with connection.cursor() as cursor:
-        cursor.execute(_sql(statement.replace("{ids}", ", ".join(["%s"] * len(ids)))), ids)
+        cursor.execute(_sql(statement.replace("{ids}", ", ".join(["%s"] * len(ids)))), ids * statement.count("{ids}"))
         return cursor.fetchall()
 
 
-def _within_limits(deltas: dict[int, int], signs: dict[int, int], balances: dict[int, int]) -> dict[int, int]:
-    """The change to each kept balance; refuses (InsufficientFunds) one that would go below zero."""
+def _within_limits(
+    deltas: dict[int, int], signs: dict[int, int], balances: dict[int, int]
+) -> dict[int, int] | InsufficientFunds:
+    """The change to each kept balance, or the refusal (InsufficientFunds) of one that would go below
+    zero: returned, not raised, so that the caller can leave its transaction block first."""
     changes = {a: sign * deltas[a] for a, sign in signs.items() if deltas[a]}
     for account_id, change in changes.items():
         if balances[account_id] + change < 0:
-            raise InsufficientFunds(
+            return InsufficientFunds(
                 _("The balance of account %(id)s is too low.") % {"id": account_id},
                 details={"account": account_id, "balance": balances[account_id], "needed": -change},
             )
     return changes
 
 
-def _replay(key: str, request_hash: str) -> Posted | None:
-    found = Entry.objects.filter(idempotency_key=key).values_list("id", "request_hash").first()
+def _replay(key: str, request_hash: str) -> Posted | IdempotencyConflict | None:
+    """The first result of a key posted before, its refusal if posted with another request, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sql("SELECT id, request_hash FROM {entry} WHERE idempotency_key = %s"), [key])
+        found = cursor.fetchone()
     if found is None:
         return None
     if found[1] != request_hash:
-        raise IdempotencyConflict(details={"idempotency_key": key})
-    return Posted(found[0], created=False)
+        return IdempotencyConflict(details={"idempotency_key": key})
+    return Posted(_from_db_id(found[0]), created=False)
 
 
 def journal_post(
@@ -265,26 +283,39 @@ def journal_post(
     """Post one entry, or return the first result of this key. Raises a LedgerError and posts nothing."""
     deltas = _check_legs(legs)
     request_hash = _request_hash(kind, legs, memo, reverses)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (two round trips on every payment): every refusal is
+    # decided before anything is written and raised after the block, so that transaction stays usable.
+    with transaction.atomic(savepoint=False):
+        outcome = _post_once(key, kind, legs, deltas, request_hash, occurred_at, recorded_at, actor, memo, reverses)
+    if isinstance(outcome, LedgerError):
+        raise outcome
+    return outcome
+
+
+def _post_once(key, kind, legs, deltas, request_hash, occurred_at, recorded_at, actor, memo, reverses):
+    """journal_post's work in its transaction: the Posted result, or the refusal (returned)."""
+    try:
         signs, balances = _lock_limited(deltas)
-        # After the locks: a concurrent post of the same key that touched these accounts is visible.
+    except UnknownAccount as exc:
+        return exc
+    # After the locks: a concurrent post of the same key that touched these accounts is visible.
+    if (replayed := _replay(key, request_hash)) is not None:
+        return replayed
+    changes = _within_limits(deltas, signs, balances)
+    if isinstance(changes, InsufficientFunds):
+        return changes
+    entry_id = new_id()
+    digest = postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs])
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    if not _insert_entry(entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest):
+        # The key or the reversal was taken meanwhile by a post that touched no locked account.
         if (replayed := _replay(key, request_hash)) is not None:
             return replayed
-        changes = _within_limits(deltas, signs, balances)
-        entry_id = new_id()
-        digest = postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs])
-        actor_id = actor.pk if getattr(actor, "pk", None) else None
-        if not _insert_entry(
-            entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest
-        ):
-            # The key or the reversal was taken meanwhile by a post that touched no locked account.
-            if (replayed := _replay(key, request_hash)) is not None:
-                return replayed
-            if reverses and Entry.objects.filter(reverses_id=reverses).exists():
-                raise AlreadyReversed()
-            raise LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
-        _insert_postings(entry_id, legs)
-        _add_to_balances(changes)
+        if reverses and Entry.objects.filter(reverses_id=reverses).exists():
+            return AlreadyReversed()
+        return LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
+    _insert_postings(entry_id, legs)
+    _add_to_balances(changes)
     return Posted(entry_id, created=True)
 
 
@@ -358,6 +389,8 @@ def journal_post_many(
             else:
                 fresh.append((spec, request_hash))
         changes = _within_limits(deltas, signs, balances)
+        if isinstance(changes, InsufficientFunds):
+            raise changes
         entry_rows, posting_rows = [], []
         for spec, request_hash in fresh:
             entry_id = new_id()
@@ -604,6 +637,11 @@ def _sql(statement: str) -> str:
 def _db_id(value: UUID) -> Any:
     """A key as the database takes it (hex text on SQLite, as Django stores a UUID there)."""
     return Entry._meta.pk.get_db_prep_value(value, connection)
+
+
+def _from_db_id(value: Any) -> UUID:
+    """A key as the database gives it back to plain SQL (hex text on SQLite), as a UUID."""
+    return value if isinstance(value, UUID) else UUID(value)
 
 
 def _insert_entry(

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -236,8 +237,12 @@ def card_pay(
     outlet_id: Any = None,
     operator: Any = None,
     origin: str = Redemption.Origin.ONLINE,
+    cooperative_region: str | None = None,
 ) -> PaymentResult:
-    """Pay a basket with the card, or refuse with a stable code and post nothing."""
+    """Pay a basket with the card, or refuse with a stable code and post nothing.
+
+    `cooperative_region`: the cooperative's village code when the caller has just read the
+    cooperative (the API, the POS): one query fewer on every payment."""
     if not basket or any(type(line.amount) is not int or line.amount <= 0 for line in basket):
         raise BadBasket()
     request_hash = _request_hash(card_number, cooperative_id, outlet_id, basket)
@@ -249,43 +254,75 @@ def card_pay(
         error = _check_card(card, pin)
         if error is None:
             result = _pay(
-                card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator, origin
+                card,
+                cooperative_id,
+                outlet_id,
+                basket,
+                key,
+                request_hash,
+                occurred_at,
+                recorded_at,
+                operator,
+                origin,
+                cooperative_region,
             )
     if error is not None:  # raised after the commit: the wrong-PIN count is kept
         raise error
     return result
 
 
+_REPLAY = (
+    f"SELECT id, request_hash, receipt_number, amount, pockets, balances FROM {Redemption._meta.db_table} "  # noqa: S608 - a table name
+    "WHERE idempotency_key = %s"
+)
+_ENROLMENTS = (
+    f"SELECT program_id, cooperative_id FROM {Enrolment._meta.db_table} WHERE household_id = %s AND status = %s"  # noqa: S608 - a table name
+)
+
+
+def _db_id(value: Any) -> Any:
+    """A key as the database takes it in plain SQL (hex text on SQLite, as Django stores a UUID)."""
+    return Redemption._meta.pk.get_db_prep_value(value, connection)
+
+
+def _uuid(value: Any) -> Any:
+    """A key as plain SQL gives it back (hex text on SQLite), as the ORM would: a UUID."""
+    return value if value is None or isinstance(value, UUID) else UUID(str(value))
+
+
 def _replay(key: str, request_hash: str) -> PaymentResult | None:
-    found = (
-        Redemption.objects.filter(idempotency_key=key)
-        .values_list("pk", "request_hash", "receipt_number", "amount", "pockets", "balances")
-        .first()
-    )
+    # Plain SQL: asked on every payment, and compiling the ORM's query cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(_REPLAY, [key])
+        found = cursor.fetchone()
     if found is None:
         return None
     if found[1] != request_hash:
         raise KeyReused()  # the client knows the key it sent; ours carries its namespace
-    balances = [PocketBalance(**b) for b in found[5]]
-    return PaymentResult(found[0], found[2], found[3], found[4], balances, replayed=True)
+    redemption_id = found[0] if isinstance(found[0], UUID) else UUID(found[0])  # hex text on SQLite
+    pockets, balances = (json.loads(v) if isinstance(v, str) else v for v in found[4:6])
+    return PaymentResult(
+        redemption_id, found[2], found[3], pockets, [PocketBalance(**b) for b in balances], replayed=True
+    )
 
 
 def _receipt_number(occurred_at: datetime) -> str:
     return f"{occurred_at:%y%m%d}-{secrets.token_hex(5).upper()}"
 
 
-def _pay(card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator, origin):
+def _pay(
+    card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator, origin, region_code
+):
     # Any cooperative may redeem (a far one is an anomaly to flag, not a refusal); the enrolment at
     # this cooperative comes first when the household has several programs.
-    enrolments = list(
-        Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).values_list(
-            "program_id", "cooperative_id"
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_ENROLMENTS, [_db_id(card.household_id), Enrolment.Status.ACTIVE.value])
+        enrolments = [(_uuid(p), _uuid(c)) for p, c in cursor.fetchall()]
     if not enrolments:
         raise NotEnrolled()
+    cooperative_id = _uuid(cooperative_id)
     program_id = next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
-    region_code = registry.cooperative_region(cooperative_id)
+    region_code = region_code or registry.cooperative_region(cooperative_id)
     program = _pockets(program_id)[0].program
     payable_spec = posting.payable_account(program.code, cooperative_id, region_code)
     wallets, found = _wallets(card.household_id, program_id, [payable_spec["key"]])

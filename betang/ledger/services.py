@@ -204,42 +204,52 @@ def _check_legs(legs: Sequence[Leg]) -> dict[int, int]:
     return deltas
 
 
-def _lock_limited(account_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, int]]:
+def _lock_limited(
+    account_ids: Iterable[int], *, key: str | None = None
+) -> tuple[dict[int, int], dict[int, int], tuple[Any, str] | None]:
     """Of the accounts an entry touches, lock those with a limit (allow_negative = False) in
-    ascending id order. Returns each limited account's sign (+1 debit-normal, −1 credit-normal) and
-    its kept balance. One statement: on PostgreSQL the limited rows are locked in a CTE and every
-    account's terms read beside them; unlimited accounts (a cooperative's payable, hot under many
-    cashiers) are never locked. (Plain SQL: this runs on every payment, and compiling the ORM's
-    queries cost more than running them. No cache of the terms: on SQLite a rolled-back account's id
-    is reused.)
+    ascending id order. Returns each limited account's sign (+1 debit-normal, −1 credit-normal), its
+    kept balance, and, given a `key`, the (id, request hash) of an entry already posted with it.
+
+    One statement: on PostgreSQL the limited rows are locked in a CTE and every account's terms read
+    beside them; unlimited accounts (a cooperative's payable, hot under many cashiers) are never
+    locked. The entry of the key is read in the statement's snapshot, which may predate a post of
+    the same key that committed while this one waited for the lock: the caller asks again before it
+    refuses, and the entry's unique key catches the rest. (Plain SQL: this runs on every payment,
+    and compiling the ORM's queries cost more than running them. No cache of the terms: on SQLite a
+    rolled-back account's id is reused.)
     """
     ids = sorted(set(account_ids))
+    marks = ", ".join(["%s"] * len(ids))
+    posted = "LEFT JOIN {entry} AS r ON r.idempotency_key = %s" if key is not None else ""
+    posted_columns = "r.id, r.request_hash" if key is not None else "NULL, NULL"
     if connection.vendor == "postgresql":
         statement = (
-            "WITH locked AS (SELECT id, balance FROM {account} WHERE id IN ({ids}) AND NOT allow_negative "
+            f"WITH locked AS (SELECT id, balance FROM {{account}} WHERE id IN ({marks}) AND NOT allow_negative "  # noqa: S608 - placeholders
             "ORDER BY id FOR NO KEY UPDATE) "
-            "SELECT a.id, a.normal_side, a.allow_negative, l.balance FROM {account} AS a "
-            "LEFT JOIN locked AS l ON l.id = a.id WHERE a.id IN ({ids})"
+            f"SELECT a.id, a.normal_side, a.allow_negative, l.balance, {posted_columns} FROM {{account}} AS a "
+            f"LEFT JOIN locked AS l ON l.id = a.id {posted} WHERE a.id IN ({marks})"
         )
+        params = [*ids, *([key] if key is not None else []), *ids]
     else:  # SQLite: the database's write lock is what serialises posts
-        statement = "SELECT id, normal_side, allow_negative, balance FROM {account} WHERE id IN ({ids})"
-    terms = _rows(statement, ids)
-    unknown = sorted(set(ids) - {row[0] for row in terms})
+        statement = (
+            f"SELECT a.id, a.normal_side, a.allow_negative, a.balance, {posted_columns} FROM {{account}} AS a "  # noqa: S608 - placeholders
+            f"{posted} WHERE a.id IN ({marks})"
+        )
+        params = [*([key] if key is not None else []), *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(statement), params)
+        rows = cursor.fetchall()
+    unknown = sorted(set(ids) - {row[0] for row in rows})
     if unknown:
         raise UnknownAccount(_("Unknown ledger account %(id)s.") % {"id": unknown[0]}, details={"accounts": unknown})
     signs, balances = {}, {}
-    for pk, side, allow_negative, balance in terms:
+    for pk, side, allow_negative, balance, _entry, _hash in rows:
         if not allow_negative:
             signs[pk] = 1 if side == Account.Side.DEBIT else -1
             balances[pk] = balance
-    return signs, balances
-
-
-def _rows(statement: str, ids: list[int]) -> list[tuple]:
-    """Run a statement whose `{ids}` (any number of them) each stand for the list `ids`."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(statement.replace("{ids}", ", ".join(["%s"] * len(ids)))), ids * statement.count("{ids}"))
-        return cursor.fetchall()
+    seen = (_from_db_id(rows[0][4]), rows[0][5]) if rows and rows[0][4] is not None else None
+    return signs, balances, seen
 
 
 def _within_limits(
@@ -295,28 +305,61 @@ def journal_post(
 def _post_once(key, kind, legs, deltas, request_hash, occurred_at, recorded_at, actor, memo, reverses):
     """journal_post's work in its transaction: the Posted result, or the refusal (returned)."""
     try:
-        signs, balances = _lock_limited(deltas)
+        signs, balances, seen = _lock_limited(deltas, key=key)
     except UnknownAccount as exc:
         return exc
-    # After the locks: a concurrent post of the same key that touched these accounts is visible.
-    if (replayed := _replay(key, request_hash)) is not None:
-        return replayed
+    if seen is not None:  # posted before: the first answer again, or the key's misuse
+        if seen[1] != request_hash:
+            return IdempotencyConflict(details={"idempotency_key": key})
+        return Posted(seen[0], created=False)
     changes = _within_limits(deltas, signs, balances)
     if isinstance(changes, InsufficientFunds):
-        return changes
+        # A post of this key may have committed while the lock was awaited (and taken the money):
+        # then this is its replay, not a refusal.
+        return _replay(key, request_hash) or changes
     entry_id = new_id()
     digest = postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs])
     actor_id = actor.pk if getattr(actor, "pk", None) else None
-    if not _insert_entry(entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest):
+    entry = (entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest)
+    if connection.vendor == "postgresql":
+        written = _write_entry_at_once(entry, legs, changes)
+    elif written := _insert_entry(*entry):
+        _insert_postings(entry_id, legs)
+        _add_to_balances(changes)
+    if not written:
         # The key or the reversal was taken meanwhile by a post that touched no locked account.
         if (replayed := _replay(key, request_hash)) is not None:
             return replayed
         if reverses and Entry.objects.filter(reverses_id=reverses).exists():
             return AlreadyReversed()
         return LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
-    _insert_postings(entry_id, legs)
-    _add_to_balances(changes)
     return Posted(entry_id, created=True)
+
+
+def _write_entry_at_once(entry: tuple, legs: Sequence[Leg], changes: dict[int, int]) -> bool:
+    """PostgreSQL: the entry, its postings and the kept balances' changes in one statement (one round
+    trip instead of three on every payment), all or nothing: if the entry's key (or the entry it
+    reverses) is taken, ON CONFLICT writes no entry, and the postings and changes follow none."""
+    params: list[Any] = list(entry)
+    pairs = ", ".join(["(%s::bigint, %s::bigint)"] * len(legs))  # placeholders only: no value in the text
+    statement = (
+        "WITH e AS (INSERT INTO {entry} (id, idempotency_key, request_hash, kind, occurred_at, recorded_at, "  # noqa: S608 - placeholders
+        "actor_id, memo, reverses_id, postings_digest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING id), "
+        "p AS (INSERT INTO {posting} (entry_id, account_id, amount) SELECT e.id, v.account_id, v.amount "
+        f"FROM e CROSS JOIN (VALUES {pairs}) AS v(account_id, amount))"
+    )
+    params += [v for leg in legs for v in (leg.account_id, leg.amount)]
+    if changes:
+        pairs = ", ".join(["(%s::bigint, %s::bigint)"] * len(changes))
+        statement += (
+            ", b AS (UPDATE {account} AS a SET balance = a.balance + c.change, version = a.version + 1 "  # noqa: S608 - placeholders
+            f"FROM (VALUES {pairs}) AS c(id, change) WHERE a.id = c.id AND EXISTS (SELECT 1 FROM e))"
+        )
+        params += [v for pk, change in changes.items() for v in (pk, change)]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(statement + " SELECT count(*) FROM e"), params)  # noqa: S608 - fixed clauses
+        return cursor.fetchone()[0] == 1
 
 
 def entry_reverse(
@@ -373,7 +416,7 @@ def journal_post_many(
         raise LedgerError(_("The same idempotency key appears twice in one batch."))
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     with transaction.atomic():
-        signs, balances = _lock_limited(deltas)
+        signs, balances, _seen = _lock_limited(deltas)
         seen = dict(
             Entry.objects.filter(idempotency_key__any=[s.key for s in specs]).values_list(
                 "idempotency_key", "request_hash"

@@ -110,6 +110,39 @@ def test_a_replay_is_answered_even_when_the_balance_has_since_been_spent(books):
     assert again == first.__class__(first.entry_id, created=False)
 
 
+def test_a_refusal_leaves_the_callers_transaction_usable(books):
+    """journal_post takes no savepoint: a refusal must be decided before it writes anything."""
+    fund(books, 300)
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds):
+            post("pay-10", debit_credit(301, source=books.budget, target=books.wallets[0]))
+        with pytest.raises(IdempotencyConflict):
+            post("fund", debit_credit(1, source=books.budget, target=books.wallets[0]))
+        with pytest.raises(UnknownAccount):
+            post("pay-11", [Leg(books.budget.pk, -1), Leg(999_999, 1)])
+        post("pay-12", debit_credit(300, source=books.budget, target=books.wallets[0]))
+    assert balance(books.wallets[0]) == 300
+    assert all(check.ok for check in ledger_verify())
+
+
+def test_a_post_whose_key_landed_while_it_waited_for_the_lock_is_a_replay_not_a_refusal(books, monkeypatch):
+    """On PostgreSQL the lock statement reads the key in a snapshot taken before its wait: if the
+    first post of the key committed meanwhile and took the money, the second must still answer as
+    the first did. Simulated here by a lock that did not see the entry."""
+    from betang.ledger import services
+
+    fund(books, 300)
+    first = post("pay-13", debit_credit(300, source=books.budget, target=books.wallets[0]))
+    real = services._lock_limited
+    monkeypatch.setattr(services, "_lock_limited", lambda ids, key=None: (*real(ids, key=key)[:2], None))
+    again = post("pay-13", debit_credit(300, source=books.budget, target=books.wallets[0]))
+    assert (again.entry_id, again.created) == (first.entry_id, False)
+    fund(books, 300, key="more")
+    again = post("pay-13", debit_credit(300, source=books.budget, target=books.wallets[0]))  # the insert conflicts
+    assert (again.entry_id, again.created) == (first.entry_id, False)
+    assert balance(books.wallets[0]) == 300
+
+
 def test_a_reversal_mirrors_the_entry_once(books):
     fund(books, 1_000)
     paid = post("pay-10", debit_credit(400, source=books.budget, target=books.wallets[0]))

@@ -560,40 +560,26 @@ def _match_households(
             match, verdict = found or (None, None)
             pk = rec.new_person_id
             review = possible_duplicate if verdict else (flagged if issues else clean)
-            writes.new_people.append(
-                (
-                    pk,
-                    rec.nik,
-                    rec.name,
-                    rec.name_key,
-                    rec.block_key,
-                    rec.birth_date,
-                    rec.sex,
-                    home.id,
-                    rec.relation,
-                    rec.region_code,
-                    rec.phone,
-                    warning_list,
-                    review,
-                    now,
-                    now,
-                )
+            row = (
+                pk,
+                rec.nik,
+                rec.name,
+                rec.name_key,
+                rec.block_key,
+                rec.birth_date,
+                rec.sex,
+                home.id,
+                rec.relation,
+                rec.region_code,
+                rec.phone,
+                warning_list,
+                review,
+                now,
+                now,
             )
+            writes.new_people.append(row)
             if remember:
-                new_members[rec.nik] = _Member(
-                    pk,
-                    rec.nik,
-                    rec.name,
-                    rec.name_key,
-                    rec.block_key,
-                    rec.birth_date,
-                    rec.sex,
-                    home.id,
-                    rec.relation,
-                    rec.region_code,
-                    rec.phone,
-                    warning_list,
-                )
+                new_members[rec.nik] = _Member(*row[:12])  # _PERSON_FIELDS begin with _Member's fields
             names, entries = block_members.setdefault((rec.block_key, rec.sex), ([], []))
             names.append(rec.name_key)
             entries.append((pk, home.id, rec.name, rec.nik))

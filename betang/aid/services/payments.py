@@ -299,10 +299,9 @@ def _replay(key: str, request_hash: str) -> PaymentResult | None:
         return None
     if found[1] != request_hash:
         raise KeyReused()  # the client knows the key it sent; ours carries its namespace
-    redemption_id = found[0] if isinstance(found[0], UUID) else UUID(found[0])  # hex text on SQLite
-    pockets, balances = (json.loads(v) if isinstance(v, str) else v for v in found[4:6])
+    pockets, balances = (json.loads(v) if isinstance(v, str) else v for v in found[4:6])  # text on SQLite
     return PaymentResult(
-        redemption_id, found[2], found[3], pockets, [PocketBalance(**b) for b in balances], replayed=True
+        _uuid(found[0]), found[2], found[3], pockets, [PocketBalance(**b) for b in balances], replayed=True
     )
 
 

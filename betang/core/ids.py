@@ -54,3 +54,8 @@ def new_id() -> uuid.UUID:
 def new_id_hex() -> str:
     """The same as `new_id().hex`, without building the UUID object (bulk paths mint one per row)."""
     return f"{_new_value():032x}"
+
+
+def as_uuid(value: object) -> uuid.UUID | None:
+    """A key as plain SQL gives it back (a UUID on PostgreSQL, hex text on SQLite), as the ORM would."""
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError
-from betang.core.ids import new_id
+from betang.core.ids import as_uuid, new_id
 from betang.ledger.models import Account, Entry, Posting
 
 
@@ -184,7 +184,7 @@ def _request_hash(kind: str, legs: Sequence[Leg], memo: str, reverses: Any) -> s
 def postings_digest(entry_id: Any, postings: Iterable[tuple[int, int]]) -> str:
     """sha256 of an entry's postings as (account id, amount) pairs, in any order."""
     lines = sorted(f"{account}:{amount}" for account, amount in postings)
-    canonical = str(entry_id if isinstance(entry_id, UUID) else UUID(str(entry_id)))  # SQLite gives hex
+    canonical = str(as_uuid(entry_id))  # SQLite gives hex
     return hashlib.sha256(("\n".join([canonical, *lines])).encode()).hexdigest()
 
 
@@ -248,7 +248,7 @@ def _lock_limited(
         if not allow_negative:
             signs[pk] = 1 if side == Account.Side.DEBIT else -1
             balances[pk] = balance
-    seen = (_from_db_id(rows[0][4]), rows[0][5]) if rows and rows[0][4] is not None else None
+    seen = (rows[0][4], rows[0][5]) if rows and rows[0][4] is not None else None
     return signs, balances, seen
 
 
@@ -271,12 +271,16 @@ def _replay(key: str, request_hash: str) -> Posted | IdempotencyConflict | None:
     """The first result of a key posted before, its refusal if posted with another request, or None."""
     with connection.cursor() as cursor:
         cursor.execute(_sql("SELECT id, request_hash FROM {entry} WHERE idempotency_key = %s"), [key])
-        found = cursor.fetchone()
+        return _replayed(key, request_hash, cursor.fetchone())
+
+
+def _replayed(key: str, request_hash: str, found: tuple | None) -> Posted | IdempotencyConflict | None:
+    """The answer to a key whose earlier entry is `found` as (id, request hash), if any."""
     if found is None:
         return None
     if found[1] != request_hash:
         return IdempotencyConflict(details={"idempotency_key": key})
-    return Posted(_from_db_id(found[0]), created=False)
+    return Posted(as_uuid(found[0]), created=False)
 
 
 def journal_post(
@@ -308,10 +312,8 @@ def _post_once(key, kind, legs, deltas, request_hash, occurred_at, recorded_at, 
         signs, balances, seen = _lock_limited(deltas, key=key)
     except UnknownAccount as exc:
         return exc
-    if seen is not None:  # posted before: the first answer again, or the key's misuse
-        if seen[1] != request_hash:
-            return IdempotencyConflict(details={"idempotency_key": key})
-        return Posted(seen[0], created=False)
+    if (replayed := _replayed(key, request_hash, seen)) is not None:  # the first answer, or the key's misuse
+        return replayed
     changes = _within_limits(deltas, signs, balances)
     if isinstance(changes, InsufficientFunds):
         # A post of this key may have committed while the lock was awaited (and taken the money):
@@ -680,11 +682,6 @@ def _sql(statement: str) -> str:
 def _db_id(value: UUID) -> Any:
     """A key as the database takes it (hex text on SQLite, as Django stores a UUID there)."""
     return Entry._meta.pk.get_db_prep_value(value, connection)
-
-
-def _from_db_id(value: Any) -> UUID:
-    """A key as the database gives it back to plain SQL (hex text on SQLite), as a UUID."""
-    return value if isinstance(value, UUID) else UUID(value)
 
 
 def _insert_entry(

@@ -1418,6 +1418,9 @@ ORG_SPECS[ImportBatch.Kind.OUTLETS] = OrgSpec(
 PARALLEL_FROM_ROWS = 20_000
 
 
+_IMPORT_GC_THRESHOLD = (100_000, 50, 1000)  # see _fewer_collections
+
+
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Run a bulk import with the cyclic garbage collector passing less often over what it holds.
@@ -1430,7 +1433,7 @@ def _fewer_collections() -> Iterator[None]:
     """
     threshold = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
+    gc.set_threshold(*_IMPORT_GC_THRESHOLD)
     try:
         yield
     finally:
@@ -1453,7 +1456,7 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
     def child() -> None:
         code = 0
         gc.freeze()  # the same pace as the parent's (see _fewer_collections); this process ends with os._exit
-        gc.set_threshold(100_000, 50, 1000)
+        gc.set_threshold(*_IMPORT_GC_THRESHOLD)
         try:
             batch: list[Any] = []
             for item in produce():

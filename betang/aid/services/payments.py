@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from betang.aid.contracts import BasketLine
 from betang.aid.models import Card, Enrolment, Pocket, Redemption
 from betang.aid.services.cards import MAX_PIN_FAILURES
 from betang.core.errors import DomainError
+from betang.core.ids import as_uuid
 from betang.ledger import selectors as ledger
 from betang.ledger.services import InsufficientFunds, account_open, entry_reverse, journal_post
 from betang.registry import selectors as registry
@@ -285,11 +285,6 @@ def _db_id(value: Any) -> Any:
     return Redemption._meta.pk.get_db_prep_value(value, connection)
 
 
-def _uuid(value: Any) -> Any:
-    """A key as plain SQL gives it back (hex text on SQLite), as the ORM would: a UUID."""
-    return value if value is None or isinstance(value, UUID) else UUID(str(value))
-
-
 def _replay(key: str, request_hash: str) -> PaymentResult | None:
     # Plain SQL: asked on every payment, and compiling the ORM's query cost more than running it.
     with connection.cursor() as cursor:
@@ -301,7 +296,7 @@ def _replay(key: str, request_hash: str) -> PaymentResult | None:
         raise KeyReused()  # the client knows the key it sent; ours carries its namespace
     pockets, balances = (json.loads(v) if isinstance(v, str) else v for v in found[4:6])  # text on SQLite
     return PaymentResult(
-        _uuid(found[0]), found[2], found[3], pockets, [PocketBalance(**b) for b in balances], replayed=True
+        as_uuid(found[0]), found[2], found[3], pockets, [PocketBalance(**b) for b in balances], replayed=True
     )
 
 
@@ -316,10 +311,10 @@ def _pay(
     # this cooperative comes first when the household has several programs.
     with connection.cursor() as cursor:
         cursor.execute(_ENROLMENTS, [_db_id(card.household_id), Enrolment.Status.ACTIVE.value])
-        enrolments = [(_uuid(p), _uuid(c)) for p, c in cursor.fetchall()]
+        enrolments = [(as_uuid(p), as_uuid(c)) for p, c in cursor.fetchall()]
     if not enrolments:
         raise NotEnrolled()
-    cooperative_id = _uuid(cooperative_id)
+    cooperative_id = as_uuid(cooperative_id)
     program_id = next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
     region_code = region_code or registry.cooperative_region(cooperative_id)
     program = _pockets(program_id)[0].program

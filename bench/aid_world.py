@@ -73,7 +73,7 @@ def build(*, households: int, villages: int, province: str, now: datetime | None
             PocketSpec("FOOD", "Pangan", FOOD, amount_per_household=150_000),
             PocketSpec("GENERAL", "Umum", [], amount_per_household=50_000),
         ],
-        eligibility={"max_decile": 4, "regencies": [province]},
+        eligibility={"max_decile": 4},  # the program's region: the whole province
         occurred_at=now,
     )
     program_fund(

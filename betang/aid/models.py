@@ -34,7 +34,8 @@ class Program(models.Model):
     region_code = models.CharField(_("region"), max_length=13, blank=True)  # "62": a provincial program
     cycle_months = models.PositiveSmallIntegerField(_("cycle length (months)"), default=1)
     unspent = models.CharField(_("unspent funds"), max_length=10, choices=Unspent.choices, default=Unspent.CARRY_OVER)
-    # Eligibility is data: {"max_decile": 4, "regencies": ["62.03"], "exclude": ["PKH", "SEMBAKO"]}.
+    # Eligibility is data: {"max_decile": 4, "regencies": ["62.03"], "exclude": ["PKH", "SEMBAKO"],
+    # "decree": "SK Gubernur ..."}; every change is kept as a RuleChange (services.programs.rule_change).
     eligibility = models.JSONField(_("eligibility rule"), default=dict, blank=True)
     # Goods categories no pocket of the program pays for (a general pocket admits all the others).
     excluded_categories = models.JSONField(_("never paid for"), default=never_from_aid, blank=True)
@@ -97,10 +98,34 @@ class NationalAid(models.Model):
         return self.kind
 
 
+class RuleChange(models.Model):
+    """One version of a program's eligibility rule: what it said, from when, on whose decision."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="rule_changes")
+    rule = models.JSONField(_("eligibility rule"))
+    note = models.CharField(_("reason"), max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("eligibility rule change")
+        verbose_name_plural = _("eligibility rule changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.program_id} @ {self.changed_at}"
+
+
 class Enrolment(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "ACTIVE", _("active")
         ENDED = "ENDED", _("ended")
+
+    class Basis(models.TextChoices):
+        RULE = "RULE", _("by the eligibility rule")
+        MANUAL = "MANUAL", _("by an officer")  # kept as the officer left it by every later review
 
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrolments")
@@ -108,6 +133,7 @@ class Enrolment(models.Model):
     cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="enrolments")
     region_code = models.CharField(_("village code"), max_length=13)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    basis = models.CharField(_("decided"), max_length=6, choices=Basis.choices, default=Basis.RULE)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     enrolled_at = models.DateTimeField(_("enrolled at"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
@@ -124,6 +150,7 @@ class Enrolment(models.Model):
 
 class Cycle(models.Model):
     class Status(models.TextChoices):
+        DRAFTING = "DRAFTING", _("being drafted")
         DRAFT = "DRAFT", _("draft")
         SUBMITTED = "SUBMITTED", _("submitted")
         APPROVED = "APPROVED", _("approved")
@@ -148,9 +175,10 @@ class Cycle(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     credited_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)  # the background credit, for its progress
+    # The background draft while DRAFTING, then the credit's (APPROVED, CREDITING): for its progress.
+    task_id = models.CharField(max_length=64, blank=True)
     close_task_id = models.CharField(max_length=64, blank=True)  # the background close (expiring funds)
-    credit_error = models.CharField(max_length=300, blank=True)  # why the last credit task stopped
+    task_error = models.CharField(max_length=300, blank=True)  # why the last draft or credit task stopped
     expired_total = models.BigIntegerField(_("expired at close"), default=0)
     created_at = models.DateTimeField(_("created at"))
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from betang.aid import posting
-from betang.aid.models import Card, Cycle, Enrolment, Program, Redemption
+from betang.aid.models import Card, Cycle, Enrolment, Program, Redemption, RuleChange
 from betang.aid.printing import PrintedCard
 from betang.ledger import selectors as ledger
 from betang.regions import selectors as regions
@@ -60,6 +60,50 @@ def program_figures(program: Program, *, scope: RegionScope) -> dict[str, int]:
         "budget": ledger.account_balance(program.budget_account_id),
         "available": budget_available(program),
     }
+
+
+def enrolment_list(
+    program: Program, *, scope: RegionScope, q: str = "", status: str = "", basis: str = "", village: str = ""
+) -> QuerySet[Enrolment]:
+    """The program's enrolments in the reader's area, village by village; `q` a KK or NIK (16
+    digits) or part of a member's name."""
+    from betang.registry.models import Person
+
+    heads = Person.objects.filter(
+        household=OuterRef("household_id"), relation=Person.Relation.HEAD, merged_into__isnull=True
+    )
+    qs = (
+        Enrolment.objects.filter(scope.q("region_code"), program=program)
+        .select_related("household", "cooperative")
+        .annotate(head_name=Subquery(heads.values("name")[:1]))
+        .order_by("region_code", "household__kk_number")
+    )
+    if status in Enrolment.Status.values:
+        qs = qs.filter(status=status)
+    if basis in Enrolment.Basis.values:
+        qs = qs.filter(basis=basis)
+    if village:
+        qs = qs.filter(RegionScope(village).q("region_code"))
+    text = q.strip()
+    if text:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if len(digits) == 16 and not text.strip(" .-'0123456789"):
+            member = Person.objects.filter(household=OuterRef("household_id"), nik=digits)
+            qs = qs.filter(Q(household__kk_number=digits) | Exists(member))
+        else:
+            member = Person.objects.filter(
+                household=OuterRef("household_id"), name__icontains=text, merged_into__isnull=True
+            )
+            qs = qs.filter(Exists(member))
+    return qs
+
+
+def enrolment_get(program: Program, *, scope: RegionScope, pk: Any) -> Enrolment:
+    return get_object_or_404(Enrolment.objects.filter(scope.q("region_code"), program=program), pk=pk)
+
+
+def rule_changes(program: Program, limit: int = 20) -> list[RuleChange]:
+    return list(RuleChange.objects.filter(program=program).select_related("changed_by")[:limit])
 
 
 def cycle_list(program: Program) -> QuerySet[Cycle]:

@@ -1,4 +1,5 @@
-"""Background tasks of aid: crediting an approved cycle, closing one whose unspent funds expire."""
+"""Background tasks of aid: drafting a cycle, crediting an approved one, closing one whose unspent
+funds expire. A task that fails frees its cycle for a restart and says why (cycle_task_stopped)."""
 
 from __future__ import annotations
 
@@ -21,34 +22,56 @@ def _start(context, cycle_id: str, actor_id: int | None):
     return cycle, actor, task_id
 
 
-@task(takes_context=True)
-def cycle_credit_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
-    from betang.aid.services.cycles import cycle_credit, cycle_credit_stopped
+def _run(context, cycle_id: str, actor_id: int | None, work, *, event: str, field: str = "task_id"):
+    from betang.aid.services.cycles import cycle_task_stopped
 
     cycle, actor, task_id = _start(context, cycle_id, actor_id)
     try:
+        return work(cycle, actor, progress_reporter(task_id))
+    except Exception as exc:  # the page offers to start again; the task itself is marked failed
+        cycle_task_stopped(cycle_id=cycle_id, task_id=task_id, error=exc, actor=actor, event=event, field=field)
+        raise
+
+
+@task(takes_context=True)
+def cycle_draft_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
+    from betang.aid.services.cycles import cycle_draft_fill
+
+    def work(cycle, actor, progress):
+        drafted = cycle_draft_fill(cycle=cycle, occurred_at=parse_datetime(occurred_at), actor=actor, progress=progress)
+        return {"households": drafted.households, "total": drafted.total}
+
+    return _run(context, cycle_id, actor_id, work, event="aid.cycle.draft_stopped")
+
+
+@task(takes_context=True)
+def cycle_credit_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
+    from betang.aid.services.cycles import cycle_credit
+
+    def work(cycle, actor, progress):
         return cycle_credit(
             cycle=cycle,
             occurred_at=parse_datetime(occurred_at),
             recorded_at=timezone.now(),
             actor=actor,
-            progress=progress_reporter(task_id),
+            progress=progress,
         )
-    except Exception as exc:  # the page offers to start again; the task itself is marked failed
-        cycle_credit_stopped(cycle_id=cycle_id, task_id=task_id, error=exc, actor=actor)
-        raise
+
+    return _run(context, cycle_id, actor_id, work, event="aid.cycle.credit_stopped")
 
 
 @task(takes_context=True)
 def cycle_close_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
     from betang.aid.services.cycles import cycle_close
 
-    cycle, actor, task_id = _start(context, cycle_id, actor_id)
-    closed = cycle_close(
-        cycle=cycle,
-        occurred_at=parse_datetime(occurred_at),
-        recorded_at=timezone.now(),
-        actor=actor,
-        progress=progress_reporter(task_id),
-    )
-    return {"expired": closed.expired_total}
+    def work(cycle, actor, progress):
+        closed = cycle_close(
+            cycle=cycle,
+            occurred_at=parse_datetime(occurred_at),
+            recorded_at=timezone.now(),
+            actor=actor,
+            progress=progress,
+        )
+        return {"expired": closed.expired_total}
+
+    return _run(context, cycle_id, actor_id, work, event="aid.cycle.close_stopped", field="close_task_id")

@@ -3,10 +3,13 @@ close), card batches printed with their PIN mailers, and each card's status, bal
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,14 +17,16 @@ from django.views.decorators.http import require_POST
 
 from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW
 from betang.aid import printing, selectors
-from betang.aid.models import Card, Cycle
+from betang.aid.models import Card, Cycle, Enrolment, NationalAid
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
-from betang.aid.services.programs import enrolment_add, rule_text
+from betang.aid.services.programs import enrolment_add, enrolment_end, rule_change, rule_text
 from betang.core import clock
 from betang.core.errors import DomainError
+from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
+from betang.regions import selectors as region_selectors
 from betang.registry import selectors as registry_selectors
 from betang.web.access import capability_required
 
@@ -59,8 +64,92 @@ def program_detail_view(request, code: str):
             "can_run": covers and request.user.has_capability(AID_MANAGE),
             "can_issue": request.user.has_capability(AID_MANAGE),
             "batch_limit": BATCH_LIMIT,
+            "rule_changes": [(c, rule_text(program, c.rule)) for c in selectors.rule_changes(program)],
+            "regencies": region_selectors.regencies_within(program.region_code) if program.region_code else [],
+            "national_aid": NationalAid.Kind.choices,
         },
     )
+
+
+@require_POST
+@capability_required(AID_MANAGE)
+def rule_edit_view(request, code: str):
+    """A new eligibility rule for the program (kept with its reason; applies from the next cycle drafted)."""
+    scope = request.user.region_scope
+    program = selectors.program_get(scope=scope, code=code)
+    if not selectors.program_covers(program, scope):
+        raise PermissionDenied(AID_MANAGE)
+    post = request.POST
+    regencies = post.getlist("regencies") or [c for c in post.get("regency_codes", "").replace(",", " ").split() if c]
+    rule = {
+        "max_decile": post.get("max_decile", "").strip(),
+        "regencies": regencies,
+        "exclude": post.getlist("exclude"),
+        "decree": post.get("decree", ""),
+    }
+    try:
+        changed = rule_change(
+            program=program, rule=rule, note=post.get("note", ""), occurred_at=clock.now(), actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if changed:
+            messages.success(request, _("The new rule applies from the next cycle drafted."))
+        else:
+            messages.info(request, _("The rule is unchanged."))
+    return redirect("aid:program", code=code)
+
+
+@capability_required(AID_VIEW)
+def enrolment_list_view(request, code: str):
+    scope = request.user.region_scope
+    program = selectors.program_get(scope=scope, code=code)
+    params = {k: request.GET.get(k, "").strip() for k in ("q", "status", "basis", "village")}
+    try:
+        enrolments = selectors.enrolment_list(program, scope=scope, **params)
+    except ValueError:
+        messages.error(request, _("%(code)s is not a region code.") % {"code": params["village"]})
+        params["village"] = ""
+        enrolments = selectors.enrolment_list(program, scope=scope, **params)
+    page = CappedPaginator(enrolments, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "aid/enrolment_list.html",
+        {
+            "program": program,
+            "page": page,
+            "params": params,
+            "statuses": Enrolment.Status.choices,
+            "bases": Enrolment.Basis.choices,
+            "can_end": request.user.has_capability(AID_MANAGE),
+        },
+    )
+
+
+@require_POST
+@capability_required(AID_MANAGE)
+def enrolment_end_view(request, code: str, pk):
+    """End one enrolment by hand, with the officer's reason; what its wallets hold returns to the budget."""
+    scope = request.user.region_scope
+    program = selectors.program_get(scope=scope, code=code)
+    enrolment = selectors.enrolment_get(program, scope=scope, pk=pk)
+    try:
+        returned = enrolment_end(
+            enrolment=enrolment, occurred_at=clock.now(), actor=request.user, note=request.POST.get("note", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The enrolment has ended; %(amount)s went back to the program's budget.")
+            % {"amount": format_rupiah(returned)},
+        )
+    # Back to the list as the officer filtered it (only the list's own parameters are carried).
+    kept = QueryDict(request.POST.get("query", ""))
+    query = urlencode({k: kept[k] for k in ("q", "status", "basis", "village", "page") if kept.get(k)})
+    return redirect(reverse("aid:enrolments", args=[code]) + (f"?{query}" if query else ""))
 
 
 @require_POST
@@ -104,20 +193,27 @@ def cycle_draft_view(request, code: str):
     if not selectors.program_covers(program, scope):
         raise PermissionDenied(AID_MANAGE)
     try:
-        cycle = cycle_services.cycle_draft(program=program, occurred_at=clock.now(), actor=request.user)
+        cycle = cycle_services.cycle_draft_enqueue(program=program, occurred_at=clock.now(), actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("aid:program", code=code)
     messages.success(
-        request, _("Cycle %(n)s drafted: eligibility checked, entitlements computed.") % {"n": cycle.number}
+        request,
+        _("Cycle %(n)s is being drafted: eligibility checked, then entitlements computed; the page follows.")
+        % {"n": cycle.number},
     )
     return redirect("aid:cycle", code=code, number=cycle.number)
 
 
-def _progress(cycle):
-    """The running background task's progress: the close's once credited, else the credit's."""
-    task_id = cycle.close_task_id if cycle.status == Cycle.Status.CREDITED else cycle.task_id
-    return progress_get(task_id) if task_id and task_id != cycle_services.QUEUED else None
+def _task_id(cycle) -> str:
+    """The cycle's running background task: the close's once credited, else the draft's or credit's."""
+    return cycle.close_task_id if cycle.status == Cycle.Status.CREDITED else cycle.task_id
+
+
+def _with_households(rows: list[dict], scope) -> list[dict]:
+    """A cycle's listed households with their KK number (masked by the page), where the reader may see them."""
+    numbers = registry_selectors.kk_numbers(scope=scope, household_ids=[row["household"] for row in rows])
+    return [row | {"kk": numbers.get(row["household"], "")} for row in rows]
 
 
 @capability_required(AID_VIEW)
@@ -128,14 +224,23 @@ def cycle_detail_view(request, code: str, number: int):
     user = request.user
     covers = selectors.program_covers(program, scope)
     approvals = list(cycle.approvals.select_related("approver").order_by("approved_at"))
+    task_id = _task_id(cycle)
+    restartable = cycle_services.task_restartable(cycle)
+    close_restartable = cycle_services.close_restartable(cycle)
+    changes = dict(cycle.eligibility_changes or {})
+    if not request.headers.get("HX-Request"):
+        for name in ("joined", "left", "skipped"):
+            changes[name] = _with_households(changes.get(name) or [], scope)
     context = {
         "program": program,
         "cycle": cycle,
         "approvals": approvals,
         "needed": cycle_services.approvals_needed(cycle),
-        "progress": _progress(cycle),
-        "restartable": cycle_services.credit_restartable(cycle),
-        "changes": cycle.eligibility_changes or {},
+        "progress": progress_get(task_id) if task_id and not cycle_services.is_placeholder(task_id) else None,
+        "running": bool(task_id) and not (close_restartable if cycle.status == Cycle.Status.CREDITED else restartable),
+        "restartable": restartable,
+        "close_restartable": close_restartable,
+        "changes": changes,
         "can_run": covers and user.has_capability(AID_MANAGE),
         "can_approve": (
             covers
@@ -168,6 +273,9 @@ _ACTIONS = {
         cycle_services.cycle_close_enqueue,
         gettext_lazy("The cycle is closed, or closing: the page follows the return of unspent funds."),
     ),
+    "redraft": (AID_MANAGE, cycle_services.cycle_draft_restart, gettext_lazy("The draft is queued again.")),
+    "discard": (AID_MANAGE, cycle_services.cycle_discard, gettext_lazy("The draft is discarded.")),
+    "return": (AID_APPROVE, cycle_services.cycle_return, gettext_lazy("The cycle is back with its maker.")),
 }
 
 
@@ -182,12 +290,15 @@ def cycle_action_view(request, code: str, number: int, action: str):
     capability, service, done = _ACTIONS[action]
     if not request.user.has_capability(capability) or not selectors.program_covers(program, scope):
         raise PermissionDenied(capability)
+    extra = {"note": request.POST.get("note", "")} if action == "return" else {}
     try:
-        service(cycle=cycle, actor=request.user, occurred_at=clock.now())
+        service(cycle=cycle, actor=request.user, occurred_at=clock.now(), **extra)
     except DomainError as exc:  # the services' refusals, PermissionDenied of an approver included
         messages.error(request, exc.message)
     else:
         messages.success(request, done)
+        if action == "discard":
+            return redirect("aid:program", code=code)
     return redirect("aid:cycle", code=code, number=number)
 
 

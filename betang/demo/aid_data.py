@@ -62,7 +62,7 @@ def build_aid(*, occurred_at: datetime, var_dir: Path, cashier_village: str, pro
             PocketSpec("FOOD", "Pangan", FOOD, amount_per_household=150_000),
             PocketSpec("GENERAL", "Umum", [], amount_per_household=50_000),
         ],
-        eligibility={"max_decile": 4, "regencies": [province], "exclude": ["PKH"]},
+        eligibility={"max_decile": 4, "exclude": ["PKH"]},  # the whole province (the program's region)
         approvals_required=1,
         extra_approval_above=50_000_000_000,
         occurred_at=occurred_at,

@@ -100,3 +100,11 @@ def village_search(*, query: str, scope: RegionScope, limit: int = 20) -> QueryS
 def village_names(village_codes: set[str]) -> dict[str, str]:
     """village code → its name."""
     return dict(Village.objects.filter(code__in=village_codes).values_list("code", "name"))
+
+
+def regencies_within(prefix: str) -> list[RegionRef]:
+    """The active regencies and cities under a province (or the one a regency code names; all if empty)."""
+    qs = Regency.objects.filter(is_active=True).order_by("code")
+    if prefix:
+        qs = qs.filter(code=prefix) if codes.level_of(prefix) == "regency" else qs.filter(code__startswith=prefix + ".")
+    return [RegionRef(code=c, name=n, level="regency") for c, n in qs.values_list("code", "name")]

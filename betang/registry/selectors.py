@@ -270,3 +270,10 @@ def household_heads(household_ids: list[Any]) -> dict[Any, str]:
     for household_id, name in rows:
         names.setdefault(household_id, name)
     return names
+
+
+def kk_numbers(*, scope: RegionScope, household_ids: list[Any]) -> dict[str, str]:
+    """str(household id) → its current KK number, for the households in the reader's area."""
+    ids = [i for i in household_ids if i]
+    rows = Household.objects.filter(scope.q("region_code"), pk__in=ids).values_list("pk", "kk_number")
+    return {str(pk): kk for pk, kk in rows}

@@ -51,3 +51,30 @@ def test_a_cycle_from_draft_to_credited_by_two_officers(page, live_server, world
     page.get_by_test_id("block-card").click()
     assert page.get_by_test_id("card-status").inner_text() == "diblokir"
     assert Card.objects.get(pk=world.card.pk).status == "BLOCKED"
+
+
+def test_the_rule_is_changed_and_an_enrolment_ended_on_the_pages(page, live_server, world, artifacts):
+    from betang.aid.models import Enrolment, RuleChange
+
+    base, program = live_server.url, f"/bantuan/program/{world.program.code}/"
+    sign_in(page, base, "maker", program)
+    page.get_by_text("Ubah aturan kelayakan").click()
+    page.get_by_label("Desil DTSEN tertinggi (kosong: semua)").fill("3")
+    page.get_by_label("Alasan perubahan aturan").fill("SK perubahan 2026")
+    page.get_by_role("button", name="Simpan aturan").click()
+    page.get_by_test_id("rule").filter(has_text="≤ 3").wait_for()
+    assert RuleChange.objects.filter(program=world.program).count() == 2
+
+    page.get_by_test_id("enrolments-link").click()
+    page.wait_for_url(f"{base}{program}peserta/")
+    assert page.get_by_test_id("enrolments").locator("tbody tr").count() == 3
+    page.get_by_placeholder("Nama, NIK atau nomor KK").fill(world.poor[2].kk_number)
+    page.get_by_role("button", name="Cari").click()
+    rows = page.get_by_test_id("enrolments").locator("tbody tr")
+    assert rows.count() == 1
+    rows.get_by_text("Akhiri", exact=True).click()
+    rows.get_by_placeholder("Alasan (mis. pindah ke luar provinsi)").fill("pindah ke Banjarmasin")
+    rows.get_by_role("button", name="Akhiri kepesertaan").click()
+    page.get_by_text("Kepesertaan berakhir").wait_for()
+    page.screenshot(path=str(artifacts / "aid-enrolment-ended.png"), full_page=True)
+    assert Enrolment.objects.get(household=world.poor[2]).status == "ENDED"

@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.aid import posting
 from betang.aid.models import Cycle, CycleApproval, Enrolment, Entitlement, Program
-from betang.aid.services.programs import enrolments_review
+from betang.aid.services.programs import enrolments_review, rule_text
 from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
@@ -66,39 +67,80 @@ def _state(cycle: Cycle, *allowed: str) -> None:
 
 
 def cycle_draft(*, program: Program, occurred_at: datetime, actor: Any, period_start: date | None = None) -> Cycle:
-    """A new cycle: eligibility re-checked (who joined, who left, why), every entitlement computed."""
+    """A new cycle, drafted here and now (the demo, the bench, tests): see cycle_draft_enqueue."""
     with transaction.atomic():
-        last = Cycle.objects.filter(program=program).order_by("-number").first()
-        if last is not None and last.status not in (Cycle.Status.CREDITED, Cycle.Status.CLOSED):
-            raise CycleError(_("Cycle %(n)s is not credited yet.") % {"n": last.number})
-        start = period_start or (last.period_end + timedelta(days=1) if last else occurred_at.date().replace(day=1))
-        review = enrolments_review(program=program, occurred_at=occurred_at, actor=actor)
-        cycle = Cycle.objects.create(
-            program=program,
-            number=(last.number + 1) if last else 1,
-            period_start=start,
-            period_end=_add_months(start, program.cycle_months) - timedelta(days=1),
-            eligibility_changes=review.as_dict(),
-            created_by=actor if getattr(actor, "pk", None) else None,
-            created_at=occurred_at,
+        cycle = _draft_start(program=program, occurred_at=occurred_at, actor=actor, period_start=period_start)
+    return cycle_draft_fill(cycle=cycle, occurred_at=occurred_at, actor=actor)
+
+
+def cycle_draft_enqueue(*, program: Program, occurred_at: datetime, actor: Any) -> Cycle:
+    """The next cycle, reserved now as DRAFTING and drafted by a background task (a province's
+    cycle checks and computes hundreds of thousands of households; the page follows its progress)."""
+    from betang.aid.tasks import cycle_draft_task
+
+    with transaction.atomic():
+        cycle = _draft_start(program=program, occurred_at=occurred_at, actor=actor)
+        _queue(cycle_draft_task, cycle, "task_id", actor=actor, occurred_at=occurred_at)
+    return cycle
+
+
+def _draft_start(*, program: Program, occurred_at: datetime, actor: Any, period_start: date | None = None) -> Cycle:
+    """The next cycle's row, DRAFTING: its number and period taken (the program's row locked, so two
+    officers drafting at once get one cycle and a refusal)."""
+    Program.objects.select_for_update().filter(pk=program.pk).first()
+    last = Cycle.objects.filter(program=program).order_by("-number").first()
+    if last is not None and last.status not in (Cycle.Status.CREDITED, Cycle.Status.CLOSED):
+        raise CycleError(
+            _("Cycle %(n)s is %(status)s; the next is drafted once it is credited.")
+            % {"n": last.number, "status": last.get_status_display()}
         )
-        enrolments = list(
-            Enrolment.objects.filter(program=program, status=Enrolment.Status.ACTIVE).values_list(
-                "id", "household_id", "region_code"
-            )
+    start = period_start or (last.period_end + timedelta(days=1) if last else occurred_at.date().replace(day=1))
+    cycle = Cycle.objects.create(
+        program=program,
+        number=(last.number + 1) if last else 1,
+        period_start=start,
+        period_end=_add_months(start, program.cycle_months) - timedelta(days=1),
+        status=Cycle.Status.DRAFTING,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        created_at=occurred_at,
+    )
+    audit_record(actor=actor, event="aid.cycle.draft_started", occurred_at=occurred_at, obj=cycle)
+    return cycle
+
+
+def cycle_draft_fill(
+    *, cycle: Cycle, occurred_at: datetime, actor: Any, progress: ProgressCallback | None = None
+) -> Cycle:
+    """Draft a DRAFTING cycle: eligibility re-checked under the program's rule of now (who joined, who
+    left, why), then every active enrolment's entitlement computed and its wallets opened, CHUNK
+    households a transaction (a rerun after a crash starts the entitlements over). The cycle becomes
+    a DRAFT, ready to submit, only when all of it is written."""
+    report = progress or (lambda done, total, message: None)
+    cycle = Cycle.objects.select_related("program").get(pk=cycle.pk)
+    _state(cycle, Cycle.Status.DRAFTING)
+    program = cycle.program
+    report(0, 0, _("checking eligibility"))
+    Entitlement.objects.filter(cycle=cycle).delete()
+    review = enrolments_review(program=program, occurred_at=occurred_at, actor=actor)
+    Cycle.objects.filter(pk=cycle.pk).update(eligibility_changes=review.as_dict() | {"rule": rule_text(program)})
+    enrolments = list(
+        Enrolment.objects.filter(program=program, status=Enrolment.Status.ACTIVE).values_list(
+            "id", "household_id", "region_code"
         )
-        pockets = list(program.pockets.all())
-        needs_members = any(p.amount_per_member for p in pockets)
-        households = total = 0
-        for start_at in range(0, len(enrolments), CHUNK):
-            part = enrolments[start_at : start_at + CHUNK]
-            members = registry.member_counts([h for _e, h, _r in part]) if needs_members else {}
-            rows = []
-            for enrolment_id, household_id, region in part:
-                amounts = [(p, p.entitlement(members.get(household_id, 0))) for p in pockets]
-                if any(a > 0 for _p, a in amounts):
-                    households += 1
-                rows += [(enrolment_id, household_id, region, p, a) for p, a in amounts if a > 0]
+    )
+    pockets = list(program.pockets.all())
+    needs_members = any(p.amount_per_member for p in pockets)
+    households = total = written = 0
+    for start_at in range(0, len(enrolments), CHUNK):
+        part = enrolments[start_at : start_at + CHUNK]
+        members = registry.member_counts([h for _e, h, _r in part]) if needs_members else {}
+        rows = []
+        for enrolment_id, household_id, region in part:
+            amounts = [(p, p.entitlement(members.get(household_id, 0))) for p in pockets]
+            if any(a > 0 for _p, a in amounts):
+                households += 1
+            rows += [(enrolment_id, household_id, region, p, a) for p, a in amounts if a > 0]
+        with transaction.atomic():
             # Each household's wallets are opened now (once: a later cycle finds them), so that the
             # credit reads its legs from the entitlements alone.
             wallets = accounts_open_many(
@@ -113,15 +155,78 @@ def cycle_draft(*, program: Program, occurred_at: datetime, actor: Any, period_s
                     for e, h, _r, p, a in rows
                 ),
             )
-            total += sum(a for *_rest, a in rows)
-        cycle.households, cycle.total = households, total
-        cycle.save(update_fields=["households", "total"])
+        total += sum(a for *_rest, a in rows)
+        written += len(rows)
+        report(start_at + len(part), len(enrolments), str(cycle))
+    with transaction.atomic():
+        locked = Cycle.objects.select_for_update().filter(pk=cycle.pk, status=Cycle.Status.DRAFTING)
+        # A second run of the same draft (restarted while this one was thought dead) would have
+        # mixed its rows with these: the cycle becomes a draft only with exactly what this run wrote.
+        if not locked.exists() or Entitlement.objects.filter(cycle=cycle).count() != written:
+            raise CycleError(_("The draft was changed while it ran; draft it again."))
+        locked.update(status=Cycle.Status.DRAFT, households=households, total=total, task_id="", task_error="")
         audit_record(
             actor=actor,
             event="aid.cycle.drafted",
             occurred_at=occurred_at,
             obj=cycle,
-            changes={"households": households, "total": cycle.total},
+            changes={"households": households, "total": total},
+        )
+    cycle.refresh_from_db()
+    return cycle
+
+
+def cycle_draft_restart(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
+    """Draft again a cycle whose draft task stopped (or whose worker went silent)."""
+    from betang.aid.tasks import cycle_draft_task
+
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.DRAFTING)
+        if not task_restartable(cycle):
+            raise CycleError(_("The draft of this cycle is still running."))
+        cycle.task_error = ""
+        _queue(cycle_draft_task, cycle, "task_id", actor=actor, occurred_at=occurred_at, also=("task_error",))
+        audit_record(actor=actor, event="aid.cycle.draft_queued", occurred_at=occurred_at, obj=cycle)
+    return cycle
+
+
+def cycle_discard(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> None:
+    """Throw a draft away (its figures are wrong, the rule has changed since): the cycle and its
+    entitlements go, its number is taken by the next draft. The enrolments its review changed stay
+    as they are now (the audit keeps its counts); wallets it opened stay empty."""
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.DRAFTING, Cycle.Status.DRAFT)
+        if cycle.status == Cycle.Status.DRAFTING and not task_restartable(cycle):
+            raise CycleError(_("The draft of this cycle is still running."))
+        audit_record(
+            actor=actor,
+            event="aid.cycle.discarded",
+            occurred_at=occurred_at,
+            obj=cycle,
+            changes={"number": cycle.number, "households": cycle.households, "total": cycle.total},
+        )
+        Entitlement.objects.filter(cycle=cycle).delete()
+        cycle.delete()
+
+
+def cycle_return(*, cycle: Cycle, actor: Any, occurred_at: datetime, note: str = "") -> Cycle:
+    """A checker sends a submitted cycle back to its maker (to fix, or discard and draft again):
+    its approvals so far are withdrawn; why is audited."""
+    note = " ".join(note.split())
+    if not note:
+        raise CycleError(_("Say why the cycle goes back."))
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        _state(cycle, Cycle.Status.SUBMITTED)
+        if actor.pk in (cycle.submitted_by_id, cycle.created_by_id):
+            raise PermissionDenied(_("A cycle is checked by someone other than who prepared or submitted it."))
+        cycle.approvals.all().delete()
+        cycle.status, cycle.submitted_by, cycle.submitted_at = Cycle.Status.DRAFT, None, None
+        cycle.save(update_fields=["status", "submitted_by", "submitted_at"])
+        audit_record(
+            actor=actor, event="aid.cycle.returned", occurred_at=occurred_at, obj=cycle, changes={"reason": note}
         )
     return cycle
 
@@ -321,18 +426,40 @@ def _previous_closed_if_expiring(cycle: Cycle) -> None:
         )
 
 
-def credit_restartable(cycle: Cycle) -> bool:
-    """Whether the credit may be (re)started: an approved cycle with no task, one whose task stopped
-    on an error (the task cleared itself), or one whose worker reported nothing for STALE_AFTER (a
-    worker killed mid-way). Households credited already are skipped by the rerun."""
-    if cycle.status not in (Cycle.Status.APPROVED, Cycle.Status.CREDITING):
+def is_placeholder(task_id: str) -> bool:
+    """Whether a cycle's task field holds the placeholder of a task not handed to the queue yet."""
+    return task_id.startswith(QUEUED)
+
+
+def _placeholder(at: datetime) -> str:
+    return f"{QUEUED}@{at.isoformat(timespec='seconds')}"
+
+
+def task_restartable(cycle: Cycle) -> bool:
+    """Whether the cycle's draft or credit may be (re)started: a DRAFTING or approved cycle with no
+    task, one whose task stopped on an error (the task cleared itself), one whose worker reported
+    nothing for STALE_AFTER (a worker killed mid-way), or one whose task never reached the queue
+    in that time (the process died between the click and the hand-over). What was done already is
+    skipped or redone by the rerun."""
+    if cycle.status not in (Cycle.Status.DRAFTING, Cycle.Status.APPROVED, Cycle.Status.CREDITING):
         return False
-    if not cycle.task_id:
+    return _task_gone(cycle.task_id)
+
+
+def close_restartable(cycle: Cycle) -> bool:
+    """The same for the close of a credited cycle whose unspent funds expire."""
+    return cycle.status == Cycle.Status.CREDITED and _task_gone(cycle.close_task_id)
+
+
+def _task_gone(task_id: str) -> bool:
+    if not task_id:
         return True
-    if cycle.task_id == QUEUED:
-        return False
-    progress = progress_get(cycle.task_id)  # none yet: the task waits for a worker
-    return progress is not None and progress.updated_at < clock.now() - STALE_AFTER
+    stale = clock.now() - STALE_AFTER
+    if is_placeholder(task_id):
+        queued_at = parse_datetime(task_id.partition("@")[2])
+        return queued_at is not None and queued_at < stale
+    progress = progress_get(task_id)  # none yet: the task waits for a worker
+    return progress is not None and progress.updated_at < stale
 
 
 def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
@@ -344,10 +471,10 @@ def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> 
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _state(cycle, Cycle.Status.APPROVED, Cycle.Status.CREDITING)
         _previous_closed_if_expiring(cycle)
-        if not credit_restartable(cycle):
+        if not task_restartable(cycle):
             raise CycleError(_("The credit of this cycle is already queued."))
-        cycle.credit_error = ""
-        _queue(cycle_credit_task, cycle, "task_id", actor=actor, occurred_at=occurred_at, also=("credit_error",))
+        cycle.task_error = ""
+        _queue(cycle_credit_task, cycle, "task_id", actor=actor, occurred_at=occurred_at, also=("task_error",))
         audit_record(actor=actor, event="aid.cycle.credit_queued", occurred_at=occurred_at, obj=cycle)
     return cycle
 
@@ -357,27 +484,38 @@ def _queue(
 ) -> None:
     """Mark the cycle's task `field` QUEUED now (a second click finds it queued) and enqueue the task
     once this transaction commits; the task's own id then replaces the placeholder."""
-    setattr(cycle, field, QUEUED)
+    placeholder = _placeholder(clock.now())
+    setattr(cycle, field, placeholder)
     cycle.save(update_fields=[field, *also])
 
     def enqueue() -> None:
         result = task.enqueue(
             cycle_id=str(cycle.pk), occurred_at=occurred_at.isoformat(), actor_id=getattr(actor, "pk", None)
         )
-        Cycle.objects.filter(pk=cycle.pk, **{field: QUEUED}).update(**{field: str(result.id)})
+        Cycle.objects.filter(pk=cycle.pk, **{field: placeholder}).update(**{field: str(result.id)})
 
     transaction.on_commit(enqueue)
 
 
-def cycle_credit_stopped(*, cycle_id: Any, task_id: str, error: BaseException, actor: Any = None) -> None:
-    """The credit task failed: free the cycle for a restart and say why (a domain refusal in its own
-    words, anything else as a worker error, its details left to the logs)."""
+def cycle_task_stopped(
+    *,
+    cycle_id: Any,
+    task_id: str,
+    error: BaseException,
+    actor: Any = None,
+    event: str = "aid.cycle.credit_stopped",
+    field: str = "task_id",
+) -> None:
+    """The draft, credit or close task failed: free the cycle for a restart and say why (a domain
+    refusal in its own words, anything else as a worker error, its details left to the logs)."""
     reason = error.message if isinstance(error, DomainError) else _("The worker stopped on an error.")
-    # QUEUED too: a task can start, and stop, before its id replaces the placeholder.
-    Cycle.objects.filter(pk=cycle_id, task_id__in=[task_id, QUEUED]).update(task_id="", credit_error=str(reason)[:300])
+    # The placeholder too: a task can start, and stop, before its id replaces the placeholder.
+    Cycle.objects.filter(Q(**{field: task_id}) | Q(**{f"{field}__startswith": QUEUED}), pk=cycle_id).update(
+        **{field: ""}, task_error=str(reason)[:300]
+    )
     audit_record(
         actor=actor,
-        event="aid.cycle.credit_stopped",
+        event=event,
         occurred_at=clock.now(),
         obj=Cycle.objects.get(pk=cycle_id),
         changes={"reason": str(reason)},
@@ -394,9 +532,10 @@ def cycle_close_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> C
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _state(cycle, Cycle.Status.CREDITED)
-        if cycle.close_task_id:
+        if not close_restartable(cycle):
             raise CycleError(_("The close of this cycle is already queued."))
-        _queue(cycle_close_task, cycle, "close_task_id", actor=actor, occurred_at=occurred_at)
+        cycle.task_error = ""
+        _queue(cycle_close_task, cycle, "close_task_id", actor=actor, occurred_at=occurred_at, also=("task_error",))
         audit_record(actor=actor, event="aid.cycle.close_queued", occurred_at=occurred_at, obj=cycle)
     return cycle
 

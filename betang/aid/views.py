@@ -122,7 +122,8 @@ def enrolment_list_view(request, code: str):
             "params": params,
             "statuses": Enrolment.Status.choices,
             "bases": Enrolment.Basis.choices,
-            "can_end": request.user.has_capability(AID_MANAGE),
+            # Like enrolling by hand: the program's owners decide (a regency officer reads the list).
+            "can_end": selectors.program_covers(program, scope) and request.user.has_capability(AID_MANAGE),
         },
     )
 
@@ -133,6 +134,8 @@ def enrolment_end_view(request, code: str, pk):
     """End one enrolment by hand, with the officer's reason; what its wallets hold returns to the budget."""
     scope = request.user.region_scope
     program = selectors.program_get(scope=scope, code=code)
+    if not selectors.program_covers(program, scope):
+        raise PermissionDenied(AID_MANAGE)
     enrolment = selectors.enrolment_get(program, scope=scope, pk=pk)
     try:
         returned = enrolment_end(
@@ -255,8 +258,12 @@ def cycle_detail_view(request, code: str, number: int):
             else None
         ),
     }
-    template = "aid/_cycle_status.html" if request.headers.get("HX-Request") else "aid/cycle_detail.html"
-    return render(request, template, context)
+    if not request.headers.get("HX-Request"):
+        return render(request, "aid/cycle_detail.html", context)
+    response = render(request, "aid/_cycle_status.html", context)
+    if request.GET.get("seen") == Cycle.Status.DRAFTING and cycle.status != Cycle.Status.DRAFTING:
+        response["HX-Refresh"] = "true"  # drafted: the whole page, with who joined and who left
+    return response
 
 
 # action → (capability, service, what the officer is told when it worked)

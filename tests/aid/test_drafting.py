@@ -31,8 +31,12 @@ def test_a_draft_runs_in_the_background_with_progress(client, world, monkeypatch
     # A second click while it drafts is refused: one cycle at a time.
     assert "aid.cycle" not in client.post(f"{program}/siklus/baru/", follow=True).content.decode()
     assert Cycle.objects.filter(program=world.program).count() == 2
+    polled = client.get(f"{program}/siklus/2/", {"seen": "DRAFTING"}, headers={"HX-Request": "true"})
+    assert "HX-Refresh" not in polled  # still drafting: only the status part is swapped
     for callback in queued:
         callback()
+    polled = client.get(f"{program}/siklus/2/", {"seen": "DRAFTING"}, headers={"HX-Request": "true"})
+    assert polled["HX-Refresh"] == "true"  # drafted: the whole page reloads, with who joined and left
     drafted = Cycle.objects.get(number=2)
     assert (drafted.status, drafted.households, drafted.total) == ("DRAFT", 8, 8 * 200_000)
     assert Entitlement.objects.filter(cycle=drafted).count() == 16

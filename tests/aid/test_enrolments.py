@@ -176,9 +176,17 @@ def test_enrolments_are_listed_searched_and_ended_from_the_page(client, world, m
     assert 'data-testid="end-enrolment"' not in client.get(url).content.decode()
     other = Enrolment.objects.get(household=world.poor[0])
     assert client.post(f"{url}{other.pk}/akhiri/", {"note": "x"}).status_code == 403
+    # A regency officer reads the households of their regency only, and ends none of a provincial
+    # program's enrolments (its owners decide, as for enrolling by hand).
     client.force_login(make_user(role="REGENCY_OFFICER", scope="62.11", username="katingan"))
     assert client.get(url).content.decode().count("<tr>") == 2  # header and "no enrolment matches"
-    assert client.post(f"{url}{other.pk}/akhiri/", {"note": "x"}).status_code == 404
+    kapuas = make_user(role="REGENCY_OFFICER", scope="62.03", username="kapuas")
+    client.force_login(kapuas)
+    listed = client.get(url).content.decode()
+    assert listed.count("<tr>") == 4
+    assert 'data-testid="end-enrolment"' not in listed
+    assert client.post(f"{url}{other.pk}/akhiri/", {"note": "x"}).status_code == 403
+    assert Enrolment.objects.get(pk=other.pk).status == "ACTIVE"
 
 
 def test_the_rule_is_edited_from_the_program_page(client, world, make_user):

@@ -40,6 +40,14 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def _program_run_by(request, code: str):
+    """The program whose enrolments, rule and cycles the officer runs: their area covers all of it."""
+    program = selectors.program_get(scope=request.user.region_scope, code=code)
+    if not selectors.program_covers(program, request.user.region_scope):
+        raise PermissionDenied(AID_MANAGE)
+    return program
+
+
 @capability_required(AID_VIEW)
 def program_list_view(request):
     scope = request.user.region_scope
@@ -75,10 +83,7 @@ def program_detail_view(request, code: str):
 @capability_required(AID_MANAGE)
 def rule_edit_view(request, code: str):
     """A new eligibility rule for the program (kept with its reason; applies from the next cycle drafted)."""
-    scope = request.user.region_scope
-    program = selectors.program_get(scope=scope, code=code)
-    if not selectors.program_covers(program, scope):
-        raise PermissionDenied(AID_MANAGE)
+    program = _program_run_by(request, code)
     post = request.POST
     regencies = post.getlist("regencies") or [c for c in post.get("regency_codes", "").replace(",", " ").split() if c]
     rule = {
@@ -133,9 +138,7 @@ def enrolment_list_view(request, code: str):
 def enrolment_end_view(request, code: str, pk):
     """End one enrolment by hand, with the officer's reason; what its wallets hold returns to the budget."""
     scope = request.user.region_scope
-    program = selectors.program_get(scope=scope, code=code)
-    if not selectors.program_covers(program, scope):
-        raise PermissionDenied(AID_MANAGE)
+    program = _program_run_by(request, code)
     enrolment = selectors.enrolment_get(program, scope=scope, pk=pk)
     try:
         returned = enrolment_end(
@@ -161,9 +164,7 @@ def enrolment_add_view(request, code: str):
     """Enrol one household by hand (by its KK number, in the officer's area), with the officer's
     reason; it is kept by every later eligibility review and credited from the next cycle drafted."""
     scope = request.user.region_scope
-    program = selectors.program_get(scope=scope, code=code)
-    if not selectors.program_covers(program, scope):
-        raise PermissionDenied(AID_MANAGE)
+    program = _program_run_by(request, code)
     kk, note = request.POST.get("kk", "").strip(), request.POST.get("note", "").strip()
     household = registry_selectors.household_by_kk(scope=scope, kk_number=kk) if kk else None
     cooperative = (
@@ -191,10 +192,7 @@ def enrolment_add_view(request, code: str):
 @require_POST
 @capability_required(AID_MANAGE)
 def cycle_draft_view(request, code: str):
-    scope = request.user.region_scope
-    program = selectors.program_get(scope=scope, code=code)
-    if not selectors.program_covers(program, scope):
-        raise PermissionDenied(AID_MANAGE)
+    program = _program_run_by(request, code)
     try:
         cycle = cycle_services.cycle_draft_enqueue(program=program, occurred_at=clock.now(), actor=request.user)
     except DomainError as exc:

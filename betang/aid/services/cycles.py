@@ -185,9 +185,7 @@ def cycle_draft_restart(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> C
         _state(cycle, Cycle.Status.DRAFTING)
         if not task_restartable(cycle):
             raise CycleError(_("The draft of this cycle is still running."))
-        cycle.task_error = ""
-        _queue(cycle_draft_task, cycle, "task_id", actor=actor, occurred_at=occurred_at, also=("task_error",))
-        audit_record(actor=actor, event="aid.cycle.draft_queued", occurred_at=occurred_at, obj=cycle)
+        _requeue(cycle_draft_task, cycle, "task_id", "aid.cycle.draft_queued", actor=actor, occurred_at=occurred_at)
     return cycle
 
 
@@ -464,7 +462,7 @@ def _task_gone(task_id: str) -> bool:
 
 def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
     """Queue the credit of an approved cycle as a background task (its progress shows on the page);
-    again for a credit that stopped (see credit_restartable)."""
+    again for a credit that stopped (see task_restartable)."""
     from betang.aid.tasks import cycle_credit_task
 
     with transaction.atomic():
@@ -473,10 +471,15 @@ def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> 
         _previous_closed_if_expiring(cycle)
         if not task_restartable(cycle):
             raise CycleError(_("The credit of this cycle is already queued."))
-        cycle.task_error = ""
-        _queue(cycle_credit_task, cycle, "task_id", actor=actor, occurred_at=occurred_at, also=("task_error",))
-        audit_record(actor=actor, event="aid.cycle.credit_queued", occurred_at=occurred_at, obj=cycle)
+        _requeue(cycle_credit_task, cycle, "task_id", "aid.cycle.credit_queued", actor=actor, occurred_at=occurred_at)
     return cycle
+
+
+def _requeue(task: Any, cycle: Cycle, field: str, event: str, *, actor: Any, occurred_at: datetime) -> None:
+    """Queue a cycle's task (again): the last task's error cleared, the click audited."""
+    cycle.task_error = ""
+    _queue(task, cycle, field, actor=actor, occurred_at=occurred_at, also=("task_error",))
+    audit_record(actor=actor, event=event, occurred_at=occurred_at, obj=cycle)
 
 
 def _queue(
@@ -534,9 +537,9 @@ def cycle_close_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> C
         _state(cycle, Cycle.Status.CREDITED)
         if not close_restartable(cycle):
             raise CycleError(_("The close of this cycle is already queued."))
-        cycle.task_error = ""
-        _queue(cycle_close_task, cycle, "close_task_id", actor=actor, occurred_at=occurred_at, also=("task_error",))
-        audit_record(actor=actor, event="aid.cycle.close_queued", occurred_at=occurred_at, obj=cycle)
+        _requeue(
+            cycle_close_task, cycle, "close_task_id", "aid.cycle.close_queued", actor=actor, occurred_at=occurred_at
+        )
     return cycle
 
 

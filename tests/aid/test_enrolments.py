@@ -20,7 +20,7 @@ from betang.core.models import AuditEvent
 from betang.ledger import selectors as ledger
 from betang.ledger.models import Entry
 from betang.ledger.verify import ledger_verify
-from tests.aid.conftest import PIN
+from tests.aid.conftest import PIN, VILLAGE_A
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +218,56 @@ def test_the_rule_is_edited_from_the_program_page(client, world, make_user):
     assert "SK 9" in history
     client.force_login(make_user(role="REGENCY_OFFICER", scope="62.03", username="kapuas"))
     assert client.post(url + "aturan/", form | {"max_decile": "2"}).status_code == 403
+
+
+def test_a_payment_racing_the_return_makes_it_read_the_wallets_again(world, monkeypatch):
+    """Between reading what the wallets hold and posting the return, the household pays at its
+    cooperative: the return is refused as a whole (nothing below zero), read again and posted exact.
+    Batches are one household each, so a household's wallets never straddle two batches."""
+    from betang.aid.services import programs
+    from betang.ledger.services import account_open, journal_post
+
+    monkeypatch.setattr(programs, "RETURN_BATCH", 1)
+    home = world.poor[1]
+    food = ledger.accounts_by_key([posting.wallet_key(world.program.code, home.pk, "FOOD")])
+    food_id = next(iter(food.values()))[0]
+    payable = account_open(**posting.payable_account(world.program.code, world.coop_a.pk, VILLAGE_A), occurred_at=NOW)
+    real, calls = programs.journal_post_many, []
+
+    def paid_meanwhile(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the cashier's payment lands after the read
+            journal_post(
+                key="race-pay",
+                kind="aid.card.payment",
+                legs=posting.payment_legs({food_id: 40_000}, payable=payable.pk),
+                occurred_at=NOW,
+                recorded_at=NOW,
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(programs, "journal_post_many", paid_meanwhile)
+    before, held = budget(world), wallets(world, home)
+    returned = enrolment_end(
+        enrolment=Enrolment.objects.get(household=home), occurred_at=NOW, actor=world.maker, note="x"
+    )
+    assert len(calls) == 2  # refused once, read again
+    assert returned == held - 40_000
+    assert (wallets(world, home), budget(world)) == (0, before + held - 40_000)
+    assert all(c.ok for c in ledger_verify())
+
+
+def test_returning_many_households_costs_the_same_statements_as_one(world):
+    """The pockets are read once, the wallets a batch at a time: no statement per household."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from betang.aid.services.programs import wallets_return
+
+    counts, returned = [], 0
+    for homes in ([world.poor[0].pk], [h.pk for h in world.poor[1:]]):
+        with CaptureQueriesContext(connection) as statements:
+            returned += wallets_return(program=world.program, households=homes, occurred_at=NOW, actor=None)
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert returned == 600_000

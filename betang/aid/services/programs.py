@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from betang.aid import posting
 from betang.aid.models import Enrolment, NationalAid, Pocket, Program, RuleChange, never_from_aid
+from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError
@@ -319,13 +320,17 @@ def wallets_return(*, program: Program, households: list[Any], occurred_at: date
     no money stays where no card can spend it. A payment racing the return makes its batch be read
     again. Returns the amount returned."""
     returned = 0
-    keys = {posting.wallet_key(program.code, h, p.code): h for h in households for p in program.pockets.all()}
-    key_list = list(keys)
-    for start in range(0, len(key_list), RETURN_BATCH):
-        part = key_list[start : start + RETURN_BATCH]
+    pockets = [p.code for p in program.pockets.all()]
+    recorded_at = clock.now()
+    for start in range(0, len(households), RETURN_BATCH):  # by household: its entry holds all its wallets
+        keys = {
+            posting.wallet_key(program.code, h, code): h
+            for h in households[start : start + RETURN_BATCH]
+            for code in pockets
+        }
         for attempt in range(5):
             held: dict[Any, dict[int, int]] = {}
-            for key, (account_id, balance) in ledger.accounts_by_key(part).items():
+            for key, (account_id, balance) in ledger.accounts_by_key(list(keys)).items():
                 if balance:
                     held.setdefault(keys[key], {})[account_id] = balance
             try:
@@ -340,7 +345,7 @@ def wallets_return(*, program: Program, households: list[Any], occurred_at: date
                         for household, amounts in held.items()
                     ],
                     occurred_at=occurred_at,
-                    recorded_at=occurred_at,
+                    recorded_at=recorded_at,
                     actor=actor,
                 )
                 break

@@ -118,7 +118,9 @@ def test_a_crash_in_the_middle_then_a_rerun_credits_everyone_exactly_once(world,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_batches_posted_side_by_side_in_their_own_connections_credit_everyone_once(make_user, monkeypatch):
+def test_batches_posted_side_by_side_in_their_own_connections_credit_everyone_once(
+    committed_regions, make_user, monkeypatch
+):
     """Outside a caller's transaction, PostgreSQL credits batches in parallel connections (on SQLite
     one after the other): every household once, the budget exact, the ledger sound."""
     from tests.aid.conftest import build_world

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from betang.aid.models import Card, NationalAid, Program
+from betang.aid.models import Card, Cycle, NationalAid, Program
 from betang.aid.services.cards import card_pin_set, cards_issue
 from betang.aid.services.cycles import cycle_approve, cycle_credit, cycle_draft, cycle_submit
 from betang.aid.services.programs import PocketSpec, program_create, program_fund
@@ -101,3 +101,14 @@ def build_world(make_user) -> World:
     card_pin_set(card=card, pin=PIN, actor=maker, occurred_at=NOW)
     card.refresh_from_db()
     return World(program, coop_a, coop_b, poor, card, maker, checker)
+
+
+def credited_expiring_program(world: World) -> tuple[Program, Cycle]:
+    """A second program whose unspent funds expire, funded, with its first cycle credited."""
+    program = khbs(code="khbs-expire", unspent="EXPIRE")
+    program_fund(program=program, amount=5_000_000, reference="SP2D-9", occurred_at=NOW, recorded_at=NOW)
+    one = cycle_draft(program=program, occurred_at=NOW, actor=world.maker)
+    cycle_submit(cycle=one, actor=world.maker, occurred_at=NOW)
+    cycle_approve(cycle=one, actor=world.checker, occurred_at=NOW)
+    cycle_credit(cycle=one, occurred_at=NOW, recorded_at=NOW)
+    return program, one

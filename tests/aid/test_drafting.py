@@ -124,16 +124,9 @@ def test_a_checker_sends_a_submitted_cycle_back(client, world, make_user):
 
 
 def test_a_close_that_stopped_can_be_started_again(client, world, monkeypatch, django_capture_on_commit_callbacks):
-    from betang.aid.services.cycles import cycle_approve, cycle_credit
-    from betang.aid.services.programs import program_fund
-    from tests.aid.conftest import khbs
+    from tests.aid.conftest import credited_expiring_program
 
-    program = khbs(code="khbs-expire", unspent="EXPIRE")
-    program_fund(program=program, amount=5_000_000, reference="SP2D-9", occurred_at=NOW, recorded_at=NOW)
-    one = cycle_draft(program=program, occurred_at=NOW, actor=world.maker)
-    cycle_submit(cycle=one, actor=world.maker, occurred_at=NOW)
-    cycle_approve(cycle=one, actor=world.checker, occurred_at=NOW)
-    cycle_credit(cycle=one, occurred_at=NOW, recorded_at=NOW)
+    _program, one = credited_expiring_program(world)
     real = cycles.journal_post_many
 
     def connection_lost(**kwargs):

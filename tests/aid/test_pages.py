@@ -13,7 +13,7 @@ from betang.aid.services.cycles import CycleError, cycle_approve, cycle_credit, 
 from betang.core.models import AuditEvent
 from betang.core.progress import progress_get
 from betang.ledger.verify import ledger_verify
-from tests.aid.conftest import PIN, VILLAGE_A, household, khbs
+from tests.aid.conftest import PIN, VILLAGE_A, credited_expiring_program, household
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -124,15 +124,9 @@ def test_closing_an_expiring_cycle_returns_unspent_funds_to_the_budget(
     client, world, make_user, django_capture_on_commit_callbacks
 ):
     from betang.aid.services.cards import cards_issue
-    from betang.aid.services.programs import program_fund
     from betang.ledger.selectors import account_balance
 
-    program = khbs(code="khbs-expire", unspent="EXPIRE")
-    program_fund(program=program, amount=5_000_000, reference="SP2D-9", occurred_at=NOW, recorded_at=NOW)
-    one = cycle_draft(program=program, occurred_at=NOW, actor=world.maker)
-    cycle_submit(cycle=one, actor=world.maker, occurred_at=NOW)
-    cycle_approve(cycle=one, actor=world.checker, occurred_at=NOW)
-    cycle_credit(cycle=one, occurred_at=NOW, recorded_at=NOW)
+    program, one = credited_expiring_program(world)
     cards_issue(households=world.poor, batch="x", occurred_at=NOW, actor=world.maker)
     budget_before = account_balance(program.budget_account_id)
     two = cycle_draft(program=program, occurred_at=NOW, actor=world.maker)

@@ -79,11 +79,12 @@ def xlsx_bytes(rows, headers=HEADERS) -> bytes:
 
 
 @pytest.fixture
-def run_import(now, tmp_path, settings):
+def new_batch(now, tmp_path, settings):
+    """An import batch of `content`, uploaded and not run yet."""
     settings.MEDIA_ROOT = tmp_path / "media"
 
-    def run(content: bytes, *, kind="households", name="data.csv", actor=None):
-        batch = import_batch_create(
+    def make(content: bytes, *, kind="households", name="data.csv", actor=None):
+        return import_batch_create(
             kind=kind,
             file=ContentFile(content, name=name),
             original_name=name,
@@ -91,7 +92,17 @@ def run_import(now, tmp_path, settings):
             occurred_at=now,
             queue=False,
         )
-        counts = import_run(batch, occurred_at=now)
+
+    return make
+
+
+@pytest.fixture
+def run_import(now, new_batch):
+    """Upload `content` and run its import (`options`: import_run's parallel=, pipelined=)."""
+
+    def run(content: bytes, *, kind="households", name="data.csv", actor=None, **options):
+        batch = new_batch(content, kind=kind, name=name, actor=actor)
+        counts = import_run(batch, occurred_at=now, **options)
         batch.refresh_from_db()
         return batch, counts
 

@@ -265,38 +265,20 @@ def test_an_interrupted_run_resumes_after_the_last_written_line(run_import, now)
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_the_second_process_reader_gives_the_same_outcomes(run_import, now, parallel):
-    from betang.registry.importing import import_run
-
+def test_the_second_process_reader_gives_the_same_outcomes(run_import, parallel):
     rows = [
         *FAMILY,
         *TYPO,
         ["6.20301E+15", "Anak Rusak", "2010-01-01", "L", "6203010101200001", "Anak", "62.03.01.1006", "", "", ""],
     ]
-    batch, _ = run_import(csv_bytes(rows[:0]))  # an empty batch to reuse its file handling
-    from django.core.files.base import ContentFile
-
-    from betang.registry.services import import_batch_create
-
-    batch = import_batch_create(
-        kind="households",
-        file=ContentFile(csv_bytes(rows), name="p.csv"),
-        original_name="p.csv",
-        actor=None,
-        occurred_at=now,
-        queue=False,
-    )
-    counts = import_run(batch, occurred_at=now, parallel=parallel)
+    batch, counts = run_import(csv_bytes(rows), parallel=parallel)
     assert counts == {"CREATED": 3, "UPDATED": 0, "UNCHANGED": 0, "REJECTED": 1, "HELD": 1}
     assert reasons(batch) == {5: "duplicate.probable", 6: "nik.scientific"}
 
 
 @pytest.mark.parametrize("parallel", [False, True])
-def test_a_broken_line_deep_in_the_file_fails_the_batch_and_keeps_what_came_before(run_import, now, parallel):
-    from django.core.files.base import ContentFile
-
+def test_a_broken_line_deep_in_the_file_fails_the_batch_and_keeps_what_came_before(new_batch, now, parallel):
     from betang.registry.importing import import_run
-    from betang.registry.services import import_batch_create
 
     filler = [
         [
@@ -314,14 +296,7 @@ def test_a_broken_line_deep_in_the_file_fails_the_batch_and_keeps_what_came_befo
         for i in range(1, 3000)
     ]
     content = csv_bytes(filler) + b"6203011203800001;" + b"x" * 200_000 + b";12/03/1980;L\n"  # over csv's field limit
-    batch = import_batch_create(
-        kind="households",
-        file=ContentFile(content, name="p.csv"),
-        original_name="p.csv",
-        actor=None,
-        occurred_at=now,
-        queue=False,
-    )
+    batch = new_batch(content)
     with pytest.raises(TableError, match="3001"):
         import_run(batch, occurred_at=now, parallel=parallel)
     batch.refresh_from_db()
@@ -346,26 +321,13 @@ def test_a_nik_repeated_in_one_chunk_is_matched_against_its_first_row(run_import
     assert batch.last_line == 7
 
 
-def test_a_crash_while_rows_wait_for_the_next_chunk_loses_none_and_writes_none_twice(
-    run_import, now, monkeypatch, tmp_path, settings
-):
-    from django.core.files.base import ContentFile
-
+def test_a_crash_while_rows_wait_for_the_next_chunk_loses_none_and_writes_none_twice(new_batch, now, monkeypatch):
     from betang.registry import importing
-    from betang.registry.services import import_batch_create
 
-    settings.MEDIA_ROOT = tmp_path / "media"
     head = FAMILY[0]
     # Chunks of 3: lines 2-4 and the repeat on line 5 waits; the crash comes with the second chunk.
     rows = [*FAMILY, _same_person_again(head, "081299990000"), TYPO[0], FAMILY[1]]
-    batch = import_batch_create(
-        kind="households",
-        file=ContentFile(csv_bytes(rows), name="p.csv"),
-        original_name="p.csv",
-        actor=None,
-        occurred_at=now,
-        queue=False,
-    )
+    batch = new_batch(csv_bytes(rows))
     monkeypatch.setattr(importing, "CHUNK", 3)
     real_flush, calls = importing._match_households, []
 
@@ -424,18 +386,15 @@ def _registry_state():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_pipelined_import_sees_what_earlier_chunks_wrote_before_they_commit(
-    committed_regions, now, tmp_path, settings, monkeypatch
+    committed_regions, new_batch, now, monkeypatch
 ):
     """Chunks of two rows, each leaning on the ones before: a duplicate, a KK change, members moving
     with it, an update, a repeat. PostgreSQL writes each chunk in a second connection while the next
     is matched: outcomes and registry must be exactly those of one chunk after the other."""
-    from django.core.files.base import ContentFile
     from django.db import connection
 
     from betang.registry import importing
-    from betang.registry.services import import_batch_create
 
-    settings.MEDIA_ROOT = tmp_path / "media"
     budi, siti, andi = FAMILY
     new_kk = "6203010101200002"
     rows = [
@@ -461,14 +420,7 @@ def test_a_pipelined_import_sees_what_earlier_chunks_wrote_before_they_commit(
     monkeypatch.setattr(importing, "_write_households", recording)
 
     def run(pipelined):
-        batch = import_batch_create(
-            kind="households",
-            file=ContentFile(csv_bytes(rows), name="p.csv"),
-            original_name="p.csv",
-            actor=None,
-            occurred_at=now,
-            queue=False,
-        )
+        batch = new_batch(csv_bytes(rows))
         importing.import_run(batch, occurred_at=now, parallel=False, pipelined=pipelined)
         return outcomes(batch), _registry_state()
 

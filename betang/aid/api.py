@@ -98,7 +98,6 @@ def pay(request, body: PaymentIn, idempotency_key: str | None = Header(None, ali
         card_number=body.card_number,
         pin=body.pin,
         cooperative_id=cooperative.pk,
-        cooperative_region=cooperative.region_code,
         outlet_id=body.outlet_id,
         basket=[BasketLine(line.category, line.amount, line.description) for line in body.basket],
         key=f"api:{request.user.pk}:{key}",

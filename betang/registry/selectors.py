@@ -254,11 +254,6 @@ def home_cooperatives(village_codes: set[str]) -> dict[str, Any]:
     return found
 
 
-def cooperative_region(cooperative_id: Any) -> str:
-    """The village code of a cooperative (404 if unknown)."""
-    return get_object_or_404(Cooperative.objects.values_list("region_code", flat=True), pk=cooperative_id)
-
-
 def household_heads(household_ids: list[Any]) -> dict[Any, str]:
     """household id → the name of its head (or its first member, when no head is recorded)."""
     names: dict[Any, str] = {}

@@ -12,6 +12,7 @@ from betang.aid.services.payments import (
     CardLocked,
     CardReplaced,
     CardUnknown,
+    CooperativeUnknown,
     InsufficientBalance,
     ItemNotEligible,
     KeyReused,
@@ -155,6 +156,17 @@ def test_an_unknown_card_and_an_ended_enrolment_are_refused(world):
     with pytest.raises(NotEnrolled):
         pay(world, RICE_AND_SOAP)
     assert payments() == 0
+
+
+def test_an_unknown_cooperative_is_refused_and_nothing_posted(world):
+    class Gone:
+        pk = "01890000-0000-7000-8000-000000000000"
+
+    with pytest.raises(CooperativeUnknown) as refused:
+        pay(world, RICE_AND_SOAP, cooperative=Gone)
+    assert (refused.value.code, refused.value.http_status) == ("aid.cooperative_unknown", 404)
+    assert payments() == 0
+    assert not Redemption.objects.exists()
 
 
 def test_another_cooperative_may_redeem_and_is_owed_the_money(world):

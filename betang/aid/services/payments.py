@@ -24,11 +24,12 @@ from betang.aid import pins, posting
 from betang.aid.contracts import BasketLine
 from betang.aid.models import Card, Enrolment, Pocket, Redemption
 from betang.aid.services.cards import MAX_PIN_FAILURES
+from betang.core.bulk import insert_one
 from betang.core.errors import DomainError
-from betang.core.ids import as_uuid
+from betang.core.ids import as_uuid, new_id
 from betang.ledger import selectors as ledger
-from betang.ledger.services import InsufficientFunds, account_open, entry_reverse, journal_post
-from betang.registry import selectors as registry
+from betang.ledger.services import InsufficientFunds, LedgerError, account_open, entry_reverse, journal_post
+from betang.registry.models import Cooperative
 
 
 class PaymentError(DomainError):
@@ -84,6 +85,12 @@ class BadBasket(PaymentError):
     message = gettext_lazy("The basket is empty or has an invalid amount.")
 
 
+class CooperativeUnknown(PaymentError):
+    code = "aid.cooperative_unknown"
+    http_status = 404
+    message = gettext_lazy("Unknown cooperative.")
+
+
 class KeyReused(PaymentError):
     code = "aid.idempotency_conflict"
     http_status = 409
@@ -118,16 +125,33 @@ def _request_hash(card_number: str, cooperative_id: Any, outlet_id: Any, basket:
     return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 
 
-def _lock_card(card_number: str) -> Card:
+@dataclass
+class _CardState:
+    """What a payment reads of its card, under the card's lock."""
+
+    id: Any
+    household_id: Any
+    status: str
+    pin_hash: str
+    failed_pin_attempts: int
+
+
+_CARD_COLUMNS = "c.id, c.household_id, c.status, c.pin_hash, c.failed_pin_attempts"
+_LOCK = f"SELECT {_CARD_COLUMNS} FROM {{card}} AS c WHERE c.number = %s{{lock}}"  # noqa: S608 - placeholders
+
+
+def _lock_card(card_number: str) -> _CardState:
     """The card row, locked: payments, PIN checks and blocks of one card happen one after another."""
-    card = Card.objects.select_for_update().filter(number=card_number).first()
-    if card is None:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_LOCK), [card_number])
+        row = cursor.fetchone()
+    if row is None:
         raise CardUnknown()
-    return card
+    return _CardState(as_uuid(row[0]), as_uuid(row[1]), *row[2:])
 
 
-def _check_card(card: Card, pin: str) -> PaymentError | None:
-    """Status and PIN; a wrong PIN is counted here, and commits with the caller's transaction."""
+def _refusal(card: _CardState, pin: str) -> PaymentError | None:
+    """Why the card cannot pay now (status or PIN), or None. Writes nothing: see _count_wrong_pin."""
     if card.status == Card.Status.BLOCKED:
         return CardBlocked()
     if card.status == Card.Status.REPLACED:
@@ -135,16 +159,24 @@ def _check_card(card: Card, pin: str) -> PaymentError | None:
     if card.status == Card.Status.LOCKED:
         return CardLocked()
     if not pins.pin_matches(pin, card.pin_hash):
+        return WrongPin()
+    return None
+
+
+def _count_pin(card: _CardState, error: PaymentError | None) -> PaymentError | None:
+    """Count a wrong PIN (the third locks the card), or clear the count after a right one; commits
+    with the caller's transaction. Returns the refusal to raise."""
+    if isinstance(error, WrongPin):
         card.failed_pin_attempts += 1
         if card.failed_pin_attempts >= MAX_PIN_FAILURES:
             card.status = Card.Status.LOCKED
-        card.save(update_fields=["failed_pin_attempts", "status"])
+        Card.objects.filter(pk=card.id).update(failed_pin_attempts=card.failed_pin_attempts, status=card.status)
         left = MAX_PIN_FAILURES - card.failed_pin_attempts
         return CardLocked() if left <= 0 else WrongPin(details={"attempts_left": left})
-    if card.failed_pin_attempts:
+    if error is None and card.failed_pin_attempts:
         card.failed_pin_attempts = 0
-        card.save(update_fields=["failed_pin_attempts"])
-    return None
+        Card.objects.filter(pk=card.id).update(failed_pin_attempts=0)
+    return error
 
 
 _POCKETS: dict[Any, list[Pocket]] = {}
@@ -209,7 +241,7 @@ def card_balance(*, card_number: str, pin: str) -> list[PocketBalance]:
     """Every pocket's balance, for the beneficiary (PIN required, and counted when wrong)."""
     with transaction.atomic():
         card = _lock_card(card_number)
-        error = _check_card(card, pin)
+        error = _count_pin(card, _refusal(card, pin))
         if error is None:
             enrolments = list(
                 Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).select_related(
@@ -237,47 +269,72 @@ def card_pay(
     outlet_id: Any = None,
     operator: Any = None,
     origin: str = Redemption.Origin.ONLINE,
-    cooperative_region: str | None = None,
 ) -> PaymentResult:
     """Pay a basket with the card, or refuse with a stable code and post nothing.
 
-    `cooperative_region`: the cooperative's village code when the caller has just read the
-    cooperative (the API, the POS): one query fewer on every payment."""
+    The same key sent again, even at the same moment, is answered with the first payment's result.
+    The replay is read with the locked card, in that statement's snapshot; on PostgreSQL a payment
+    of the same key may have committed while this one waited for the lock, after that snapshot. The
+    ledger entry's key catches it if this one gets as far as posting, and a refusal on the way
+    (a balance it took, or a wrong PIN) asks for the replay once more before it answers."""
     if not basket or any(type(line.amount) is not int or line.amount <= 0 for line in basket):
         raise BadBasket()
     request_hash = _request_hash(card_number, cooperative_id, outlet_id, basket)
-    with transaction.atomic():
-        card = _lock_card(card_number)
-        # Under the card's lock: the same payment, sent twice at once, is answered once.
+    try:
+        with transaction.atomic():
+            card, region_code, earlier, enrolments = _payment_start(card_number, key, cooperative_id)
+            if earlier is not None:
+                return _replayed(key, request_hash, earlier)
+            error = _refusal(card, pin)
+            if error is None:
+                _count_pin(card, None)
+                return _pay(
+                    card,
+                    enrolments,
+                    region_code,
+                    cooperative_id,
+                    outlet_id,
+                    basket,
+                    key,
+                    request_hash,
+                    occurred_at,
+                    recorded_at,
+                    operator,
+                    origin,
+                )
+            if (earlier := _replay(key, request_hash)) is not None:
+                return earlier  # and no wrong PIN counted for a payment already made
+            error = _count_pin(card, error)  # committed: the wrong-PIN count is kept
+    except (PaymentError, LedgerError):  # refused on the way and rolled back: unless it was paid meanwhile
         if (earlier := _replay(key, request_hash)) is not None:
             return earlier
-        error = _check_card(card, pin)
-        if error is None:
-            result = _pay(
-                card,
-                cooperative_id,
-                outlet_id,
-                basket,
-                key,
-                request_hash,
-                occurred_at,
-                recorded_at,
-                operator,
-                origin,
-                cooperative_region,
-            )
-    if error is not None:  # raised after the commit: the wrong-PIN count is kept
-        raise error
-    return result
+        raise
+    raise error
 
 
+_START = (
+    f"SELECT {_CARD_COLUMNS}, k.region_code, "  # noqa: S608 - placeholders
+    "r.id, r.request_hash, r.receipt_number, r.amount, r.pockets, r.balances, e.program_id, e.cooperative_id "
+    "FROM {card} AS c LEFT JOIN {cooperative} AS k ON k.id = %s "
+    "LEFT JOIN {redemption} AS r ON r.idempotency_key = %s "
+    "LEFT JOIN {enrolment} AS e ON e.household_id = c.household_id AND e.status = %s "
+    "WHERE c.number = %s{lock}"
+)
 _REPLAY = (
-    f"SELECT id, request_hash, receipt_number, amount, pockets, balances FROM {Redemption._meta.db_table} "  # noqa: S608 - a table name
-    "WHERE idempotency_key = %s"
+    "SELECT id, request_hash, receipt_number, amount, pockets, balances FROM {redemption} WHERE idempotency_key = %s"
 )
-_ENROLMENTS = (
-    f"SELECT program_id, cooperative_id FROM {Enrolment._meta.db_table} WHERE household_id = %s AND status = %s"  # noqa: S608 - a table name
-)
+
+
+def _sql(statement: str) -> str:
+    """A statement over aid's tables (and the cooperatives'), their names from the models."""
+    q = connection.ops.quote_name
+    return statement.format(
+        card=q(Card._meta.db_table),
+        redemption=q(Redemption._meta.db_table),
+        enrolment=q(Enrolment._meta.db_table),
+        cooperative=q(Cooperative._meta.db_table),
+        lock=" FOR UPDATE OF c" if connection.vendor == "postgresql" else "",  # SQLite: one writer at a time
+    )
 
 
 def _db_id(value: Any) -> Any:
@@ -285,13 +342,38 @@ def _db_id(value: Any) -> Any:
     return Redemption._meta.pk.get_db_prep_value(value, connection)
 
 
-def _replay(key: str, request_hash: str) -> PaymentResult | None:
-    # Plain SQL: asked on every payment, and compiling the ORM's query cost more than running it.
+def _payment_start(
+    card_number: str, key: str, cooperative_id: Any
+) -> tuple[_CardState, str, tuple | None, list[tuple[Any, Any]]]:
+    """One statement for what a payment reads before it checks anything: the card (locked), the
+    cooperative's village, the payment already made with this key, if any, and the household's
+    active enrolments as (program, home cooperative). Plain SQL: asked on every payment, and
+    compiling the ORM's queries cost more than running them (measured)."""
+    params = [_db_id(as_uuid(cooperative_id)), key, Enrolment.Status.ACTIVE.value, card_number]
     with connection.cursor() as cursor:
-        cursor.execute(_REPLAY, [key])
+        cursor.execute(_sql(_START), params)
+        rows = cursor.fetchall()
+    if not rows:
+        raise CardUnknown()
+    first = rows[0]
+    if first[5] is None:
+        raise CooperativeUnknown(details={"cooperative": str(cooperative_id)})
+    card = _CardState(as_uuid(first[0]), as_uuid(first[1]), *first[2:5])
+    earlier = first[6:12] if first[6] is not None else None
+    enrolments = [(as_uuid(row[12]), as_uuid(row[13])) for row in rows if row[12] is not None]
+    return card, first[5], earlier, enrolments
+
+
+def _replay(key: str, request_hash: str) -> PaymentResult | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_REPLAY), [key])
         found = cursor.fetchone()
-    if found is None:
-        return None
+    return _replayed(key, request_hash, found) if found is not None else None
+
+
+def _replayed(key: str, request_hash: str, found: Sequence[Any]) -> PaymentResult:
+    """The first answer to this key, from its payment's (id, request hash, receipt, amount, pockets,
+    balances); refused if that payment was another request."""
     if found[1] != request_hash:
         raise KeyReused()  # the client knows the key it sent; ours carries its namespace
     pockets, balances = (json.loads(v) if isinstance(v, str) else v for v in found[4:6])  # text on SQLite
@@ -305,18 +387,25 @@ def _receipt_number(occurred_at: datetime) -> str:
 
 
 def _pay(
-    card, cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator, origin, region_code
-):
+    card: _CardState,
+    enrolments: list[tuple[Any, Any]],
+    region_code: str,
+    cooperative_id,
+    outlet_id,
+    basket,
+    key,
+    request_hash,
+    occurred_at,
+    recorded_at,
+    operator,
+    origin,
+) -> PaymentResult:
     # Any cooperative may redeem (a far one is an anomaly to flag, not a refusal); the enrolment at
     # this cooperative comes first when the household has several programs.
-    with connection.cursor() as cursor:
-        cursor.execute(_ENROLMENTS, [_db_id(card.household_id), Enrolment.Status.ACTIVE.value])
-        enrolments = [(as_uuid(p), as_uuid(c)) for p, c in cursor.fetchall()]
     if not enrolments:
         raise NotEnrolled()
     cooperative_id = as_uuid(cooperative_id)
     program_id = next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
-    region_code = region_code or registry.cooperative_region(cooperative_id)
     program = _pockets(program_id)[0].program
     payable_spec = posting.payable_account(program.code, cooperative_id, region_code)
     wallets, found = _wallets(card.household_id, program_id, [payable_spec["key"]])
@@ -334,31 +423,43 @@ def _pay(
         )
     except InsufficientFunds as exc:  # a wallet moved since it was read (an allowance, a sweep)
         raise InsufficientBalance(details=exc.details) from None
+    if not posted.created:  # this payment was made meanwhile (see card_pay): its first answer
+        if (earlier := _replay(key, request_hash)) is not None:
+            return earlier
+        raise LedgerError(_("The payment's entry exists without its payment."), details={"key": key})
     codes = {account: pocket.code for pocket, account, _b in wallets if account is not None}
     balances = [
         PocketBalance(p.code, p.name, balance - taken.get(account, 0), list(p.categories))
         for p, account, balance in wallets
     ]
-    redemption = Redemption.objects.create(
-        idempotency_key=key,
-        request_hash=request_hash,
-        card=card,
-        household_id=card.household_id,
-        cooperative_id=cooperative_id,
-        outlet_id=outlet_id,
-        program=program,
-        region_code=region_code,
-        amount=sum(taken.values()),
-        basket=[{"category": b.category, "amount": b.amount, "description": b.description} for b in basket],
-        pockets={codes[a]: amount for a, amount in taken.items()},
-        balances=[vars(b) for b in balances],  # the answer a replay of this key gives again
-        receipt_number=_receipt_number(occurred_at),
-        entry_id=posted.entry_id,
-        operator=operator if getattr(operator, "pk", None) else None,
-        origin=origin,
-        occurred_at=occurred_at,
+    redemption_id, receipt, amount = new_id(), _receipt_number(occurred_at), sum(taken.values())
+    pockets_taken = {codes[a]: value for a, value in taken.items()}
+    insert_one(
+        Redemption,
+        {
+            "id": redemption_id,
+            "idempotency_key": key,
+            "request_hash": request_hash,
+            "card": card.id,
+            "household": card.household_id,
+            "cooperative": cooperative_id,
+            "outlet": as_uuid(outlet_id) if outlet_id else None,
+            "program": program_id,
+            "region_code": region_code,
+            "amount": amount,
+            "basket": [{"category": b.category, "amount": b.amount, "description": b.description} for b in basket],
+            "pockets": pockets_taken,
+            "balances": [vars(b) for b in balances],  # the answer a replay of this key gives again
+            "receipt_number": receipt,
+            "entry_id": posted.entry_id,
+            "void_entry_id": None,
+            "status": Redemption.Status.PAID.value,
+            "origin": str(origin),
+            "operator": operator.pk if getattr(operator, "pk", None) else None,
+            "occurred_at": occurred_at,
+        },
     )
-    return PaymentResult(redemption.pk, redemption.receipt_number, redemption.amount, redemption.pockets, balances)
+    return PaymentResult(redemption_id, receipt, amount, pockets_taken, balances)
 
 
 def card_payment_void(

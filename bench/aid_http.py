@@ -26,7 +26,8 @@ from betang.registry.models import CooperativeStaff
 
 REQUESTS = int(os.environ.get("BENCH_HTTP_REQUESTS", "6000"))
 CONNECTIONS = 16
-WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "4"))
+WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "2"))  # as `betang serve`: two processes of four threads
+THREADS = 4
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -97,7 +98,11 @@ def http_results(world, cards: list[tuple[str, str]]) -> list[Result]:
             "--worker-class",
             "gthread",
             "--threads",
-            "2",
+            str(THREADS),
+            # Each worker holds at most its share of the keep-alive connections: with gunicorn's
+            # default (1,000) the first workers to accept took them all and the others idled.
+            "--worker-connections",
+            str(-(-CONNECTIONS // WORKERS)),
             "--keep-alive",
             "30",
         ],
@@ -137,7 +142,7 @@ def http_results(world, cards: list[tuple[str, str]]) -> list[Result]:
         raise RuntimeError(f"payments over HTTP failed: {load.statuses}")
     rate = REQUESTS / load.seconds
     tps = _pgbench()
-    label = f"card payment over HTTP ({WORKERS} gunicorn workers, {CONNECTIONS} connections)"
+    label = f"card payment over HTTP ({WORKERS}×{THREADS} gunicorn workers, {CONNECTIONS} connections)"
     ms = [s * 1000 for s in load.latencies]
     return [
         Result(label, "payments per second", rate, "payments/s", tps, "pgbench simple-update tps"),

@@ -90,14 +90,14 @@ def card_balance(request, body: CardIn):
 def pay(request, body: PaymentIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     _require(request, "aid.pay")
     key = _key(idempotency_key)
-    cooperative = registry.acting_cooperative(
+    cooperative_id = registry.acting_cooperative_id(
         user=request.user, cooperative_id=body.cooperative_id, outlet_id=body.outlet_id
     )
     now = clock.now()
     result = payments.card_pay(
         card_number=body.card_number,
         pin=body.pin,
-        cooperative_id=cooperative.pk,
+        cooperative_id=cooperative_id,
         outlet_id=body.outlet_id,
         basket=[BasketLine(line.category, line.amount, line.description) for line in body.basket],
         key=f"api:{request.user.pk}:{key}",
@@ -123,7 +123,7 @@ def pay(request, body: PaymentIn, idempotency_key: str | None = Header(None, ali
 def void(request, payment_id: UUID, body: VoidIn):
     _require(request, "aid.void")
     redemption = selectors.redemption_get(scope=request.user.region_scope, pk=payment_id)
-    registry.acting_cooperative(user=request.user, cooperative_id=redemption.cooperative_id)  # staff: their own
+    registry.acting_cooperative_id(user=request.user, cooperative_id=redemption.cooperative_id)  # staff: their own
     now = clock.now()
     done = payments.card_payment_void(
         redemption_id=redemption.pk, actor=request.user, occurred_at=now, recorded_at=now, reason=body.reason

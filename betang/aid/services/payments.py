@@ -151,7 +151,7 @@ def _lock_card(card_number: str) -> _CardState:
 
 
 def _refusal(card: _CardState, pin: str) -> PaymentError | None:
-    """Why the card cannot pay now (status or PIN), or None. Writes nothing: see _count_wrong_pin."""
+    """Why the card cannot pay now (status or PIN), or None. Writes nothing: see _count_pin."""
     if card.status == Card.Status.BLOCKED:
         return CardBlocked()
     if card.status == Card.Status.REPLACED:

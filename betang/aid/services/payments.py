@@ -288,20 +288,10 @@ def card_pay(
             error = _refusal(card, pin)
             if error is None:
                 _count_pin(card, None)
-                return _pay(
-                    card,
-                    enrolments,
-                    region_code,
-                    cooperative_id,
-                    outlet_id,
-                    basket,
-                    key,
-                    request_hash,
-                    occurred_at,
-                    recorded_at,
-                    operator,
-                    origin,
+                asked = _Asked(
+                    as_uuid(cooperative_id), outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator
                 )
+                return _pay(card, enrolments, region_code, asked, origin)
             if (earlier := _replay(key, request_hash)) is not None:
                 return earlier  # and no wrong PIN counted for a payment already made
             error = _count_pin(card, error)  # committed: the wrong-PIN count is kept
@@ -386,25 +376,29 @@ def _receipt_number(occurred_at: datetime) -> str:
     return f"{occurred_at:%y%m%d}-{secrets.token_hex(5).upper()}"
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What card_pay was asked to pay, as _pay posts and records it."""
+
+    cooperative_id: Any
+    outlet_id: Any
+    basket: Sequence[BasketLine]
+    key: str
+    request_hash: str
+    occurred_at: datetime
+    recorded_at: datetime
+    operator: Any
+
+
 def _pay(
-    card: _CardState,
-    enrolments: list[tuple[Any, Any]],
-    region_code: str,
-    cooperative_id,
-    outlet_id,
-    basket,
-    key,
-    request_hash,
-    occurred_at,
-    recorded_at,
-    operator,
-    origin,
+    card: _CardState, enrolments: list[tuple[Any, Any]], region_code: str, asked: _Asked, origin: str
 ) -> PaymentResult:
     # Any cooperative may redeem (a far one is an anomaly to flag, not a refusal); the enrolment at
     # this cooperative comes first when the household has several programs.
     if not enrolments:
         raise NotEnrolled()
-    cooperative_id = as_uuid(cooperative_id)
+    cooperative_id, basket, key, request_hash = asked.cooperative_id, asked.basket, asked.key, asked.request_hash
+    occurred_at, operator = asked.occurred_at, asked.operator
     program_id = next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
     program = _pockets(program_id)[0].program
     payable_spec = posting.payable_account(program.code, cooperative_id, region_code)
@@ -418,7 +412,7 @@ def _pay(
             kind="aid.card.payment",
             legs=posting.payment_legs(taken, payable=payable),
             occurred_at=occurred_at,
-            recorded_at=recorded_at,
+            recorded_at=asked.recorded_at,
             actor=operator,
         )
     except InsufficientFunds as exc:  # a wallet moved since it was read (an allowance, a sweep)
@@ -443,7 +437,7 @@ def _pay(
             "card": card.id,
             "household": card.household_id,
             "cooperative": cooperative_id,
-            "outlet": as_uuid(outlet_id) if outlet_id else None,
+            "outlet": as_uuid(asked.outlet_id) if asked.outlet_id else None,
             "program": program_id,
             "region_code": region_code,
             "amount": amount,

@@ -24,10 +24,12 @@ def accounts_by_key(keys: list[str]) -> dict[str, tuple[int, int | None]]:
     if not keys:
         return {}
     q = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(keys))
-    statement = f"SELECT {q('key')}, id, balance FROM {q(Account._meta.db_table)} WHERE {q('key')} IN ({marks})"  # noqa: S608 - a table name and placeholders
+    if connection.vendor == "postgresql":  # one array parameter: the same statement for any number of keys
+        where, params = f"{q('key')} = ANY(%s)", [list(keys)]
+    else:
+        where, params = f"{q('key')} IN ({', '.join(['%s'] * len(keys))})", list(keys)
     with connection.cursor() as cursor:
-        cursor.execute(statement, keys)
+        cursor.execute(f"SELECT {q('key')}, id, balance FROM {q(Account._meta.db_table)} WHERE {where}", params)  # noqa: S608 - a table name and placeholders
         return {key: (pk, kept) for key, pk, kept in cursor.fetchall()}
 
 

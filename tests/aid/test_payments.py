@@ -165,6 +165,9 @@ def test_an_unknown_cooperative_is_refused_and_nothing_posted(world):
     with pytest.raises(CooperativeUnknown) as refused:
         pay(world, RICE_AND_SOAP, cooperative=Gone)
     assert (refused.value.code, refused.value.http_status) == ("aid.cooperative_unknown", 404)
+    Gone.pk = "not-a-cooperative"
+    with pytest.raises(CooperativeUnknown):
+        pay(world, RICE_AND_SOAP, cooperative=Gone)
     assert payments() == 0
     assert not Redemption.objects.exists()
 

@@ -279,6 +279,10 @@ def card_pay(
     (a balance it took, or a wrong PIN) asks for the replay once more before it answers."""
     if not basket or any(type(line.amount) is not int or line.amount <= 0 for line in basket):
         raise BadBasket()
+    try:
+        cooperative_id = as_uuid(cooperative_id)
+    except ValueError:
+        raise CooperativeUnknown(details={"cooperative": str(cooperative_id)}) from None
     request_hash = _request_hash(card_number, cooperative_id, outlet_id, basket)
     try:
         with transaction.atomic():
@@ -288,9 +292,7 @@ def card_pay(
             error = _refusal(card, pin)
             if error is None:
                 _count_pin(card, None)
-                asked = _Asked(
-                    as_uuid(cooperative_id), outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator
-                )
+                asked = _Asked(cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator)
                 return _pay(card, enrolments, region_code, asked, origin)
             if (earlier := _replay(key, request_hash)) is not None:
                 return earlier  # and no wrong PIN counted for a payment already made
@@ -339,7 +341,7 @@ def _payment_start(
     cooperative's village, the payment already made with this key, if any, and the household's
     active enrolments as (program, home cooperative). Plain SQL: asked on every payment, and
     compiling the ORM's queries cost more than running them (measured)."""
-    params = [_db_id(as_uuid(cooperative_id)), key, Enrolment.Status.ACTIVE.value, card_number]
+    params = [_db_id(cooperative_id), key, Enrolment.Status.ACTIVE.value, card_number]
     with connection.cursor() as cursor:
         cursor.execute(_sql(_START), params)
         rows = cursor.fetchall()

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
+from betang.core.ids import as_uuid
 from betang.regions.scope import RegionScope
 from betang.registry.models import (
     Bumdes,
@@ -140,7 +141,7 @@ def acting_cooperative_id(*, user: Any, cooperative_id: Any, outlet_id: Any = No
 
 def _uuid_or_404(value: Any) -> UUID:
     try:
-        return value if isinstance(value, UUID) else UUID(str(value))
+        return as_uuid(value)
     except ValueError:
         raise Http404 from None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench import aid_world
-from bench.harness import Result, Timer
+from bench.harness import Result, Timer, drop_tables, shadow_tables
 from betang.aid import pins
 from betang.aid.contracts import BasketLine
 from betang.aid.models import Card, Cycle, Redemption
@@ -76,40 +75,10 @@ def _pay(cards, cooperative_ids, count: int, seed: int, tag: str) -> int:
     return paid
 
 
-def _shadow(models) -> dict[str, str]:
-    """Empty copies of the tables (same columns, keys and indexes, no triggers): what the floor writes."""
-    names = {}
-    with connection.cursor() as cursor:
-        for model in models:
-            table, shadow = model._meta.db_table, f"bench_{model._meta.db_table}"
-            cursor.execute(f"DROP TABLE IF EXISTS {shadow}")
-            if connection.vendor == "postgresql":
-                cursor.execute(f"CREATE TABLE {shadow} (LIKE {table} INCLUDING ALL)")
-            else:
-                cursor.execute(
-                    "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND type IN ('table', 'index') "
-                    "AND sql IS NOT NULL",
-                    [table],
-                )
-                for _kind, sql in sorted(cursor.fetchall(), key=lambda r: r[0] != "table"):  # the table first
-                    sql = re.sub(r'INDEX "([^"]+)"', r'INDEX "bench_\1"', sql).replace(f'"{table}"', f'"{shadow}"')
-                    # No foreign keys, as PostgreSQL's LIKE copies none.
-                    sql = re.sub(r' REFERENCES "[^"]+" \("[^"]+"\)( DEFERRABLE INITIALLY DEFERRED)?', "", sql)
-                    cursor.execute(sql)
-            names[table] = shadow
-    return names
-
-
-def _drop(names: dict[str, str]) -> None:
-    with connection.cursor() as cursor:
-        for shadow in names.values():
-            cursor.execute(f"DROP TABLE {shadow}")
-
-
 def _floor(cards, cooperative_id, count: int) -> float:
     """The same rows as a card payment — the card read under lock, the wallet's balance, the entry,
     its two postings, the redemption — written by bare SQL, one transaction per payment."""
-    names = _shadow([Account, Entry, Posting, Redemption])
+    names = shadow_tables([Account, Entry, Posting, Redemption])
     sqlite = connection.vendor == "sqlite"
 
     def val(v):  # a key as the database takes it (hex text on SQLite)
@@ -173,7 +142,7 @@ def _floor(cards, cooperative_id, count: int) -> float:
                         when,
                     ],
                 )
-    _drop(names)
+    drop_tables(names)
     return count / t.seconds
 
 
@@ -253,7 +222,7 @@ def _credit_in_process(cycle: Cycle, *, kill_after: float | None = None) -> dict
 def _bare_credit(households: int, budget: int) -> float:
     """The floor: the same entries and postings (one entry, three postings a household) loaded by a
     bare COPY (PostgreSQL) / executemany (SQLite) into copies of the ledger's tables."""
-    names = _shadow([Entry, Posting])
+    names = shadow_tables([Entry, Posting])
     now = timezone.now()
     sqlite = connection.vendor == "sqlite"
     when = connection.ops.adapt_datetimefield_value(now) if sqlite else now
@@ -283,7 +252,7 @@ def _bare_credit(households: int, budget: int) -> float:
             ) as copy:
                 for row in postings:
                     copy.write_row(row)
-    _drop(names)
+    drop_tables(names)
     return t.seconds
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
-from bench.harness import Result, Timer
+from bench.harness import Result, Timer, drop_tables, shadow_tables
 from bench.registry_gen import HEADERS
 from betang.regions.models import Village
 from betang.regions.services import regions_load
@@ -116,40 +116,18 @@ _WRITTEN = (Household, Person, HouseholdKk, DtsenSnapshot, ImportRow)  # in the 
 def _write_floor() -> tuple[float, int]:
     """The cost of storing what the import stored, and nothing else: every row the import wrote to
     its five tables, copied by one `INSERT … SELECT` per table into empty copies carrying the same
-    indexes (on PostgreSQL without the foreign keys), in one transaction. No parsing, validation or matching: the floor
-    any import of this schema pays on this machine. Returns seconds and the rows copied."""
-    copies = [(m._meta.db_table, f"bench_floor_{m._meta.db_table}") for m in _WRITTEN]
-    with connection.cursor() as cur:
-        for table, copy in copies:
-            cur.execute(f"DROP TABLE IF EXISTS {copy}")
-            if connection.vendor == "postgresql":
-                cur.execute(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")
-                continue
-            cur.execute("SELECT sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL", [table])
-            statements = [row[0] for row in cur.fetchall()]
-            for sql in sorted(statements, key=lambda s: not s.startswith("CREATE TABLE")):
-                cur.execute(_renamed(sql, table, copy))
+    keys and indexes (no foreign keys), in one transaction. No parsing, validation or matching: the
+    floor any import of this schema pays on this machine. Returns seconds and the rows copied."""
+    names = shadow_tables(_WRITTEN)
     rows = 0
     with Timer() as t, transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("SET LOCAL synchronous_commit = off")  # as the import's chunks commit
-        for table, copy in copies:
+        for table, copy in names.items():
             cur.execute(f"INSERT INTO {copy} SELECT * FROM {table}")
             rows += cur.rowcount
-    with connection.cursor() as cur:
-        for _table, copy in copies:
-            cur.execute(f"DROP TABLE {copy}")
+    drop_tables(names)
     return t.seconds, rows
-
-
-def _renamed(sql: str, table: str, copy: str) -> str:
-    """A SQLite CREATE TABLE/INDEX statement of `table` made for `copy` (index names prefixed too)."""
-    sql = sql.replace(f'"{table}"', f'"{copy}"')
-    if sql.startswith("CREATE") and " INDEX " in sql:
-        head, _, rest = sql.partition(" ON ")
-        *words, name = head.split(" ")
-        sql = " ".join([*words, f'"bench_floor_{name.strip(chr(34))}"']) + " ON " + rest
-    return sql
 
 
 def _quality(labels) -> tuple[float, float]:

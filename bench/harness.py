@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -52,3 +53,37 @@ def database_label() -> str:
 
 def is_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith("postgres")
+
+
+def shadow_tables(models) -> dict[str, str]:
+    """Empty copies of the tables (same columns, keys and indexes, no triggers): what the floor writes."""
+    from django.db import connection
+
+    names = {}
+    with connection.cursor() as cursor:
+        for model in models:
+            table, shadow = model._meta.db_table, f"bench_{model._meta.db_table}"
+            cursor.execute(f"DROP TABLE IF EXISTS {shadow}")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"CREATE TABLE {shadow} (LIKE {table} INCLUDING ALL)")
+            else:
+                cursor.execute(
+                    "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND type IN ('table', 'index') "
+                    "AND sql IS NOT NULL",
+                    [table],
+                )
+                for _kind, sql in sorted(cursor.fetchall(), key=lambda r: r[0] != "table"):  # the table first
+                    sql = re.sub(r'INDEX "([^"]+)"', r'INDEX "bench_\1"', sql).replace(f'"{table}"', f'"{shadow}"')
+                    # No foreign keys, as PostgreSQL's LIKE copies none.
+                    sql = re.sub(r' REFERENCES "[^"]+" \("[^"]+"\)( DEFERRABLE INITIALLY DEFERRED)?', "", sql)
+                    cursor.execute(sql)
+            names[table] = shadow
+    return names
+
+
+def drop_tables(names: dict[str, str]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for shadow in names.values():
+            cursor.execute(f"DROP TABLE {shadow}")

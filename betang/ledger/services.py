@@ -308,6 +308,37 @@ def journal_post(
 
 def _post_once(key, kind, legs, deltas, request_hash, occurred_at, recorded_at, actor, memo, reverses):
     """journal_post's work in its transaction: the Posted result, or the refusal (returned)."""
+    entry_id = new_id()
+    digest = postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs])
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    entry = (entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest)
+    if connection.vendor == "postgresql":
+        outcome = _post_at_once(entry, legs, deltas)
+    else:
+        outcome = _post_in_steps(entry, legs, deltas)
+    if isinstance(outcome, InsufficientFunds):
+        # A post of this key may have committed while the lock was awaited (and taken the money):
+        # then this is its replay, not a refusal.
+        return _replay(key, request_hash) or outcome
+    if outcome is not None:  # an unknown account, or the key's first answer (or its misuse)
+        return outcome
+    return Posted(entry_id, created=True)
+
+
+def _not_written(key: str, request_hash: str, reverses: Any) -> Posted | LedgerError:
+    """Why a checked entry was not written: its key (or the entry it reverses) was taken meanwhile by
+    a post that touched no locked account."""
+    if (replayed := _replay(key, request_hash)) is not None:
+        return replayed
+    if reverses and Entry.objects.filter(reverses_id=reverses).exists():
+        return AlreadyReversed()
+    return LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
+
+
+def _post_in_steps(entry: tuple, legs: Sequence[Leg], deltas: dict[int, int]) -> Posted | LedgerError | None:
+    """SQLite (one writer at a time): read the accounts and the key, check, then write the entry, its
+    postings and the kept balances. None once written, else the answer or refusal to return."""
+    key, request_hash, reverses = entry[1], entry[2], entry[8]
     try:
         signs, balances, seen = _lock_limited(deltas, key=key)
     except UnknownAccount as exc:
@@ -316,52 +347,91 @@ def _post_once(key, kind, legs, deltas, request_hash, occurred_at, recorded_at, 
         return replayed
     changes = _within_limits(deltas, signs, balances)
     if isinstance(changes, InsufficientFunds):
-        # A post of this key may have committed while the lock was awaited (and taken the money):
-        # then this is its replay, not a refusal.
-        return _replay(key, request_hash) or changes
-    entry_id = new_id()
-    digest = postings_digest(entry_id, [(leg.account_id, leg.amount) for leg in legs])
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
-    entry = (entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest)
-    if connection.vendor == "postgresql":
-        written = _write_entry_at_once(entry, legs, changes)
-    elif written := _insert_entry(*entry):
-        _insert_postings(entry_id, legs)
-        _add_to_balances(changes)
-    if not written:
-        # The key or the reversal was taken meanwhile by a post that touched no locked account.
-        if (replayed := _replay(key, request_hash)) is not None:
-            return replayed
-        if reverses and Entry.objects.filter(reverses_id=reverses).exists():
-            return AlreadyReversed()
-        return LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
-    return Posted(entry_id, created=True)
+        return changes
+    if not _insert_entry(*entry):
+        return _not_written(key, request_hash, reverses)
+    _insert_postings(entry[0], legs)
+    _add_to_balances(changes)
+    return None
 
 
-def _write_entry_at_once(entry: tuple, legs: Sequence[Leg], changes: dict[int, int]) -> bool:
-    """PostgreSQL: the entry, its postings and the kept balances' changes in one statement (one round
-    trip instead of three on every payment), all or nothing: if the entry's key (or the entry it
-    reverses) is taken, ON CONFLICT writes no entry, and the postings and changes follow none."""
-    params: list[Any] = list(entry)
-    pairs = ", ".join(["(%s::bigint, %s::bigint)"] * len(legs))  # placeholders only: no value in the text
+_ENTRY_FIELDS = (
+    "id",
+    "idempotency_key",
+    "request_hash",
+    "kind",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "memo",
+    "reverses",
+    "postings_digest",
+)  # the order of an entry's tuple (see _post_once)
+_ENTRY_COLUMNS = ", ".join(Entry._meta.get_field(name).column for name in _ENTRY_FIELDS)
+
+
+def _entry_values() -> str:
+    """An entry's placeholders for INSERT … SELECT, where PostgreSQL infers no type from the target:
+    each typed as its column, but text (a cast to varchar(n) would cut a long key instead of refusing it)."""
+    fields = [Entry._meta.get_field(name) for name in _ENTRY_FIELDS]
+    text = {"CharField", "TextField"}
+    return ", ".join("%s" if f.get_internal_type() in text else f"%s::{f.cast_db_type(connection)}" for f in fields)
+
+
+def _post_at_once(entry: tuple, legs: Sequence[Leg], deltas: dict[int, int]) -> Posted | LedgerError | None:
+    """PostgreSQL: a single post in one statement, one round trip. It locks the limited accounts in
+    ascending id order, reads every account's terms and the key's earlier entry, and writes the
+    entry, its postings and the kept balances' changes only if every account exists, no limited
+    balance would go below zero and the key is new: all or nothing. None once written, else the
+    answer or refusal to return (as _post_in_steps).
+
+    The checks see the locked rows as they are after the lock (a concurrent post to the same wallet
+    has committed by then); the key's earlier entry is read in the statement's snapshot, which may
+    predate a post of the same key that committed during the wait: ON CONFLICT then writes nothing
+    and _not_written asks again.
+    """
+    key, request_hash, reverses = entry[1], entry[2], entry[8]
+    ids = sorted(deltas)
+    marks = ", ".join(["%s"] * len(ids))
+    deltas_values = ", ".join(["(%s::bigint, %s::bigint)"] * len(ids))
+    legs_values = ", ".join(["(%s::bigint, %s::bigint)"] * len(legs))
     statement = (
-        "WITH e AS (INSERT INTO {entry} (id, idempotency_key, request_hash, kind, occurred_at, recorded_at, "  # noqa: S608 - placeholders
-        "actor_id, memo, reverses_id, postings_digest) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT DO NOTHING RETURNING id), "
+        f"WITH d(id, delta) AS (VALUES {deltas_values}), "  # noqa: S608 - placeholders
+        "t AS (SELECT a.id, a.allow_negative, "
+        "CASE WHEN a.normal_side = %s THEN d.delta ELSE -d.delta END AS change "
+        "FROM {account} AS a JOIN d ON d.id = a.id), "
+        f"locked AS (SELECT id, balance FROM {{account}} WHERE id IN ({marks}) AND NOT allow_negative "
+        "ORDER BY id FOR NO KEY UPDATE), "
+        "short AS (SELECT l.id, l.balance, t.change FROM locked AS l JOIN t ON t.id = l.id "
+        "WHERE l.balance + t.change < 0), "
+        "seen AS (SELECT id, request_hash FROM {entry} WHERE idempotency_key = %s), "
+        f"e AS (INSERT INTO {{entry}} ({_ENTRY_COLUMNS}) SELECT {_entry_values()} "
+        "WHERE (SELECT count(*) FROM t) = %s AND NOT EXISTS (SELECT 1 FROM short) "
+        "AND NOT EXISTS (SELECT 1 FROM seen) ON CONFLICT DO NOTHING RETURNING id), "
         "p AS (INSERT INTO {posting} (entry_id, account_id, amount) SELECT e.id, v.account_id, v.amount "
-        f"FROM e CROSS JOIN (VALUES {pairs}) AS v(account_id, amount))"
+        f"FROM e CROSS JOIN (VALUES {legs_values}) AS v(account_id, amount)), "
+        "b AS (UPDATE {account} AS a SET balance = a.balance + t.change, version = a.version + 1 FROM t "
+        "WHERE a.id = t.id AND NOT t.allow_negative AND t.change <> 0 AND EXISTS (SELECT 1 FROM e)) "
+        "SELECT (SELECT count(*) FROM e), (SELECT array_agg(id) FROM t), s.id, s.request_hash, "
+        "short.id, short.balance, short.change "
+        "FROM (SELECT 1) AS one LEFT JOIN seen AS s ON true LEFT JOIN short ON true ORDER BY short.id"
     )
+    params: list[Any] = [v for pk in ids for v in (pk, deltas[pk])]
+    params += [Account.Side.DEBIT.value, *ids, key, *entry, len(ids)]
     params += [v for leg in legs for v in (leg.account_id, leg.amount)]
-    if changes:
-        pairs = ", ".join(["(%s::bigint, %s::bigint)"] * len(changes))
-        statement += (
-            ", b AS (UPDATE {account} AS a SET balance = a.balance + c.change, version = a.version + 1 "  # noqa: S608 - placeholders
-            f"FROM (VALUES {pairs}) AS c(id, change) WHERE a.id = c.id AND EXISTS (SELECT 1 FROM e))"
-        )
-        params += [v for pk, change in changes.items() for v in (pk, change)]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(statement + " SELECT count(*) FROM e"), params)  # noqa: S608 - fixed clauses
-        return cursor.fetchone()[0] == 1
+        cursor.execute(_sql(statement), params)
+        written, known, seen_id, seen_hash, short_id, balance, change = cursor.fetchone()
+    if written:
+        return None
+    unknown = sorted(set(ids) - set(known or ()))
+    if unknown:
+        return UnknownAccount(_("Unknown ledger account %(id)s.") % {"id": unknown[0]}, details={"accounts": unknown})
+    if seen_id is not None:
+        return _replayed(key, request_hash, (seen_id, seen_hash))
+    if short_id is not None:
+        return _short(short_id, balance, change)
+    return _not_written(key, request_hash, reverses)
 
 
 def entry_reverse(

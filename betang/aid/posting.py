@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from betang.core.ids import uuid_text_sql
 from betang.ledger.services import Leg
 
 CREDIT, DEBIT = "CREDIT", "DEBIT"
@@ -40,6 +41,12 @@ def wallet_key(program_code: str, household_id: Any, pocket_code: str) -> str:
     return f"{wallet_prefix(program_code)}{household_id}:{pocket_code}"
 
 
+def wallet_key_sql(program_code: str, household_id: str, pocket_code: str) -> str:
+    """wallet_key inside a statement, from SQL expressions for the program's code, the household's
+    id column and the pocket's code (tested equal to wallet_key on both databases)."""
+    return f"'aid:' || {program_code} || ':wallet:' || {uuid_text_sql(household_id)} || ':' || {pocket_code}"
+
+
 def wallet_account(program_code: str, household_id: Any, pocket_code: str, region_code: str) -> dict[str, Any]:
     return {
         "key": wallet_key(program_code, household_id, pocket_code),
@@ -52,10 +59,20 @@ def wallet_account(program_code: str, household_id: Any, pocket_code: str, regio
     }
 
 
+def payable_key(program_code: str, cooperative_id: Any) -> str:
+    return f"aid:{program_code}:payable:{cooperative_id}"
+
+
+def payable_key_sql(program_code: str, cooperative_text: str) -> str:
+    """payable_key inside a statement, from SQL expressions for the program's code and the
+    cooperative's id as str(UUID) gives it (a parameter, say)."""
+    return f"'aid:' || {program_code} || ':payable:' || {cooperative_text}"
+
+
 def payable_account(program_code: str, cooperative_id: Any, region_code: str) -> dict[str, Any]:
     """What the program owes a cooperative for redemptions: the hot account, never locked."""
     return {
-        "key": f"aid:{program_code}:payable:{cooperative_id}",
+        "key": payable_key(program_code, cooperative_id),
         "name": f"Utang ke koperasi {cooperative_id}",
         "kind": "COOPERATIVE_PAYABLE",
         "normal_side": CREDIT,

@@ -59,3 +59,14 @@ def new_id_hex() -> str:
 def as_uuid(value: object) -> uuid.UUID | None:
     """A key as plain SQL gives it back (a UUID on PostgreSQL, hex text on SQLite), as the ORM would."""
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def uuid_text_sql(column: str) -> str:
+    """A UUID column as SQL text in the form str(UUID) gives (lower-case hex in 8-4-4-4-12 groups),
+    for keys built from ids inside a statement. SQLite keeps Django's UUIDs as 32 hex digits."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"{column}::text"
+    groups = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    return "lower(" + " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in groups) + ")"

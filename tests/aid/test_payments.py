@@ -1,7 +1,9 @@
 """The card payment service: an eligible basket pays; each refusal has a stable code and posts nothing."""
 
 import pytest
+from django.db import connection
 
+from betang.aid import posting
 from betang.aid.contracts import BasketLine
 from betang.aid.models import Card, Redemption
 from betang.aid.services.cards import card_block, card_replace, card_unlock
@@ -22,8 +24,10 @@ from betang.aid.services.payments import (
     card_pay,
     card_payment_void,
 )
+from betang.ledger import selectors as ledger_selectors
 from betang.ledger.models import Entry
 from betang.ledger.verify import ledger_verify
+from betang.registry.models import Household
 from tests.aid.conftest import PIN
 from tests.conftest import NOW
 
@@ -216,3 +220,27 @@ def test_a_balance_check_needs_the_pin(world):
         balances(world, pin="999999")
     world.card.refresh_from_db()
     assert world.card.failed_pin_attempts == 1
+
+
+def test_the_keys_a_payment_builds_in_sql_are_the_ledgers_keys(world):
+    """The payment's first statement finds wallets and payables by keys it builds in SQL: on both
+    databases they must be the keys the accounts were opened with, else every pocket reads empty."""
+    table = connection.ops.quote_name(Household._meta.db_table)
+    wallet = posting.wallet_key_sql("%s", "h.id", "%s")
+    payable = posting.payable_key_sql("%s", "%s")
+    for household in world.poor:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {wallet}, {payable} FROM {table} AS h WHERE h.id = %s",
+                [
+                    "khbs",
+                    "FOOD",
+                    "khbs",
+                    str(world.coop_a.pk),
+                    Household._meta.pk.get_db_prep_value(household.pk, connection),
+                ],
+            )
+            wallet_key, payable_key = cursor.fetchone()
+        assert wallet_key == posting.wallet_key("khbs", household.pk, "FOOD")
+        assert ledger_selectors.accounts_by_key([wallet_key])  # opened by the credit under that key
+        assert payable_key == posting.payable_key("khbs", world.coop_a.pk)

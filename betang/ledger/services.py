@@ -366,7 +366,7 @@ _ENTRY_FIELDS = (
     "memo",
     "reverses",
     "postings_digest",
-)  # the order of an entry's tuple (see _post_once)
+)  # the order of an entry's values, in a single post's tuple (_post_once) and a bulk post's rows
 _ENTRY_COLUMNS = ", ".join(Entry._meta.get_field(name).column for name in _ENTRY_FIELDS)
 
 
@@ -525,22 +525,7 @@ def journal_post_many(
                 )
             )
             posting_rows.extend((entry_id, account, amount) for account, amount in pairs)
-        bulk_insert(
-            Entry,
-            [
-                "id",
-                "idempotency_key",
-                "request_hash",
-                "kind",
-                "occurred_at",
-                "recorded_at",
-                "actor",
-                "memo",
-                "reverses",
-                "postings_digest",
-            ],
-            entry_rows,
-        )
+        bulk_insert(Entry, list(_ENTRY_FIELDS), entry_rows)
         bulk_insert(Posting, ["entry", "account", "amount"], posting_rows)
         _add_to_balances(changes)
     return BulkPosted(created=len(fresh), replayed=len(specs) - len(fresh))

@@ -215,9 +215,11 @@ def _lock_limited(
     beside them; unlimited accounts (a cooperative's payable, hot under many cashiers) are never
     locked. The entry of the key is read in the statement's snapshot, which may predate a post of
     the same key that committed while this one waited for the lock: the caller asks again before it
-    refuses, and the entry's unique key catches the rest. (Plain SQL: this runs on every payment,
-    and compiling the ORM's queries cost more than running them. No cache of the terms: on SQLite a
-    rolled-back account's id is reused.)
+    refuses, and the entry's unique key catches the rest. Used by bulk posts on both databases and
+    by a single post on SQLite (PostgreSQL locks and writes a single post in one statement:
+    _post_at_once). (Plain SQL: this runs on every payment on SQLite, and compiling the ORM's
+    queries cost more than running them. No cache of the terms: on SQLite a rolled-back account's
+    id is reused.)
     """
     ids = sorted(set(account_ids))
     marks = ", ".join(["%s"] * len(ids))

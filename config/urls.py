@@ -12,6 +12,7 @@ urlpatterns = [
     path("wilayah/", include("betang.regions.urls")),
     path("pendataan/", include("betang.registry.urls")),
     path("bantuan/", include("betang.aid.urls")),
+    path("gerai/", include("betang.outlets.urls")),
     path("tugas/<str:task_id>/", web_views.task_progress_view, name="web_task_progress"),
     path("bahasa/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -24,6 +24,9 @@ AID_VOID = "aid.void"  # void a card payment (a supervisor)
 AID_VIEW = "aid.view"  # programs, cycles, enrolments and cards in one's area
 AID_MANAGE = "aid.manage"  # draft, submit, credit and close cycles; issue and manage cards (the maker)
 AID_APPROVE = "aid.approve"  # approve a cycle someone else prepared (the checker)
+OUTLET_SELL = "outlets.sell"  # sell at an outlet's point of sale (cash and aid card)
+OUTLET_VOID = "outlets.void"  # void a sale of today (a supervisor)
+OUTLET_MANAGE = "outlets.manage"  # items, prices, stock received and adjusted
 
 # These roles act for one cooperative, the one they are bound to in the registry (CooperativeStaff);
 # unbound, they act for none.
@@ -35,8 +38,10 @@ _REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICA
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, AID_APPROVE}),
     Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE}),
-    Role.COOPERATIVE_OPERATOR: frozenset(_EVERYONE | {VIEW_REGISTRY, AID_PAY, AID_VOID}),
-    Role.CASHIER: frozenset(_EVERYONE | {AID_PAY}),
+    Role.COOPERATIVE_OPERATOR: frozenset(
+        _EVERYONE | {VIEW_REGISTRY, AID_PAY, AID_VOID, OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE}
+    ),
+    Role.CASHIER: frozenset(_EVERYONE | {AID_PAY, OUTLET_SELL}),
     Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
     Role.PROCUREMENT_BUYER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
     Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK, AID_VIEW}),
@@ -44,6 +49,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         _EVERYONE
         | _REGISTRY_OFFICER
         | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN, AID_PAY, AID_VOID, AID_VIEW, AID_MANAGE, AID_APPROVE}
+        | {OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE}
     ),
 }
 

@@ -13,13 +13,14 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {
     "BENCH_AID_PAYMENTS": "20",
+    "BENCH_OUTLET_SALES": "20",
     "BENCH_CREDIT_HOUSEHOLDS": "300",
     "BENCH_HTTP_REQUESTS": "40",
     "BENCH_REGISTRY_ROWS": "2000",
 }
 
 
-@pytest.mark.parametrize("module", ["aid", "registry"])
+@pytest.mark.parametrize("module", ["aid", "outlets", "registry"])
 def test_the_benchmark_runs(module):
     database = "postgresql" if connection.vendor == "postgresql" else "sqlite"
     done = subprocess.run(

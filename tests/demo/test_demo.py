@@ -112,3 +112,22 @@ def test_demo_runs_the_huma_betang_sejahtera_card(demo_built, capsys):
     call_command("demo", no_serve=True, households=300)  # a second build adds nothing
     assert Cycle.objects.filter(program=program).count() == 2
     assert "already present" in capsys.readouterr().out
+
+
+def test_the_cashier_sells_at_a_stocked_outlet_with_past_sales(client, demo_built):
+    from betang.ledger.verify import ledger_verify
+    from betang.outlets.models import Sale, Stock
+    from betang.registry.models import Outlet
+
+    cashier = User.objects.get(username="kasir.kapuas")
+    outlet = Outlet.objects.get(cooperative__staff__user=cashier)
+    assert Stock.objects.filter(outlet=outlet, quantity__gt=0).count() == 12
+    sales = Sale.objects.filter(outlet=outlet)
+    assert sales.count() >= 40
+    assert sales.filter(card_amount__gt=0).exists()
+    assert sales.filter(card_amount=0).exists()
+    assert all(c.ok for c in ledger_verify())
+    client.post(reverse("accounts:login"), {"username": "kasir.kapuas", "password": demo_built["kasir.kapuas"]})
+    page = client.get(reverse("outlets:sale", args=[outlet.pk])).content.decode()
+    assert "Beras Medium 5 kg" in page
+    assert "Rp72.000" in page

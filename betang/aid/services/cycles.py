@@ -22,6 +22,7 @@ from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
+from betang.core.ids import uuid_text_sql
 from betang.core.progress import ProgressCallback, progress_get
 from betang.ledger import selectors as ledger
 from betang.ledger.services import (
@@ -378,21 +379,13 @@ def _credit_legs(cycle: Cycle, after: Any, upto: Any) -> LegsQuery:
         where.append("enrolment_id <= %s")
         params.append(prep(upto, connection))
     source = f"{entitlement} WHERE {' AND '.join(where)}"
-    key = f"%s || {_uuid_text('enrolment_id')}"
+    key = f"%s || {uuid_text_sql('enrolment_id')}"
     prefix = f"aid:credit:{cycle.pk}:"
     return LegsQuery(
         f"SELECT {key}, wallet_id, -amount FROM {source} "  # noqa: S608 - names from model meta
         f"UNION ALL SELECT {key}, %s, sum(amount) FROM {source} GROUP BY enrolment_id",
         [prefix, *params, prefix, cycle.program.budget_account_id, *params],
     )
-
-
-def _uuid_text(column: str) -> str:
-    """SQL for a UUID column as Python's str() writes it (SQLite keeps Django's UUIDs as bare hex)."""
-    if connection.vendor == "postgresql":
-        return f"{column}::text"
-    parts = [(1, 8), (9, 4), (13, 4), (17, 4), (21, 12)]
-    return " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in parts)
 
 
 def _open_missing_wallets(cycle: Cycle) -> None:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.aid import pins, posting
-from betang.aid.contracts import BasketLine
+from betang.aid.contracts import BasketLine, GoodsCategory
 from betang.aid.models import Card, Enrolment, Pocket, Program, Redemption
 from betang.aid.services.cards import MAX_PIN_FAILURES
 from betang.core.bulk import insert_one
@@ -407,6 +407,30 @@ def _replayed(key: str, request_hash: str, found: Sequence[Any]) -> PaymentResul
     )
 
 
+def _program_at(enrolments: Sequence[tuple[Any, Any]], cooperative_id: Any) -> Any:
+    """Of a household's (program, home cooperative) enrolments, the one a payment at this
+    cooperative spends from: its enrolment here first, else its first."""
+    return next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
+
+
+def card_categories(*, card_number: str, cooperative_id: Any) -> frozenset[str]:
+    """The goods categories the card could pay for at this cooperative (none when the card is
+    unknown or not enrolled), so a POS sends only those lines to the card and the rest to cash.
+    It tells nothing of the balance and needs no PIN; card_pay checks everything again."""
+    household_id = Card.objects.filter(number=card_number).values_list("household_id", flat=True).first()
+    enrolments = list(
+        Enrolment.objects.filter(household_id=household_id, status=Enrolment.Status.ACTIVE)
+        .order_by("enrolled_at", "id")
+        .values_list("program_id", "cooperative_id")
+    )
+    if household_id is None or not enrolments:
+        return frozenset()
+    pockets = _pockets(_program_at(enrolments, as_uuid(cooperative_id)))
+    excluded = set(pockets[0].program.excluded_categories) if pockets else set()
+    every = {c.value for c in GoodsCategory}
+    return frozenset(c for p in pockets for c in (p.categories or every) if c not in excluded)
+
+
 def _receipt_number(occurred_at: datetime) -> str:
     return f"{occurred_at:%y%m%d}-{secrets.token_hex(5).upper()}"
 
@@ -439,7 +463,7 @@ def _pay(
         raise NotEnrolled()
     cooperative_id, basket, key, request_hash = asked.cooperative_id, asked.basket, asked.key, asked.request_hash
     occurred_at, operator = asked.occurred_at, asked.operator
-    program_id = next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
+    program_id = _program_at(enrolments, cooperative_id)
     pockets, held = _pockets(program_id), holdings[program_id]
     wallets = [(p, *held.wallets.get(p.pk, (None, 0))) for p in pockets]
     taken = _allocate(basket, wallets)

@@ -12,6 +12,7 @@ from betang.core import clock
 from betang.core.money import format_rupiah
 from betang.demo import services
 from betang.demo.aid_data import build_aid
+from betang.demo.outlet_data import build_outlets
 from betang.demo.registry_data import build_members, build_registry, messy_household_sample
 
 
@@ -74,6 +75,15 @@ class Command(BaseCommand):
             console.print(
                 f"      every demo card and PIN: {settings.VAR_DIR / 'demo-cards.csv'}; "
                 f"printable cards and PIN mailers of that village: {settings.VAR_DIR / 'demo-kartu.pdf'}"
+            )
+        console.print("      outlets: items, stock and past sales…")
+        shops = build_outlets(occurred_at=now, var_dir=settings.VAR_DIR, sales=max(50, households // 50))
+        if shops.skipped:
+            console.print(f"      already present: {shops.items} items in {shops.outlets} outlets")
+        else:
+            console.print(
+                f"      {shops.outlets} outlets stocked ({shops.items} items); {shops.sales} past sales at "
+                f"{shops.cashier_outlet}, {shops.card_sales} of them by card"
             )
         if no_serve:
             console.print("Demo built.")

@@ -1,0 +1,171 @@
+"""Demo of the outlets: every demo outlet sells the same dozen sembako items (and cigarettes, which no
+card pays for) with stock received; the cashier's cooperative gets an outlet if it had none, and
+past sales (by Huma Betang card and in cash) made through the point-of-sale service itself."""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.db import transaction
+
+from betang.accounts.models import User
+from betang.aid.services.payments import PaymentError
+from betang.outlets.models import Item, Stock, StockMove
+from betang.outlets.services import LineIn, OutletError, sale_complete
+from betang.registry.models import CooperativeStaff, Outlet
+
+CATALOGUE = [  # code, name, unit, goods category, price
+    ("8990001", "Beras Medium 5 kg", "karung", "BERAS", 72_000),
+    ("8990002", "Beras Premium 5 kg", "karung", "BERAS", 79_000),
+    ("8990003", "Telur Ayam 1 kg", "kg", "TELUR", 29_000),
+    ("8990004", "Minyak Goreng 1 liter", "botol", "MINYAK_GORENG", 18_000),
+    ("8990005", "Gula Pasir 1 kg", "kg", "GULA", 18_500),
+    ("8990006", "Ikan Asin 250 g", "bungkus", "LAUK_PAUK", 15_000),
+    ("8990007", "Tempe", "papan", "PROTEIN_NABATI", 6_000),
+    ("8990008", "Sayur Bayam", "ikat", "SAYUR", 4_000),
+    ("8990009", "Mi Instan", "bungkus", "PANGAN_LAIN", 3_500),
+    ("8990010", "Sabun Mandi", "batang", "NON_PANGAN", 4_500),
+    ("8990011", "Deterjen 800 g", "bungkus", "NON_PANGAN", 21_000),
+    ("8990012", "Rokok Kretek 12", "bungkus", "ROKOK", 28_000),
+]
+
+
+@dataclass(frozen=True)
+class OutletDemoResult:
+    outlets: int
+    items: int
+    sales: int
+    card_sales: int
+    skipped: bool
+    cashier_outlet: str
+
+
+def _cashier_outlet(cashier: User, occurred_at: datetime) -> Outlet | None:
+    staff = CooperativeStaff.objects.filter(user=cashier).select_related("cooperative").first()
+    if staff is None:
+        return None
+    coop = staff.cooperative
+    outlet = Outlet.objects.filter(cooperative=coop, is_active=True).order_by("name").first()
+    if outlet is None:
+        outlet = Outlet.objects.create(
+            cooperative=coop,
+            region_code=coop.region_code,
+            name=f"Gerai Sembako {coop.name}",
+            kind="SEMBAKO",
+            created_at=occurred_at,
+            updated_at=occurred_at,
+        )
+    return outlet
+
+
+def _stock_up(outlets: list[Outlet], rng: random.Random, occurred_at: datetime, plenty: Outlet | None) -> int:
+    """The catalogue in each outlet's cooperative, and a delivery of each item to each outlet."""
+    items, stock, moves = [], [], []
+    for outlet in outlets:
+        for code, name, unit, category, price in CATALOGUE:
+            item = Item(
+                cooperative_id=outlet.cooperative_id,
+                region_code=outlet.region_code,
+                code=code,
+                name=name,
+                unit=unit,
+                category=category,
+                price=price,
+                created_at=occurred_at,
+                updated_at=occurred_at,
+            )
+            items.append(item)
+            quantity = 2_000 if outlet == plenty else rng.randint(5, 120)
+            stock.append(Stock(outlet=outlet, item=item, quantity=quantity, low_at=10))
+            moves.append(
+                StockMove(
+                    outlet=outlet,
+                    item=item,
+                    kind=StockMove.Kind.RECEIVE,
+                    quantity=quantity,
+                    after=quantity,
+                    reference="SJ-DEMO-001",
+                    occurred_at=occurred_at - timedelta(days=7),
+                    recorded_at=occurred_at,
+                )
+            )
+    with transaction.atomic():
+        Item.objects.bulk_create(items, batch_size=2000)
+        Stock.objects.bulk_create(stock, batch_size=2000)
+        StockMove.objects.bulk_create(moves, batch_size=2000)
+    return len(items)
+
+
+def build_outlets(
+    *,
+    occurred_at: datetime,
+    var_dir: Path,
+    cashier: str = "kasir.kapuas",
+    supervisor: str = "pengurus.kapuas",
+    sales: int = 1_000,
+    province: str = "62",
+) -> OutletDemoResult:
+    rng = random.Random(62)  # noqa: S311 - demo data, not secrets
+    cashier_user = User.objects.get(username=cashier)
+    outlet = _cashier_outlet(cashier_user, occurred_at)
+    if Item.objects.filter(region_code__startswith=province + ".").exists():
+        return OutletDemoResult(
+            Outlet.objects.filter(region_code__startswith=province + ".").count(),
+            Item.objects.filter(region_code__startswith=province + ".").count(),
+            0,
+            0,
+            skipped=True,
+            cashier_outlet=outlet.name if outlet else "",
+        )
+    outlets = list(Outlet.objects.filter(region_code__startswith=province + ".", is_active=True))
+    items = _stock_up(outlets, rng, occurred_at, outlet)
+    made = by_card = 0
+    if outlet is not None:
+        made, by_card = _past_sales(
+            outlet, [cashier_user, User.objects.get(username=supervisor)], var_dir, rng, sales, occurred_at
+        )
+    return OutletDemoResult(
+        len(outlets), items, made, by_card, skipped=False, cashier_outlet=outlet.name if outlet else ""
+    )
+
+
+def _past_sales(
+    outlet: Outlet, staff: list[User], var_dir: Path, rng: random.Random, count: int, now: datetime
+) -> tuple[int, int]:
+    """Sales of the last five days at the cashier's outlet, through the point-of-sale service: about
+    half by the card of a household of the village or, with few there, of the regency (its PIN from the
+    demo's card list), the rest cash."""
+    cards_file = var_dir / "demo-cards.csv"
+    cards = []
+    if cards_file.exists():
+        with open(cards_file, encoding="utf-8") as fh:
+            rows = [row for row in csv.DictReader(fh) if row["village_code"].startswith(outlet.region_code[:5])]
+        rows.sort(key=lambda row: row["village_code"] != outlet.region_code)  # the village's own first
+        cards = [(row["card_number"], row["pin"]) for row in rows[:300]]
+    items = list(Item.objects.filter(cooperative_id=outlet.cooperative_id).order_by("code"))
+    made = by_card = 0
+    for n in range(count):
+        basket = rng.sample(items, rng.randint(1, 4))
+        lines = [LineIn(item.pk, rng.randint(1, 2)) for item in basket]
+        at = now - timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
+        card = cards[n % len(cards)] if cards and rng.random() < 0.5 and n < 2 * len(cards) else None
+        try:
+            sale_complete(
+                outlet=outlet,
+                cashier=staff[n % len(staff)],
+                lines=lines,
+                key=f"demo:{outlet.pk}:{n}",
+                occurred_at=at,
+                recorded_at=now,
+                card_number=card[0] if card else "",
+                pin=card[1] if card else "",
+            )
+        except (OutletError, PaymentError):
+            continue  # a basket the card cannot pay (cigarettes only, an empty pocket): not sold
+        made += 1
+        by_card += card is not None
+    return made, by_card

@@ -1,0 +1,15 @@
+"""App config for betang.outlets."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OutletsConfig(AppConfig):
+    name = "betang.outlets"
+    label = "outlets"
+    verbose_name = _("Outlets")
+
+    def ready(self) -> None:
+        from betang.web.navigation import MenuEntry, register
+
+        register(MenuEntry(_("Outlet"), "outlets:home", "outlets.sell", order=105))

@@ -1,0 +1,83 @@
+"""Reads of the point of sale, for the cooperative staff who work there (or officers over its area)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from betang.accounts.access import COOPERATIVE_BOUND_ROLES
+from betang.core.ids import as_uuid
+from betang.outlets.models import Item, Sale, Stock
+from betang.registry import selectors as registry
+from betang.registry.models import Outlet
+
+
+def outlet_list(*, user: Any) -> QuerySet[Outlet]:
+    """The outlets a user sells at: their cooperative's, or (an officer) those in their area."""
+    outlets = Outlet.objects.filter(is_active=True).select_related("cooperative").order_by("name")
+    if user.role in COOPERATIVE_BOUND_ROLES and not user.is_superuser:
+        return outlets.filter(cooperative__staff__user=user)
+    return outlets.filter(user.region_scope.q("region_code"))
+
+
+def outlet_get(*, user: Any, pk: Any) -> Outlet:
+    """An outlet the user may act at; 404 otherwise (what is out of reach does not exist)."""
+    try:
+        pk = as_uuid(pk)
+    except ValueError:
+        raise Http404 from None
+    outlet = Outlet.objects.select_related("cooperative").filter(pk=pk).first()
+    if outlet is None:
+        raise Http404
+    registry.acting_cooperative_id(user=user, cooperative_id=outlet.cooperative_id, outlet_id=outlet.pk)
+    return outlet
+
+
+def stock_list(outlet: Outlet, *, in_stock_only: bool = False) -> list[Stock]:
+    """The outlet's items with their stock, by name; the low ones flagged (quantity at or below low_at)."""
+    rows = Stock.objects.filter(outlet=outlet, item__cooperative_id=outlet.cooperative_id).select_related("item")
+    if in_stock_only:
+        rows = rows.filter(quantity__gt=0, item__is_active=True)
+    return list(rows.order_by("item__name"))
+
+
+def item_get(outlet: Outlet, pk: Any) -> Item:
+    try:
+        return Item.objects.get(pk=as_uuid(pk), cooperative_id=outlet.cooperative_id)
+    except (ValueError, Item.DoesNotExist):
+        raise Http404 from None
+
+
+def sale_get(*, user: Any, pk: Any) -> Sale:
+    """A sale at an outlet the user may act at, with its lines."""
+    try:
+        sale = Sale.objects.select_related("outlet", "cashier").prefetch_related("lines").get(pk=as_uuid(pk))
+    except (ValueError, Sale.DoesNotExist):
+        raise Http404 from None
+    outlet_get(user=user, pk=sale.outlet_id)
+    return sale
+
+
+def sales_of_day(outlet: Outlet, day: date, *, cashier: Any = None) -> QuerySet[Sale]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    sales = Sale.objects.filter(outlet=outlet, occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1))
+    if cashier is not None:
+        sales = sales.filter(cashier=cashier)
+    return sales.select_related("cashier").order_by("-occurred_at")
+
+
+def day_totals(sales: QuerySet[Sale]) -> dict[str, int]:
+    """Count and rupiah of the paid sales (voided ones apart), split card and cash."""
+    paid = sales.filter(status=Sale.Status.PAID)
+    sums = paid.aggregate(total=Sum("total"), card=Sum("card_amount"), cash=Sum("cash_amount"))
+    return {
+        "count": paid.count(),
+        "voided": sales.filter(~Q(status=Sale.Status.PAID)).count(),
+        "total": sums["total"] or 0,
+        "card": sums["card"] or 0,
+        "cash": sums["cash"] or 0,
+    }

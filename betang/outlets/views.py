@@ -1,0 +1,208 @@
+"""Pages of the point of sale: the cashier's sale page (keyboard first: scan items, scan the card, type
+the PIN, Enter), the 58 mm receipt, the day's sales with voids, and stock with items for the operator."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from betang.accounts.access import OUTLET_MANAGE, OUTLET_SELL, OUTLET_VOID
+from betang.aid.contracts import GoodsCategory
+from betang.core import clock
+from betang.core.errors import DomainError
+from betang.outlets import qr, selectors, services
+from betang.web.access import capability_required
+
+
+def _rupiah(text: str | None) -> int | None:
+    """What a cashier types for an amount (`50000`, `50.000`, `Rp50.000`): whole rupiah, or None if blank."""
+    digits = "".join(ch for ch in (text or "") if ch.isdigit())
+    return int(digits) if digits else None
+
+
+@capability_required(OUTLET_SELL)
+def outlet_home_view(request):
+    outlets = list(selectors.outlet_list(user=request.user)[:200])
+    if len(outlets) == 1:
+        return redirect("outlets:sale", outlet=outlets[0].pk)
+    return render(request, "outlets/home.html", {"outlets": outlets})
+
+
+def _sale_form(request, outlet, *, quantities=None, card_number="", card_amount="", cash="", error=None, status=200):
+    stock = selectors.stock_list(outlet, in_stock_only=True)
+    quantities = quantities or {}
+    rows = [{"stock": s, "item": s.item, "quantity": quantities.get(str(s.item_id), 0)} for s in stock]
+    context = {
+        "outlet": outlet,
+        "rows": rows,
+        "key": services.new_sale_key(),
+        "card_number": card_number,
+        "card_amount": card_amount,
+        "cash": cash,
+        "error": error,
+    }
+    return render(request, "outlets/sale.html", context, status=status)
+
+
+@capability_required(OUTLET_SELL)
+def sale_view(request, outlet):
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    if request.method != "POST":
+        return _sale_form(request, outlet)
+    quantities: dict[str, int] = {}
+    for name, value in request.POST.items():
+        if name.startswith("qty-") and value.strip():
+            try:
+                quantities[name[4:]] = int(value)
+            except ValueError:
+                quantities[name[4:]] = -1  # refused below as a bad quantity
+    lines = [services.LineIn(item_id, n) for item_id, n in quantities.items() if n != 0]
+    card_number = "".join(request.POST.get("card_number", "").split())
+    card_amount, cash = request.POST.get("card_amount", ""), request.POST.get("cash", "")
+    key = request.POST.get("key", "").strip()[:64]
+    now = clock.now()
+    try:
+        if not key:  # every sale form carries its own key; without one a retry could sell twice
+            raise services.OutletError(_("The form is out of date: open the sale page again."))
+        result = services.sale_complete(
+            outlet=outlet,
+            cashier=request.user,
+            lines=lines,
+            key=f"web:{request.user.pk}:{key}",
+            occurred_at=now,
+            recorded_at=now,
+            card_number=card_number,
+            pin=request.POST.get("pin", ""),
+            card_amount=_rupiah(card_amount) if card_number else None,
+            cash_tendered=_rupiah(cash),
+        )
+    except DomainError as exc:
+        kept = {k: v for k, v in quantities.items() if v > 0}
+        error = {"code": exc.code, "message": exc.message, "details": exc.details}
+        return _sale_form(
+            request,
+            outlet,
+            quantities=kept,
+            card_number=card_number,
+            card_amount=card_amount,
+            cash=cash,
+            error=error,
+            status=exc.http_status if exc.http_status < 500 else 400,
+        )
+    return redirect("outlets:receipt", pk=result.sale.pk)
+
+
+@capability_required(OUTLET_SELL)
+def receipt_view(request, pk):
+    sale = selectors.sale_get(user=request.user, pk=pk)
+    return render(request, "outlets/receipt.html", {"sale": sale, "qr": qr.svg(sale.number)})
+
+
+@capability_required(OUTLET_SELL)
+def sales_today_view(request, outlet):
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    today = timezone.localdate(clock.now())
+    mine = not request.user.has_capability(OUTLET_VOID)  # a cashier sees their own; a supervisor all
+    sales = selectors.sales_of_day(outlet, today, cashier=request.user if mine else None)
+    context = {
+        "outlet": outlet,
+        "day": today,
+        "sales": list(sales[:500]),
+        "totals": selectors.day_totals(sales),
+        "mine": mine,
+        "can_void": request.user.has_capability(OUTLET_VOID),
+    }
+    return render(request, "outlets/sales_today.html", context)
+
+
+@require_POST
+@capability_required(OUTLET_VOID)
+def sale_void_view(request, pk):
+    sale = selectors.sale_get(user=request.user, pk=pk)
+    now = clock.now()
+    try:
+        services.sale_void(
+            sale=sale, actor=request.user, reason=request.POST.get("reason", ""), occurred_at=now, recorded_at=now
+        )
+        messages.success(
+            request,
+            _("Sale %(number)s is voided; the card payment is reversed and the goods are back in stock.")
+            % {"number": sale.number},
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("outlets:sales_today", outlet=sale.outlet_id)
+
+
+@capability_required(OUTLET_SELL)
+def stock_view(request, outlet):
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    context = {
+        "outlet": outlet,
+        "stock": selectors.stock_list(outlet),
+        "categories": GoodsCategory.choices,
+        "can_manage": request.user.has_capability(OUTLET_MANAGE),
+    }
+    return render(request, "outlets/stock.html", context)
+
+
+@require_POST
+@capability_required(OUTLET_MANAGE)
+def stock_action_view(request, outlet, action: str):
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    now, post, user = clock.now(), request.POST, request.user
+    try:
+        if action == "item":
+            item = services.item_create(
+                outlet=outlet,
+                code=post.get("code", ""),
+                name=post.get("name", ""),
+                unit=post.get("unit", ""),
+                category=post.get("category", ""),
+                price=_rupiah(post.get("price")) or 0,
+                actor=user,
+                occurred_at=now,
+            )
+            messages.success(
+                request, _("%(item)s is in the catalogue; receive its stock to sell it.") % {"item": item.name}
+            )
+        elif action in ("receive", "adjust"):
+            item = selectors.item_get(outlet, post.get("item"))
+            try:
+                quantity = int(post.get("quantity", ""))
+            except ValueError:
+                raise services.BadQuantity() from None
+            if action == "receive":
+                services.stock_receive(
+                    outlet=outlet,
+                    item=item,
+                    quantity=quantity,
+                    reference=post.get("reference", ""),
+                    actor=user,
+                    occurred_at=now,
+                    recorded_at=now,
+                )
+            else:
+                services.stock_adjust(
+                    outlet=outlet,
+                    item=item,
+                    quantity=quantity,
+                    reason=post.get("reason", ""),
+                    actor=user,
+                    occurred_at=now,
+                    recorded_at=now,
+                )
+            messages.success(request, _("Stock of %(item)s is updated.") % {"item": item.name})
+        elif action == "price":
+            item = selectors.item_get(outlet, post.get("item"))
+            services.item_price_set(item=item, price=_rupiah(post.get("price")) or 0, actor=user, occurred_at=now)
+            messages.success(request, _("The price of %(item)s is updated.") % {"item": item.name})
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("outlets:stock", outlet=outlet.pk)

@@ -288,8 +288,9 @@ def _replay(key: str, request_hash: str) -> SaleResult | None:
     return SaleResult(sale, replayed=True)
 
 
-def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> list[tuple[Item, int]]:
-    """Each line's item (this cooperative's, on sale) with its quantity; stock rows locked in item order."""
+def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> tuple[list[tuple[Item, int]], dict[Any, Stock]]:
+    """Each line's item (this cooperative's, on sale) with its quantity, and the stock rows of the
+    basket, locked in item order (item id → row)."""
     if not lines:
         raise EmptyBasket()
     if len(lines) > MAX_LINES:
@@ -306,19 +307,20 @@ def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> list[tuple[Item, int]]:
     wanted: dict[Any, int] = {}
     for item_id, line in zip(ids, lines, strict=True):
         wanted[item_id] = wanted.get(item_id, 0) + line.quantity
-    stock = {
-        s.item_id: s.quantity
+    held = {
+        s.item_id: s
         for s in Stock.objects.select_for_update().filter(outlet=outlet, item_id__in=sorted(wanted)).order_by("item_id")
     }
+    have = {i: held[i].quantity if i in held else 0 for i in wanted}
     short = [
-        {"item": str(i), "name": items[i].name, "in_stock": stock.get(i, 0), "wanted": n}
+        {"item": str(i), "name": items[i].name, "in_stock": have[i], "wanted": n}
         for i, n in wanted.items()
-        if stock.get(i, 0) < n
+        if have[i] < n
     ]
     if short:
         names = ", ".join(f"{s['name']} ({s['in_stock']})" for s in short)
         raise OutOfStock(_("Not enough in stock: %(items)s.") % {"items": names}, details={"short": short})
-    return [(items[i], line.quantity) for i, line in zip(ids, lines, strict=True)]
+    return [(items[i], line.quantity) for i, line in zip(ids, lines, strict=True)], held
 
 
 def _card_share(priced: list[tuple[Item, int]], categories: frozenset[str], card_amount: int | None) -> list[int]:
@@ -366,16 +368,19 @@ def sale_complete(
     behind but a counted wrong PIN; the same key again returns the first sale."""
     card_number = "".join(card_number.split())
     request_hash = _request_hash(outlet.pk, lines, card_number, card_amount)
-    if (earlier := _replay(key, request_hash)) is not None:
-        return earlier
-    if not outlet.is_active:
-        raise OutletClosed()
     refused: payments.PaymentError | None = None
     try:
         with transaction.atomic():
-            priced = _priced(outlet, lines)
-            if (earlier := _replay(key, request_hash)) is not None:  # made while this one waited for the stock
+            try:
+                priced, held = _priced(outlet, lines)
+            except OutletError:  # a retry of a sale that took the last of an item: its first answer
+                if (earlier := _replay(key, request_hash)) is not None:
+                    return earlier
+                raise
+            if (earlier := _replay(key, request_hash)) is not None:  # also one made while this waited for the stock
                 return earlier
+            if not outlet.is_active:
+                raise OutletClosed()
             amounts = [item.price * qty for item, qty in priced]
             total = sum(amounts)
             share = [0] * len(priced)
@@ -415,6 +420,7 @@ def sale_complete(
                     outlet,
                     cashier,
                     priced,
+                    held,
                     share,
                     key,
                     request_hash,
@@ -437,6 +443,7 @@ def _record(
     outlet: Outlet,
     cashier: Any,
     priced: list[tuple[Item, int]],
+    held: dict[Any, Stock],
     share: list[int],
     key: str,
     request_hash: str,
@@ -482,7 +489,14 @@ def _record(
         for n, ((item, qty), part) in enumerate(zip(priced, share, strict=True), start=1)
     )
     _stock_moves(
-        outlet, [(item, -qty) for item, qty in priced], StockMove.Kind.SALE, sale, cashier, occurred_at, recorded_at
+        outlet,
+        held,
+        [(item, -qty) for item, qty in priced],
+        StockMove.Kind.SALE,
+        sale,
+        cashier,
+        occurred_at,
+        recorded_at,
     )
     audit_record(
         actor=cashier,
@@ -497,6 +511,7 @@ def _record(
 
 def _stock_moves(
     outlet: Outlet,
+    held: dict[Any, Stock],
     changes: list[tuple[Item, int]],
     kind: str,
     sale: Sale,
@@ -504,11 +519,13 @@ def _stock_moves(
     occurred_at: datetime,
     recorded_at: datetime,
 ) -> None:
-    """Apply the changes to the (locked) stock rows and append a move for each."""
+    """Apply the changes to the stock rows this transaction holds locked (item id → row: their
+    quantities are current) in one statement, and append a move for each."""
     moves = []
     for item, quantity in changes:
-        Stock.objects.filter(outlet=outlet, item=item).update(quantity=F("quantity") + quantity)
-        after = Stock.objects.filter(outlet=outlet, item=item).values_list("quantity", flat=True).get()
+        stock = held[item.pk]
+        stock.quantity += quantity
+        after = stock.quantity
         moves.append(
             StockMove(
                 outlet=outlet,
@@ -523,6 +540,7 @@ def _stock_moves(
                 recorded_at=recorded_at,
             )
         )
+    Stock.objects.bulk_update(list(held.values()), ["quantity"])
     StockMove.objects.bulk_create(moves)
 
 
@@ -538,11 +556,12 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
         if timezone.localdate(sale.occurred_at) != timezone.localdate(occurred_at):
             raise VoidRefused(_("Only a sale of today can be voided; later corrections are adjustments."))
         lines = list(sale.lines.select_related("item").order_by("item_id"))
-        list(
-            Stock.objects.select_for_update()
+        held = {
+            s.item_id: s
+            for s in Stock.objects.select_for_update()
             .filter(outlet=sale.outlet, item_id__in=[line.item_id for line in lines])
             .order_by("item_id")
-        )
+        }
         if sale.redemption_id:
             payments.card_payment_void(
                 redemption_id=sale.redemption_id,
@@ -553,6 +572,7 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
             )
         _stock_moves(
             sale.outlet,
+            held,
             [(line.item, line.quantity) for line in lines],
             StockMove.Kind.VOID,
             sale,

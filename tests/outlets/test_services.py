@@ -236,3 +236,20 @@ def test_a_new_price_applies_to_new_sales_only(shop):
     assert [s.lines.get().unit_price for s in (first, second)] == [28_000, 30_000]
     with pytest.raises(services.ItemInvalid):
         services.item_price_set(item=shop.eggs, price=0, actor=shop.supervisor, occurred_at=NOW)
+
+
+def test_a_retry_of_the_sale_that_took_the_last_of_an_item_returns_that_sale(shop):
+    first = sell(shop, [(shop.eggs, 5)], key="last", cash=140_000).sale
+    assert stock(shop, shop.eggs) == 0
+    again = sell(shop, [(shop.eggs, 5)], key="last", cash=140_000)
+    assert again.replayed
+    assert again.sale.pk == first.pk
+    with pytest.raises(services.OutOfStock):
+        sell(shop, [(shop.eggs, 1)], key="another", cash=28_000)
+
+
+def test_one_basket_with_an_item_twice_takes_both_from_its_stock(shop):
+    sale = sell(shop, [(shop.soap, 2), (shop.rice, 1), (shop.soap, 3)], cash=100_000).sale
+    assert (stock(shop, shop.soap), stock(shop, shop.rice)) == (15, 9)
+    afters = sorted(StockMove.objects.filter(sale=sale, item=shop.soap).values_list("quantity", "after"))
+    assert afters == [(-3, 15), (-2, 18)]

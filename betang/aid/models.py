@@ -284,6 +284,9 @@ class Redemption(models.Model):
     receipt_number = models.CharField(_("receipt"), max_length=30, unique=True)
     entry_id = models.UUIDField()  # the ledger entry
     void_entry_id = models.UUIDField(null=True, blank=True)
+    settlement = models.ForeignKey(
+        "Settlement", null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
+    )  # the statement that claimed it: each payment is settled once
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.PAID)
     origin = models.CharField(max_length=7, choices=Origin.choices, default=Origin.ONLINE)
     operator = models.ForeignKey(
@@ -298,3 +301,65 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return self.receipt_number
+
+
+class Settlement(models.Model):
+    """What the program owes one cooperative for its card payments up to a day: a statement (the
+    payments it claims, each only once; one synced late from an outpost goes in the next statement),
+    then paid by bank transfer (posted: payable → the program's bank), then reconciled when the
+    bank's own statement shows the transfer."""
+
+    class Status(models.TextChoices):
+        ISSUED = "ISSUED", _("issued")
+        PAID = "PAID", _("paid")
+        RECONCILED = "RECONCILED", _("reconciled")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    number = models.CharField(_("number"), max_length=40, unique=True)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="settlements")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=13, db_index=True)  # the cooperative's village
+    period_start_date = models.DateField(_("from"))  # the first payment it claims
+    period_end_date = models.DateField(_("to"))  # inclusive: every unsettled payment up to this day
+    payments = models.PositiveIntegerField(_("payments"))
+    amount = models.BigIntegerField(_("amount"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+    bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    paid_date = models.DateField(_("paid on"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entry_id = models.UUIDField(null=True, blank=True)  # the ledger entry of the transfer
+    bank_line = models.CharField(_("bank statement line"), max_length=300, blank=True)  # what matched it
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        indexes = [models.Index(fields=["program", "period_end_date"], name="settlement_program_period")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="settlement_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class BankStatement(models.Model):
+    """A bank statement uploaded to confirm settlements: the file is kept, and what each line matched."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="bank_statements")
+    file = models.FileField(upload_to="bank-statements/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    outcomes = models.JSONField(default=list)  # per line: {"line", "outcome", "settlement", "reason"}
+    counts = models.JSONField(default=dict)  # outcome → lines
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+
+    def __str__(self) -> str:
+        return self.original_name

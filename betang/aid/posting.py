@@ -95,3 +95,8 @@ def payment_legs(taken: dict[int, int], *, payable: int) -> list[Leg]:
 def sweep_legs(amounts: dict[int, int], *, budget: int) -> list[Leg]:
     """Unspent funds that expire: Dr each wallet, Cr budget."""
     return [*(Leg(wallet, amount) for wallet, amount in amounts.items()), Leg(budget, -sum(amounts.values()))]
+
+
+def settlement_legs(amount: int, *, payable: int, bank: int) -> list[Leg]:
+    """The program pays a cooperative what it owes by bank transfer: Dr its payable, Cr the program's bank."""
+    return [Leg(payable, amount), Leg(bank, -amount)]

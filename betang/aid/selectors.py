@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from betang.aid import posting
-from betang.aid.models import Card, Cycle, Enrolment, Program, Redemption, RuleChange
+from betang.aid.models import BankStatement, Card, Cycle, Enrolment, Program, Redemption, RuleChange, Settlement
 from betang.aid.printing import PrintedCard
+from betang.aid.statements import StatementLine
 from betang.ledger import selectors as ledger
 from betang.regions import selectors as regions
 from betang.regions.scope import RegionScope
@@ -197,3 +198,43 @@ def printed_cards(cards: list[tuple[Card, str]], program: Program | None) -> lis
         )
         for card, pin in cards
     ]
+
+
+def settlement_list(program: Program, *, scope: RegionScope, status: str = "") -> QuerySet[Settlement]:
+    """The program's statements in the reader's area, newest first, with their cooperative."""
+    rows = Settlement.objects.filter(scope.q("region_code"), program=program).select_related("cooperative")
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-issued_at", "number")
+
+
+def settlement_get(*, scope: RegionScope, pk: Any) -> Settlement:
+    return get_object_or_404(
+        Settlement.objects.filter(scope.q("region_code")).select_related("program", "cooperative"), pk=pk
+    )
+
+
+def unsettled_summary(program: Program, *, scope: RegionScope) -> dict[str, int]:
+    """Card payments not yet in a statement, in the reader's area: count and rupiah."""
+    paid = Redemption.objects.filter(
+        scope.q("region_code"), program=program, status=Redemption.Status.PAID, settlement__isnull=True
+    )
+    totals = paid.aggregate(n=Count("id"), amount=Sum("amount"))
+    return {"payments": totals["n"] or 0, "amount": totals["amount"] or 0}
+
+
+def statement_lines(settlement: Settlement) -> list[StatementLine]:
+    """The payments a statement claims, in time order, as its print lists them."""
+    rows = (
+        Redemption.objects.filter(settlement=settlement)
+        .select_related("card", "outlet")
+        .order_by("occurred_at", "receipt_number")
+    )
+    return [
+        StatementLine(r.receipt_number, r.occurred_at, r.outlet.name if r.outlet else "", r.card.number[-4:], r.amount)
+        for r in rows
+    ]
+
+
+def bank_statement_get(program: Program, pk: Any) -> BankStatement:
+    return get_object_or_404(BankStatement, program=program, pk=pk)

@@ -3,11 +3,12 @@ close), card batches printed with their PIN mailers, and each card's status, bal
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,10 +17,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW
-from betang.aid import printing, selectors
-from betang.aid.models import Card, Cycle, Enrolment, NationalAid
+from betang.aid import printing, selectors, statements
+from betang.aid.models import Card, Cycle, Enrolment, NationalAid, Settlement
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
+from betang.aid.services import settlements as settlement_services
 from betang.aid.services.programs import enrolment_add, enrolment_end, rule_change, rule_text
 from betang.core import clock
 from betang.core.errors import DomainError
@@ -398,3 +400,141 @@ def card_action_view(request, pk, action: str):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("aid:card", pk=card.pk)
+
+
+# --- settling cooperatives -----------------------------------------------------------------------
+
+
+@capability_required(AID_VIEW)
+def settlement_list_view(request, code: str):
+    program = selectors.program_get(scope=request.user.region_scope, code=code)
+    status = request.GET.get("status", "")
+    context = {
+        "program": program,
+        "settlements": CappedPaginator(
+            selectors.settlement_list(program, scope=request.user.region_scope, status=status), 50
+        ).get_page(request.GET.get("page")),
+        "status": status,
+        "statuses": Settlement.Status.choices,
+        "unsettled": selectors.unsettled_summary(program, scope=request.user.region_scope),
+        "yesterday": timezone.localdate(clock.now()) - timedelta(days=1),
+        "can_manage": request.user.has_capability(AID_MANAGE),
+    }
+    return render(request, "aid/settlement_list.html", context)
+
+
+@require_POST
+@capability_required(AID_MANAGE)
+def settlements_issue_view(request, code: str):
+    program = _program_run_by(request, code)
+    try:
+        up_to = date.fromisoformat(request.POST.get("up_to", ""))
+    except ValueError:
+        messages.error(request, _("Choose the last day the statements cover."))
+        return redirect("aid:settlements", code=program.code)
+    try:
+        made = settlement_services.settlements_issue(
+            program=program, up_to=up_to, actor=request.user, occurred_at=clock.now()
+        )
+        total = sum(s.amount for s in made)
+        messages.success(
+            request,
+            _("%(n)s statements issued, %(total)s in all.") % {"n": len(made), "total": format_rupiah(total)},
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("aid:settlements", code=program.code)
+
+
+@capability_required(AID_VIEW)
+def settlement_detail_view(request, pk):
+    settlement = selectors.settlement_get(scope=request.user.region_scope, pk=pk)
+    context = {
+        "settlement": settlement,
+        "lines": selectors.statement_lines(settlement),
+        "today": timezone.localdate(clock.now()),
+        "can_manage": request.user.has_capability(AID_MANAGE),
+    }
+    return render(request, "aid/settlement_detail.html", context)
+
+
+@capability_required(AID_VIEW)
+def settlement_file_view(request, pk, fmt: str):
+    settlement = selectors.settlement_get(scope=request.user.region_scope, pk=pk)
+    lines = selectors.statement_lines(settlement)
+    name = settlement.number.replace("/", "-")
+    if fmt == "pdf":
+        return _pdf(statements.statement_pdf(settlement, settlement.cooperative.name, lines), f"{name}.pdf")
+    if fmt == "xlsx":
+        response = HttpResponse(
+            statements.statement_xlsx(settlement, settlement.cooperative.name, lines),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    raise Http404
+
+
+@require_POST
+@capability_required(AID_MANAGE)
+def settlement_paid_view(request, pk):
+    settlement = selectors.settlement_get(scope=request.user.region_scope, pk=pk)
+    try:
+        paid_date = date.fromisoformat(request.POST.get("paid_date", ""))
+    except ValueError:
+        messages.error(request, _("Give the day the transfer was made."))
+        return redirect("aid:settlement", pk=settlement.pk)
+    now = clock.now()
+    try:
+        settlement_services.settlement_mark_paid(
+            settlement=settlement,
+            bank_reference=request.POST.get("bank_reference", ""),
+            paid_date=paid_date,
+            actor=request.user,
+            occurred_at=now,
+            recorded_at=now,
+        )
+        messages.success(
+            request, _("The statement is marked paid; the amount owed to the cooperative went down by it.")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("aid:settlement", pk=settlement.pk)
+
+
+@require_POST
+@capability_required(AID_MANAGE)
+def bank_statement_upload_view(request, code: str):
+    program = _program_run_by(request, code)
+    upload = request.FILES.get("file")
+    if upload is None or upload.size > 20 * 1024 * 1024:
+        messages.error(request, _("Choose the bank statement (CSV, at most 20 MB)."))
+        return redirect("aid:settlements", code=program.code)
+    try:
+        statement = settlement_services.bank_statement_match(
+            program=program, content=upload.read(), filename=upload.name, actor=request.user, occurred_at=clock.now()
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("aid:settlements", code=program.code)
+    return redirect("aid:bank_statement", code=program.code, pk=statement.pk)
+
+
+@capability_required(AID_VIEW)
+def bank_statement_view(request, code: str, pk):
+    program = selectors.program_get(scope=request.user.region_scope, code=code)
+    statement = selectors.bank_statement_get(program, pk)
+    labels = {
+        "reconciled": _("reconciled"),
+        "already": _("already reconciled"),
+        "differs": _("amount differs"),
+        "unmatched": _("not a settlement"),
+        "unreadable": _("unreadable"),
+    }
+    context = {
+        "program": program,
+        "statement": statement,
+        "counts": [(labels.get(k, k), n) for k, n in statement.counts.items()],
+        "lines": [o | {"label": labels.get(o["outcome"], o["outcome"])} for o in statement.outcomes],
+    }
+    return render(request, "aid/bank_statement.html", context)

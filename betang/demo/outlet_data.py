@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from betang.accounts.models import User
 from betang.aid.services.payments import PaymentError
@@ -169,3 +170,36 @@ def _past_sales(
         made += 1
         by_card += card is not None
     return made, by_card
+
+
+def settle(*, occurred_at: datetime, program_code: str = "khbs", maker: str = "dinas.kalteng") -> tuple[int, int]:
+    """Two rounds of statements, as a province settles weekly: the card payments up to three days ago,
+    paid by transfer, then those up to yesterday, left for an officer to pay: (issued, paid)."""
+    from betang.aid.models import Program
+    from betang.aid.services.settlements import NothingToSettle, settlement_mark_paid, settlements_issue
+
+    program = Program.objects.filter(code=program_code).first()
+    if program is None:
+        return 0, 0
+    officer = User.objects.get(username=maker)
+    today = timezone.localdate(occurred_at)
+    issued = paid = 0
+    for days_back, pay in ((3, True), (1, False)):
+        try:
+            made = settlements_issue(
+                program=program, up_to=today - timedelta(days=days_back), actor=officer, occurred_at=occurred_at
+            )
+        except NothingToSettle:
+            continue
+        issued += len(made)
+        for statement in made if pay else []:
+            paid += 1
+            settlement_mark_paid(
+                settlement=statement,
+                bank_reference=f"SP2D-DEMO-{paid:04d}",
+                paid_date=today,
+                actor=officer,
+                occurred_at=occurred_at,
+                recorded_at=occurred_at,
+            )
+    return issued, paid

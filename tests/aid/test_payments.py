@@ -244,3 +244,20 @@ def test_the_keys_a_payment_builds_in_sql_are_the_ledgers_keys(world):
         assert wallet_key == posting.wallet_key("khbs", household.pk, "FOOD")
         assert ledger_selectors.accounts_by_key([wallet_key])  # opened by the credit under that key
         assert payable_key == posting.payable_key("khbs", world.coop_a.pk)
+
+
+def test_a_receipt_number_carries_the_local_day(world):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    just_after_midnight = datetime(2026, 11, 21, 0, 30, tzinfo=ZoneInfo("Asia/Jakarta"))  # 20 Nov in UTC
+    paid = card_pay(
+        card_number=world.card.number,
+        pin=PIN,
+        cooperative_id=world.coop_a.pk,
+        key="midnight",
+        basket=[BasketLine("BERAS", 1_000)],
+        occurred_at=just_after_midnight,
+        recorded_at=just_after_midnight,
+    )
+    assert paid.receipt_number.startswith("261121-")

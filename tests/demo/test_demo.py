@@ -131,3 +131,10 @@ def test_the_cashier_sells_at_a_stocked_outlet_with_past_sales(client, demo_buil
     page = client.get(reverse("outlets:sale", args=[outlet.pk])).content.decode()
     assert "Beras Medium 5 kg" in page
     assert "Rp72.000" in page
+
+
+def test_the_demo_has_settlement_statements_paid_and_to_pay(demo_built):
+    from betang.aid.models import Settlement
+
+    assert Settlement.objects.filter(status="PAID").exists()
+    assert Settlement.objects.filter(status="ISSUED").exists()

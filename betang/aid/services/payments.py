@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -90,6 +91,12 @@ class CooperativeUnknown(PaymentError):
     code = "aid.cooperative_unknown"
     http_status = 404
     message = gettext_lazy("Unknown cooperative.")
+
+
+class PaymentSettled(PaymentError):
+    code = "aid.payment_settled"
+    http_status = 409
+    message = gettext_lazy("This payment is already in a settlement statement; it can no longer be voided.")
 
 
 class KeyReused(PaymentError):
@@ -432,7 +439,8 @@ def card_categories(*, card_number: str, cooperative_id: Any) -> frozenset[str]:
 
 
 def _receipt_number(occurred_at: datetime) -> str:
-    return f"{occurred_at:%y%m%d}-{secrets.token_hex(5).upper()}"
+    """`YYMMDD-` and ten random hex digits; the day is the local one the receipt shows (WIB), not UTC's."""
+    return f"{timezone.localtime(occurred_at):%y%m%d}-{secrets.token_hex(5).upper()}"
 
 
 @dataclass(frozen=True)
@@ -532,6 +540,8 @@ def card_payment_void(
         redemption = Redemption.objects.select_for_update().filter(pk=redemption_id).first()
         if redemption is None:
             raise PaymentError(_("Unknown payment."), details={"redemption": str(redemption_id)})
+        if redemption.settlement_id is not None and redemption.status != Redemption.Status.VOIDED:
+            raise PaymentSettled()
         reversal = entry_reverse(
             entry_id=redemption.entry_id,
             key=f"aid:void:{redemption.pk}",

@@ -12,7 +12,7 @@ from betang.core import clock
 from betang.core.money import format_rupiah
 from betang.demo import services
 from betang.demo.aid_data import build_aid
-from betang.demo.outlet_data import build_outlets
+from betang.demo.outlet_data import build_outlets, settle
 from betang.demo.registry_data import build_members, build_registry, messy_household_sample
 
 
@@ -85,6 +85,9 @@ class Command(BaseCommand):
                 f"      {shops.outlets} outlets stocked ({shops.items} items); {shops.sales} past sales at "
                 f"{shops.cashier_outlet}, {shops.card_sales} of them by card"
             )
+        issued, paid = settle(occurred_at=now)
+        if issued:
+            console.print(f"      {issued} settlement statements up to yesterday, {paid} of them paid by transfer")
         if no_serve:
             console.print("Demo built.")
             return

@@ -238,3 +238,23 @@ def statement_lines(settlement: Settlement) -> list[StatementLine]:
 
 def bank_statement_get(program: Program, pk: Any) -> BankStatement:
     return get_object_or_404(BankStatement, program=program, pk=pk)
+
+
+def cooperative_settlement_position(cooperative_id: Any) -> dict[str, Any]:
+    """What the programs owe a cooperative for its card payments and what they have paid: payments
+    not yet in a statement, statements issued and not yet paid, statements paid (with the last)."""
+    unsettled = Redemption.objects.filter(
+        cooperative_id=cooperative_id, status=Redemption.Status.PAID, settlement__isnull=True
+    ).aggregate(n=Count("id"), amount=Sum("amount"))
+    statements = Settlement.objects.filter(cooperative_id=cooperative_id)
+    issued = statements.filter(status=Settlement.Status.ISSUED).aggregate(n=Count("id"), amount=Sum("amount"))
+    paid = statements.exclude(status=Settlement.Status.ISSUED).aggregate(n=Count("id"), amount=Sum("amount"))
+    return {
+        "unsettled_payments": unsettled["n"] or 0,
+        "unsettled_amount": unsettled["amount"] or 0,
+        "issued_count": issued["n"] or 0,
+        "issued_amount": issued["amount"] or 0,
+        "paid_count": paid["n"] or 0,
+        "paid_amount": paid["amount"] or 0,
+        "last_paid": statements.exclude(status=Settlement.Status.ISSUED).order_by("-paid_date").first(),
+    }

@@ -166,3 +166,36 @@ class SaleLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.name}"
+
+
+class DayClose(models.Model):
+    """A cashier's end of day at an outlet: their sales counted by the system beside the cash they
+    counted in the drawer. After it, that cashier sells no more that day there and their sales of
+    the day are not voided (a correction is a stock adjustment)."""
+
+    outlet = models.ForeignKey("registry.Outlet", on_delete=models.PROTECT, related_name="+")
+    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField(_("day"))
+    sales = models.PositiveIntegerField(_("sales"))
+    voided = models.PositiveIntegerField(_("voided"))
+    card_total = models.BigIntegerField(_("paid by card"))
+    cash_total = models.BigIntegerField(_("cash expected"))
+    cash_counted = models.BigIntegerField(_("cash counted"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(_("closed at"))
+
+    class Meta:
+        verbose_name = _("day close")
+        verbose_name_plural = _("day closes")
+        constraints = [
+            models.UniqueConstraint(fields=["outlet", "cashier", "business_date"], name="day_close_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cashier_id} @ {self.outlet_id} {self.business_date}"
+
+    @property
+    def difference(self) -> int:
+        """Cash counted minus cash expected: negative is a shortfall."""
+        return self.cash_counted - self.cash_total

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.ids import as_uuid
-from betang.outlets.models import Item, Sale, Stock
+from betang.outlets.models import DayClose, Item, Sale, Stock
 from betang.registry import selectors as registry
 from betang.registry.models import Outlet
 
@@ -81,3 +81,38 @@ def day_totals(sales: QuerySet[Sale]) -> dict[str, int]:
         "card": sums["card"] or 0,
         "cash": sums["cash"] or 0,
     }
+
+
+def sales_by_day(outlet: Outlet, *, days: int, today: date) -> list[dict[str, Any]]:
+    """The outlet's paid sales per local day, newest first, for the last `days` days (empty days too)."""
+    start = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), time.min))
+    rows = Sale.objects.filter(outlet=outlet, status=Sale.Status.PAID, occurred_at__gte=start).values_list(
+        "occurred_at", "total", "card_amount", "cash_amount"
+    )
+    by_day = {today - timedelta(days=n): {"count": 0, "total": 0, "card": 0, "cash": 0} for n in range(days)}
+    for at, total, card, cash in rows:
+        day = by_day.get(timezone.localdate(at))
+        if day is not None:
+            day["count"] += 1
+            day["total"] += total
+            day["card"] += card
+            day["cash"] += cash
+    return [{"day": day} | figures for day, figures in by_day.items()]
+
+
+def sales_by_cashier(outlet: Outlet, day: date) -> list[dict[str, Any]]:
+    """Each cashier's paid sales at the outlet on the day, with their close if they closed it."""
+    sales = sales_of_day(outlet, day).filter(status=Sale.Status.PAID)
+    rows = {}
+    for sale in sales:
+        row = rows.setdefault(sale.cashier_id, {"cashier": sale.cashier, "count": 0, "card": 0, "cash": 0})
+        row["count"] += 1
+        row["card"] += sale.card_amount
+        row["cash"] += sale.cash_amount
+    for close in DayClose.objects.filter(outlet=outlet, business_date=day).select_related("cashier"):
+        rows.setdefault(close.cashier_id, {"cashier": close.cashier, "count": 0, "card": 0, "cash": 0})["close"] = close
+    return sorted(rows.values(), key=lambda r: r["cashier"].display_name)
+
+
+def day_close_get(outlet: Outlet, cashier: Any, day: date) -> DayClose | None:
+    return DayClose.objects.filter(outlet=outlet, cashier=cashier, business_date=day).first()

@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,7 +28,7 @@ from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.ids import as_uuid, new_id
 from betang.core.money import format_rupiah
-from betang.outlets.models import Item, Sale, SaleLine, Stock, StockMove
+from betang.outlets.models import DayClose, Item, Sale, SaleLine, Stock, StockMove
 from betang.registry.models import Outlet
 
 MAX_LINES = 100
@@ -89,6 +89,12 @@ class SaleKeyReused(OutletError):
     code = "outlet.key_reused"
     http_status = 409
     message = gettext_lazy("This sale key was already used for another sale.")
+
+
+class DayClosed(OutletError):
+    code = "outlet.day_closed"
+    http_status = 409
+    message = gettext_lazy("This cashier's day at this outlet is closed.")
 
 
 class VoidRefused(OutletError):
@@ -381,6 +387,8 @@ def sale_complete(
                 return earlier
             if not outlet.is_active:
                 raise OutletClosed()
+            if _closed(outlet, cashier, occurred_at):
+                raise DayClosed()
             amounts = [item.price * qty for item, qty in priced]
             total = sum(amounts)
             share = [0] * len(priced)
@@ -555,6 +563,8 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
             return sale
         if timezone.localdate(sale.occurred_at) != timezone.localdate(occurred_at):
             raise VoidRefused(_("Only a sale of today can be voided; later corrections are adjustments."))
+        if _closed(sale.outlet, sale.cashier_id, sale.occurred_at):
+            raise VoidRefused(_("The cashier has closed this day; a correction is a stock adjustment."))
         lines = list(sale.lines.select_related("item").order_by("item_id"))
         held = {
             s.item_id: s
@@ -592,6 +602,59 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
             changes={"status": [Sale.Status.PAID, Sale.Status.VOIDED], "reason": [None, sale.void_reason]},
         )
     return sale
+
+
+def _closed(outlet: Outlet, cashier: Any, occurred_at: datetime) -> bool:
+    cashier_id = getattr(cashier, "pk", cashier)
+    day = timezone.localdate(occurred_at)
+    return DayClose.objects.filter(outlet=outlet, cashier_id=cashier_id, business_date=day).exists()
+
+
+def day_close(
+    *, outlet: Outlet, cashier: Any, cash_counted: int, note: str, actor: Any, occurred_at: datetime
+) -> DayClose:
+    """Close a cashier's day at the outlet: their paid sales of the local day, split card and cash,
+    beside the cash counted in the drawer. Closing again returns the first close."""
+    if type(cash_counted) is not int or cash_counted < 0:
+        raise OutletError(_("The cash counted is whole rupiah, zero or more."))
+    day = timezone.localdate(occurred_at)
+    with transaction.atomic():
+        existing = DayClose.objects.filter(outlet=outlet, cashier=cashier, business_date=day).first()
+        if existing is not None:
+            return existing
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        sales = list(
+            Sale.objects.select_for_update().filter(
+                outlet=outlet, cashier=cashier, occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)
+            )
+        )
+        paid = [s for s in sales if s.status == Sale.Status.PAID]
+        closed = DayClose.objects.create(
+            outlet=outlet,
+            cashier=cashier,
+            business_date=day,
+            sales=len(paid),
+            voided=len(sales) - len(paid),
+            card_total=sum(s.card_amount for s in paid),
+            cash_total=sum(s.cash_amount for s in paid),
+            cash_counted=cash_counted,
+            note=note.strip()[:300],
+            closed_by=actor,
+            closed_at=occurred_at,
+        )
+        audit_record(
+            actor=actor,
+            event="outlets.day.closed",
+            occurred_at=occurred_at,
+            obj=closed,
+            region_code=outlet.region_code,
+            changes={
+                "sales": [None, closed.sales],
+                "cash_expected": [None, closed.cash_total],
+                "cash_counted": [None, cash_counted],
+            },
+        )
+    return closed
 
 
 def new_sale_key() -> str:

@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from betang.accounts.access import OUTLET_MANAGE, OUTLET_SELL, OUTLET_VOID
+from betang.aid import selectors as aid_selectors
 from betang.aid.contracts import GoodsCategory
 from betang.core import clock
 from betang.core.errors import DomainError
+from betang.core.money import format_rupiah
 from betang.outlets import qr, selectors, services
 from betang.web.access import capability_required
 
@@ -108,6 +110,7 @@ def sales_today_view(request, outlet):
     today = timezone.localdate(clock.now())
     mine = not request.user.has_capability(OUTLET_VOID)  # a cashier sees their own; a supervisor all
     sales = selectors.sales_of_day(outlet, today, cashier=request.user if mine else None)
+    own = selectors.day_totals(selectors.sales_of_day(outlet, today, cashier=request.user))
     context = {
         "outlet": outlet,
         "day": today,
@@ -115,8 +118,53 @@ def sales_today_view(request, outlet):
         "totals": selectors.day_totals(sales),
         "mine": mine,
         "can_void": request.user.has_capability(OUTLET_VOID),
+        "own": own,
+        "my_close": selectors.day_close_get(outlet, request.user, today),
+        "closes": [] if mine else selectors.sales_by_cashier(outlet, today),
     }
     return render(request, "outlets/sales_today.html", context)
+
+
+@require_POST
+@capability_required(OUTLET_SELL)
+def day_close_view(request, outlet):
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    counted = _rupiah(request.POST.get("cash_counted"))
+    if counted is None:
+        messages.error(request, _("Count the cash in the drawer and type it."))
+        return redirect("outlets:sales_today", outlet=outlet.pk)
+    try:
+        closed = services.day_close(
+            outlet=outlet,
+            cashier=request.user,
+            cash_counted=counted,
+            note=request.POST.get("note", ""),
+            actor=request.user,
+            occurred_at=clock.now(),
+        )
+        messages.success(
+            request,
+            _("Your day is closed: %(cash)s expected in cash, %(counted)s counted.")
+            % {"cash": format_rupiah(closed.cash_total), "counted": format_rupiah(closed.cash_counted)},
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("outlets:sales_today", outlet=outlet.pk)
+
+
+@capability_required(OUTLET_SELL)
+def report_view(request, outlet):
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    today = timezone.localdate(clock.now())
+    context = {
+        "outlet": outlet,
+        "today": today,
+        "days": selectors.sales_by_day(outlet, days=14, today=today),
+        "cashiers": selectors.sales_by_cashier(outlet, today),
+        "low": [s for s in selectors.stock_list(outlet) if s.quantity <= s.low_at and s.item.is_active],
+        "position": aid_selectors.cooperative_settlement_position(outlet.cooperative_id),
+    }
+    return render(request, "outlets/report.html", context)
 
 
 @require_POST

@@ -46,3 +46,6 @@ def test_a_cashier_sells_by_card_with_the_keyboard_alone(page, live_server, comm
     assert (sale.card_amount, sale.cash_amount) == (132_000, 0)
     assert Stock.objects.get(item=shop.eggs).quantity == 3
     assert all(c.ok for c in ledger_verify())
+    page.goto(f"{base}/gerai/{shop.outlet.pk}/laporan/")
+    assert "Rp132.000" in page.get_by_test_id("position").inner_text()  # owed, not yet in a statement
+    page.screenshot(path=str(artifacts / "outlet-report.png"), full_page=True)

@@ -168,3 +168,20 @@ def test_a_sale_form_without_its_key_is_refused_and_sells_nothing(client, shop):
     assert response.status_code == 400
     assert 'data-code="outlet.refused"' in response.content.decode()
     assert Sale.objects.count() == 0
+
+
+def test_a_cashier_closes_their_day_and_the_operator_sees_it_on_the_report(client, shop):
+    client.force_login(shop.cashier)
+    client.post(sale_page(shop), form(shop, [(shop.rice, 1)], key="r1", cash="100000"))
+    today = f"/gerai/{shop.outlet.pk}/penjualan/"
+    assert "Rp70.000" in client.get(today).content.decode()
+    response = client.post(f"/gerai/{shop.outlet.pk}/tutup-kasir/", {"cash_counted": "Rp70.000"}, follow=True)
+    page = response.content.decode()
+    assert 'data-testid="my-close"' in page
+    assert "Rp0" in page
+    assert client.post(sale_page(shop), form(shop, [(shop.rice, 1)], key="r2", cash="70000")).status_code == 409
+    client.force_login(shop.supervisor)
+    report = client.get(f"/gerai/{shop.outlet.pk}/laporan/").content.decode()
+    assert "Rp70.000" in report
+    assert "selisih" in report.lower()
+    assert 'data-testid="position"' in report

@@ -253,3 +253,34 @@ def test_one_basket_with_an_item_twice_takes_both_from_its_stock(shop):
     assert (stock(shop, shop.soap), stock(shop, shop.rice)) == (15, 9)
     afters = sorted(StockMove.objects.filter(sale=sale, item=shop.soap).values_list("quantity", "after"))
     assert afters == [(-3, 15), (-2, 18)]
+
+
+def test_a_day_close_counts_the_cashiers_sales_and_the_drawer_and_ends_their_day(shop):
+    sell(shop, [(shop.rice, 1)], key="c1", card=shop.world.card.number)
+    sell(shop, [(shop.soap, 2)], key="c2", cash=20_000)
+    voided = sell(shop, [(shop.eggs, 1)], key="c3", cash=28_000).sale
+    sale_void(sale=voided, actor=shop.supervisor, reason="batal", occurred_at=NOW, recorded_at=NOW)
+    closed = services.day_close(
+        outlet=shop.outlet, cashier=shop.cashier, cash_counted=10_000, note="", actor=shop.cashier, occurred_at=NOW
+    )
+    assert (closed.sales, closed.voided, closed.card_total, closed.cash_total) == (2, 1, 70_000, 12_000)
+    assert closed.difference == -2_000  # a shortfall
+    again = services.day_close(
+        outlet=shop.outlet, cashier=shop.cashier, cash_counted=12_000, note="", actor=shop.cashier, occurred_at=NOW
+    )
+    assert again.pk == closed.pk
+    assert again.cash_counted == 10_000
+    with pytest.raises(services.DayClosed):
+        sell(shop, [(shop.rice, 1)], key="c4", cash=70_000)
+    first = Sale.objects.get(idempotency_key="c2")
+    with pytest.raises(services.VoidRefused):
+        sale_void(sale=first, actor=shop.supervisor, reason="telat", occurred_at=NOW, recorded_at=NOW)
+    other = sale_complete(
+        outlet=shop.outlet,
+        cashier=shop.supervisor,
+        lines=[LineIn(shop.rice.pk, 1)],
+        key="c5",
+        occurred_at=NOW,
+        recorded_at=NOW,
+    )
+    assert not other.replayed  # another cashier's day is still open

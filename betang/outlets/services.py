@@ -352,7 +352,7 @@ def _card_share(priced: list[tuple[Item, int]], categories: frozenset[str], card
     return share
 
 
-def _sale_number(outlet: Outlet, occurred_at: datetime) -> str:
+def _sale_number(occurred_at: datetime) -> str:
     return f"S{timezone.localtime(occurred_at):%y%m%d}-{secrets.token_hex(4).upper()}"
 
 
@@ -423,6 +423,8 @@ def sale_complete(
                     refused = exc  # nothing was sold; a wrong PIN's count commits with this transaction
                 if paid is not None and paid.replayed and (earlier := _replay(key, request_hash)) is not None:
                     return earlier  # this sale's card payment and the sale were made meanwhile
+                if paid is not None and paid.amount != sum(share):  # card_pay takes all it is asked, or nothing
+                    raise OutletError(_("The card payment does not match the sale; nothing was sold."))
             if refused is None:
                 sale = _record(
                     outlet,
@@ -465,7 +467,7 @@ def _record(
     sale = Sale.objects.create(
         idempotency_key=key,
         request_hash=request_hash,
-        number=_sale_number(outlet, occurred_at),
+        number=_sale_number(occurred_at),
         outlet=outlet,
         cooperative_id=outlet.cooperative_id,
         region_code=outlet.region_code,

@@ -216,11 +216,15 @@ def settlement_get(*, scope: RegionScope, pk: Any) -> Settlement:
 
 def unsettled_summary(program: Program, *, scope: RegionScope) -> dict[str, int]:
     """Card payments not yet in a statement, in the reader's area: count and rupiah."""
-    paid = Redemption.objects.filter(
-        scope.q("region_code"), program=program, status=Redemption.Status.PAID, settlement__isnull=True
-    )
+    totals = _unsettled(scope.q("region_code"), program=program)
+    return {"payments": totals["n"], "amount": totals["amount"]}
+
+
+def _unsettled(*where: Q, **filters: Any) -> dict[str, int]:
+    """Count and rupiah of the paid card payments not yet in a statement."""
+    paid = Redemption.objects.filter(*where, status=Redemption.Status.PAID, settlement__isnull=True, **filters)
     totals = paid.aggregate(n=Count("id"), amount=Sum("amount"))
-    return {"payments": totals["n"] or 0, "amount": totals["amount"] or 0}
+    return {"n": totals["n"] or 0, "amount": totals["amount"] or 0}
 
 
 def statement_lines(settlement: Settlement) -> list[StatementLine]:
@@ -243,15 +247,13 @@ def bank_statement_get(program: Program, pk: Any) -> BankStatement:
 def cooperative_settlement_position(cooperative_id: Any) -> dict[str, Any]:
     """What the programs owe a cooperative for its card payments and what they have paid: payments
     not yet in a statement, statements issued and not yet paid, statements paid (with the last)."""
-    unsettled = Redemption.objects.filter(
-        cooperative_id=cooperative_id, status=Redemption.Status.PAID, settlement__isnull=True
-    ).aggregate(n=Count("id"), amount=Sum("amount"))
+    unsettled = _unsettled(cooperative_id=cooperative_id)
     statements = Settlement.objects.filter(cooperative_id=cooperative_id)
     issued = statements.filter(status=Settlement.Status.ISSUED).aggregate(n=Count("id"), amount=Sum("amount"))
     paid = statements.exclude(status=Settlement.Status.ISSUED).aggregate(n=Count("id"), amount=Sum("amount"))
     return {
-        "unsettled_payments": unsettled["n"] or 0,
-        "unsettled_amount": unsettled["amount"] or 0,
+        "unsettled_payments": unsettled["n"],
+        "unsettled_amount": unsettled["amount"],
         "issued_count": issued["n"] or 0,
         "issued_amount": issued["amount"] or 0,
         "paid_count": paid["n"] or 0,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
+from betang.core import clock
 from betang.core.ids import as_uuid
 from betang.outlets.models import DayClose, Item, Sale, Stock
 from betang.registry import selectors as registry
@@ -63,7 +64,7 @@ def sale_get(*, user: Any, pk: Any) -> Sale:
 
 
 def sales_of_day(outlet: Outlet, day: date, *, cashier: Any = None) -> QuerySet[Sale]:
-    start = timezone.make_aware(datetime.combine(day, time.min))
+    start = clock.day_start(day)
     sales = Sale.objects.filter(outlet=outlet, occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1))
     if cashier is not None:
         sales = sales.filter(cashier=cashier)
@@ -85,7 +86,7 @@ def day_totals(sales: QuerySet[Sale]) -> dict[str, int]:
 
 def sales_by_day(outlet: Outlet, *, days: int, today: date) -> list[dict[str, Any]]:
     """The outlet's paid sales per local day, newest first, for the last `days` days (empty days too)."""
-    start = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), time.min))
+    start = clock.day_start(today - timedelta(days=days - 1))
     rows = Sale.objects.filter(outlet=outlet, status=Sale.Status.PAID, occurred_at__gte=start).values_list(
         "occurred_at", "total", "card_amount", "cash_amount"
     )

@@ -13,17 +13,17 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.aid.contracts import BasketLine, GoodsCategory
 from betang.aid.services import payments
+from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.ids import as_uuid, new_id
@@ -196,23 +196,15 @@ def _move(
         raise ItemUnknown()
     with transaction.atomic():
         stock, _created = Stock.objects.select_for_update().get_or_create(outlet=outlet, item=item)
-        if stock.quantity + quantity < 0:
+        before = stock.quantity
+        if before + quantity < 0:
             raise OutOfStock(
                 _("%(item)s: %(have)s in stock, cannot take %(take)s.")
-                % {"item": item.name, "have": stock.quantity, "take": -quantity},
-                details={"item": str(item.pk), "in_stock": stock.quantity},
+                % {"item": item.name, "have": before, "take": -quantity},
+                details={"item": str(item.pk), "in_stock": before},
             )
-        Stock.objects.filter(pk=stock.pk).update(quantity=F("quantity") + quantity)
-        move = StockMove.objects.create(
-            outlet=outlet,
-            item=item,
-            kind=kind,
-            quantity=quantity,
-            after=stock.quantity + quantity,
-            reference=reference[:200],
-            actor=actor if getattr(actor, "pk", None) else None,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
+        (move,) = _stock_moves(
+            outlet, {item.pk: stock}, [(item, quantity)], kind, reference, None, actor, occurred_at, recorded_at
         )
         audit_record(
             actor=actor,
@@ -220,7 +212,7 @@ def _move(
             occurred_at=occurred_at,
             obj=move,
             region_code=outlet.region_code,
-            changes={"item": [None, item.name], "quantity": [stock.quantity, stock.quantity + quantity]},
+            changes={"item": [None, item.name], "quantity": [before, move.after]},
         )
     return move
 
@@ -503,6 +495,7 @@ def _record(
         held,
         [(item, -qty) for item, qty in priced],
         StockMove.Kind.SALE,
+        sale.number,
         sale,
         cashier,
         occurred_at,
@@ -524,26 +517,26 @@ def _stock_moves(
     held: dict[Any, Stock],
     changes: list[tuple[Item, int]],
     kind: str,
-    sale: Sale,
+    reference: str,
+    sale: Sale | None,
     actor: Any,
     occurred_at: datetime,
     recorded_at: datetime,
-) -> None:
-    """Apply the changes to the stock rows this transaction holds locked (item id → row: their
-    quantities are current) in one statement, and append a move for each."""
+) -> list[StockMove]:
+    """The one writer of stock: apply the changes to the stock rows this transaction holds locked
+    (item id → row: their quantities are current) in one statement, and append a move for each."""
     moves = []
     for item, quantity in changes:
         stock = held[item.pk]
         stock.quantity += quantity
-        after = stock.quantity
         moves.append(
             StockMove(
                 outlet=outlet,
                 item=item,
                 kind=kind,
                 quantity=quantity,
-                after=after,
-                reference=sale.number,
+                after=stock.quantity,
+                reference=reference[:200],
                 sale=sale,
                 actor=actor if getattr(actor, "pk", None) else None,
                 occurred_at=occurred_at,
@@ -551,7 +544,7 @@ def _stock_moves(
             )
         )
     Stock.objects.bulk_update(list(held.values()), ["quantity"])
-    StockMove.objects.bulk_create(moves)
+    return StockMove.objects.bulk_create(moves)
 
 
 def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, recorded_at: datetime) -> Sale:
@@ -587,6 +580,7 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
             held,
             [(line.item, line.quantity) for line in lines],
             StockMove.Kind.VOID,
+            sale.number,
             sale,
             actor,
             occurred_at,
@@ -624,7 +618,7 @@ def day_close(
         existing = DayClose.objects.filter(outlet=outlet, cashier=cashier, business_date=day).first()
         if existing is not None:
             return existing
-        start = timezone.make_aware(datetime.combine(day, time.min))
+        start = clock.day_start(day)
         sales = list(
             Sale.objects.select_for_update().filter(
                 outlet=outlet, cashier=cashier, occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)

@@ -17,13 +17,14 @@ from betang.core import clock
 from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
 from betang.outlets import qr, selectors, services
+from betang.registry.validation import check_amount
 from betang.web.access import capability_required
 
 
 def _rupiah(text: str | None) -> int | None:
-    """What a cashier types for an amount (`50000`, `50.000`, `Rp50.000`): whole rupiah, or None if blank."""
-    digits = "".join(ch for ch in (text or "") if ch.isdigit())
-    return int(digits) if digits else None
+    """What a cashier types for an amount (`50000`, `50.000`, `Rp50.000`): whole rupiah, or None if
+    blank or not an amount (read as the registry's imports read one)."""
+    return check_amount(text, field_name="amount", label="").value
 
 
 @capability_required(OUTLET_SELL)

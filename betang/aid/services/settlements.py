@@ -12,25 +12,27 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.aid import posting
 from betang.aid.models import BankStatement, Program, Redemption, Settlement
+from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
 from betang.ledger import selectors as ledger
 from betang.ledger.services import journal_post
-from betang.registry.models import Cooperative
+from betang.registry.validation import parse_date
 
 
 class SettlementError(DomainError):
@@ -59,10 +61,6 @@ class BankFileUnreadable(SettlementError):
     message = gettext_lazy("This file is not a bank statement: it needs date, description and amount columns.")
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def settlements_issue(*, program: Program, up_to: date, actor: Any, occurred_at: datetime) -> list[Settlement]:
     """A statement for each cooperative with unsettled card payments up to `up_to` (inclusive, local
     days), claiming them; none for a cooperative with nothing to settle."""
@@ -74,18 +72,15 @@ def settlements_issue(*, program: Program, up_to: date, actor: Any, occurred_at:
             program=program,
             status=Redemption.Status.PAID,
             settlement__isnull=True,
-            occurred_at__lt=_day_start(up_to + timedelta(days=1)),
+            occurred_at__lt=clock.day_start(up_to + timedelta(days=1)),
         )
         owed = list(
-            unsettled.values("cooperative_id")
+            unsettled.values("cooperative_id", "region_code")  # a payment carries its cooperative's village
             .annotate(n=Count("id"), amount=Sum("amount"), first=Min("occurred_at"))
             .order_by("cooperative_id")
         )
         if not owed:
             raise NothingToSettle()
-        villages = dict(
-            Cooperative.objects.filter(pk__in=[o["cooperative_id"] for o in owed]).values_list("id", "region_code")
-        )
         serial = Settlement.objects.filter(program=program).count()
         made = []
         for row in owed:
@@ -94,7 +89,7 @@ def settlements_issue(*, program: Program, up_to: date, actor: Any, occurred_at:
                 number=f"PK/{program.code.upper()}/{up_to:%Y%m%d}/{serial:05d}",
                 program=program,
                 cooperative_id=row["cooperative_id"],
-                region_code=villages[row["cooperative_id"]],
+                region_code=row["region_code"],
                 period_start_date=timezone.localdate(row["first"]),
                 period_end_date=up_to,
                 payments=row["n"],
@@ -202,13 +197,15 @@ def _amount(text: str) -> int | None:
 
 
 def _day(text: str) -> date | None:
+    """A statement's date as the registry reads dates (`2026-11-21`, `21/11/2026`, `21 November 2026`),
+    also with a time after it, or with a two-digit year (`21/11/26`)."""
     text = (text or "").strip()
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text.split(" ")[0], pattern).date()  # noqa: DTZ007 - a calendar day
-        except ValueError:
-            continue
-    return None
+    if found := parse_date(text) or parse_date(text.split(" ")[0]):
+        return found
+    try:
+        return datetime.strptime(text.split(" ")[0], "%d/%m/%y").date()  # noqa: DTZ007 - a calendar day
+    except ValueError:
+        return None
 
 
 def bank_lines(content: bytes) -> list[BankLine]:
@@ -302,9 +299,7 @@ def bank_statement_match(
                 changes={"status": [Settlement.Status.PAID, Settlement.Status.RECONCILED]},
             )
             outcomes.append({"line": line.line, "outcome": "reconciled", "settlement": settlement.number, "reason": ""})
-        counts: dict[str, int] = {}
-        for outcome in outcomes:
-            counts[outcome["outcome"]] = counts.get(outcome["outcome"], 0) + 1
+        counts = dict(Counter(outcome["outcome"] for outcome in outcomes))
         statement = BankStatement(
             program=program,
             original_name=filename[:255],
@@ -323,10 +318,3 @@ def bank_statement_match(
             changes={"counts": [None, counts]},
         )
     return statement
-
-
-def settlement_totals(settlement: Settlement) -> dict[str, Any]:
-    """The claimed payments' count, sum and dates, read again from the payments (for the statement's print)."""
-    return Redemption.objects.filter(settlement=settlement).aggregate(
-        n=Count("id"), amount=Sum("amount"), first=Min("occurred_at"), last=Max("occurred_at")
-    )

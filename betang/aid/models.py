@@ -257,6 +257,16 @@ class Card(models.Model):
         return f"•••• {self.number[-4:]}"
 
 
+class TallyState(models.IntegerChoices):
+    """A payment's place in the distribution tallies: waiting to be counted, counted, its void
+    waiting to be taken off, done (counted and taken off, or voided before it was counted)."""
+
+    NEW = 0, _("not yet counted")
+    COUNTED = 1, _("counted")
+    VOID_PENDING = 2, _("void not yet counted")
+    DONE = 3, _("done")
+
+
 class Redemption(models.Model):
     """A card payment at a cooperative's outlet: the basket, and the ledger entry that paid it."""
 
@@ -293,11 +303,17 @@ class Redemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     occurred_at = models.DateTimeField(_("occurred at"))
+    # Where the payment stands in the distribution tallies (aid.services.distribution): written by
+    # the fold, never in the payment's own transaction, so that no payment waits on a summary row.
+    tally = models.PositiveSmallIntegerField(db_default=0, default=0, choices=TallyState.choices)
 
     class Meta:
         verbose_name = _("redemption")
         verbose_name_plural = _("redemptions")
-        indexes = [models.Index(fields=["cooperative", "occurred_at"], name="redemption_coop_time")]
+        indexes = [
+            models.Index(fields=["cooperative", "occurred_at"], name="redemption_coop_time"),
+            models.Index(fields=["tally"], condition=Q(tally__in=[0, 2]), name="redemption_untallied"),
+        ]
 
     def __str__(self) -> str:
         return self.receipt_number
@@ -363,3 +379,36 @@ class BankStatement(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Tally(models.Model):
+    """Distribution figures of a program at one node of province → regency → district → village →
+    cooperative, kept current by aid.services.distribution: payments within seconds (folded from the
+    redemptions not yet counted), households, cards and credit whenever they are refreshed. Read by
+    the distribution view instead of grouping the payments."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("province")
+        REGENCY = "regency", _("regency/city")
+        DISTRICT = "district", _("district")
+        VILLAGE = "village", _("village")
+        COOPERATIVE = "cooperative", _("cooperative")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=11, choices=Level.choices)
+    code = models.CharField(max_length=40)  # a region code, or a cooperative's id
+    parent = models.CharField(max_length=13)  # the region code above it ("" for a province)
+    enrolled = models.IntegerField(default=0)  # households enrolled (active) with a home cooperative here
+    cards = models.IntegerField(default=0)  # their active cards
+    credited = models.BigIntegerField(default=0)  # every credited cycle's entitlements, rupiah
+    redeemed_count = models.BigIntegerField(default=0)  # card payments made here, net of voids
+    redeemed_amount = models.BigIntegerField(default=0)
+    last_payment_at = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)  # when households, cards and credit were last counted
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "level", "code"], name="tally_node")]
+        indexes = [models.Index(fields=["program", "parent"], name="tally_children")]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.code}"

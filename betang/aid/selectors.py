@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
@@ -9,10 +11,21 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from betang.aid import posting
-from betang.aid.models import BankStatement, Card, Cycle, Enrolment, Program, Redemption, RuleChange, Settlement
+from betang.aid.models import (
+    BankStatement,
+    Card,
+    Cycle,
+    Enrolment,
+    Program,
+    Redemption,
+    RuleChange,
+    Settlement,
+    Tally,
+)
 from betang.aid.printing import PrintedCard
 from betang.aid.statements import StatementLine
 from betang.ledger import selectors as ledger
+from betang.regions import codes as region_codes
 from betang.regions import selectors as regions
 from betang.regions.scope import RegionScope
 from betang.registry import selectors as registry
@@ -260,3 +273,86 @@ def cooperative_settlement_position(cooperative_id: Any) -> dict[str, Any]:
         "paid_amount": paid["amount"] or 0,
         "last_paid": statements.exclude(status=Settlement.Status.ISSUED).order_by("-paid_date").first(),
     }
+
+
+OVER_CREDIT = 3 / 2  # a cooperative redeeming above 150% of its enrolled households' credit is flagged
+
+
+@dataclass(frozen=True)
+class DistributionRow:
+    """A node's distribution figures, from its tally row."""
+
+    level: str
+    code: str
+    name: str
+    enrolled: int = 0
+    cards: int = 0
+    credited: int = 0
+    redeemed_count: int = 0
+    redeemed_amount: int = 0
+    last_payment_at: datetime | None = None
+
+    @property
+    def realisation(self) -> float | None:
+        """Redeemed as a percentage of credited (for display; the rupiah stay integers)."""
+        return 100 * self.redeemed_amount / self.credited if self.credited else None
+
+    @property
+    def over_credit(self) -> bool:
+        """A cooperative redeeming far above what its enrolled households were credited."""
+        return self.level == Tally.Level.COOPERATIVE and self.redeemed_amount > OVER_CREDIT * self.credited
+
+
+@dataclass(frozen=True)
+class DistributionView:
+    node: DistributionRow
+    path: list[tuple[str, str, bool]]  # (code, name, within the reader's scope) from the top down
+    children: list[DistributionRow]
+    refreshed_at: datetime | None
+
+
+_TALLY_FIGURES = ("enrolled", "cards", "credited", "redeemed_count", "redeemed_amount", "last_payment_at")
+
+
+def distribution_view(program: Program, *, scope: RegionScope, code: str = "") -> DistributionView:
+    """One node of the program's distribution (the reader's own area when no code is given) and the
+    nodes below it, each a row of the tallies (aid.services.distribution); 404 outside the scope."""
+    code = code.strip()
+    if not code:
+        code = scope.prefix or program.region_code
+    level = region_codes.level_of(code) if code else "root"
+    if level is None or not (scope.contains(code) if code else scope.is_national):
+        raise Http404
+    tallies = Tally.objects.filter(program=program)
+    rows = list(tallies.filter(parent=code).values_list("level", "code", *_TALLY_FIGURES))
+    if code:
+        own = tallies.filter(level=level, code=code).values_list(*_TALLY_FIGURES).first()
+        figures = own or ()
+    else:  # the whole country: its provinces summed
+        figures = (*(sum(r[i] for r in rows) for i in range(2, 7)), max((r[7] for r in rows if r[7]), default=None))
+    names = _node_names([(r[0], r[1]) for r in rows] + [(region_codes.level_of(c), c) for c in _path_codes(code)])
+    children = sorted((DistributionRow(r[0], r[1], names.get(r[1], r[1]), *r[2:]) for r in rows), key=lambda r: r.name)
+    path = [(c, names.get(c, c), scope.contains(c)) for c in _path_codes(code)]
+    node = DistributionRow(level, code, path[-1][1] if path else "", *figures)
+    refreshed = tallies.filter(level=Tally.Level.PROVINCE).order_by("refreshed_at")
+    return DistributionView(node, path, children, refreshed.values_list("refreshed_at", flat=True).first())
+
+
+def _path_codes(code: str) -> list[str]:
+    """`62.03.01` → [`62`, `62.03`, `62.03.01`]."""
+    parts = code.split(".") if code else []
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _node_names(nodes: list[tuple[str, str]]) -> dict[str, str]:
+    """Names of region codes and cooperative ids, one read per level."""
+    by_level: dict[str, set[str]] = {}
+    for level, code in nodes:
+        by_level.setdefault(level, set()).add(code)
+    names: dict[str, str] = {}
+    for level, codes_ in by_level.items():
+        if level == Tally.Level.COOPERATIVE:
+            names |= {str(k): v for k, v in registry.cooperative_names(codes_).items()}
+        elif level in regions.MODELS:
+            names |= regions.region_names(level, codes_)
+    return names

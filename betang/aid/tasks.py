@@ -57,7 +57,17 @@ def cycle_credit_task(context, *, cycle_id: str, occurred_at: str, actor_id: int
             progress=progress,
         )
 
-    return _run(context, cycle_id, actor_id, work, event="aid.cycle.credit_stopped")
+    credited = _run(context, cycle_id, actor_id, work, event="aid.cycle.credit_stopped")
+    _refresh_distribution(cycle_id)
+    return credited
+
+
+def _refresh_distribution(cycle_id: str) -> None:
+    """The credit shows on the distribution view as soon as it is done."""
+    from betang.aid.models import Cycle
+    from betang.aid.services.distribution import distribution_refresh
+
+    distribution_refresh(Cycle.objects.select_related("program").get(pk=cycle_id).program, now=timezone.now())
 
 
 @task(takes_context=True)
@@ -75,3 +85,13 @@ def cycle_close_task(context, *, cycle_id: str, occurred_at: str, actor_id: int 
         return {"expired": closed.expired_total}
 
     return _run(context, cycle_id, actor_id, work, event="aid.cycle.close_stopped", field="close_task_id")
+
+
+@task()
+def distribution_refresh_task(*, program_id: str) -> dict:
+    """Households, cards and credit of a program's distribution tallies, counted anew."""
+    from betang.aid.models import Program
+    from betang.aid.services.distribution import distribution_refresh
+
+    program = Program.objects.get(pk=program_id)
+    return {"nodes": distribution_refresh(program, now=timezone.now())}

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -18,9 +19,11 @@ from django.views.decorators.http import require_POST
 
 from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW
 from betang.aid import printing, selectors, statements
+from betang.aid import tasks as aid_tasks
 from betang.aid.models import Card, Cycle, Enrolment, NationalAid, Settlement
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
+from betang.aid.services import distribution
 from betang.aid.services import settlements as settlement_services
 from betang.aid.services.programs import enrolment_add, enrolment_end, rule_change, rule_text
 from betang.core import clock
@@ -32,6 +35,7 @@ from betang.regions import selectors as region_selectors
 from betang.registry import selectors as registry_selectors
 from betang.web.access import capability_required
 
+DISTRIBUTION_REFRESH_SECONDS = 5
 BATCH_LIMIT = 2000  # cards per printed batch from a page: PINs are hashed one by one (a few seconds)
 
 
@@ -403,6 +407,26 @@ def card_action_view(request, pk, action: str):
 
 
 # --- settling cooperatives -----------------------------------------------------------------------
+
+
+@capability_required(AID_VIEW)
+def distribution_view(request, code: str):
+    """The program's distribution, province → regency → district → village → cooperative, from the
+    tallies: payments not yet counted are folded in first (a few thousand at most per request), and
+    households, cards and credit are recounted in the background when they are older than two minutes.
+    The page asks for its table again every few seconds (htmx)."""
+    scope = request.user.region_scope
+    program = selectors.program_get(scope=scope, code=code)
+    now = clock.now()
+    distribution.distribution_fold(max_batches=2)
+    refresh_guard = f"aid:distribution-refresh:{program.pk}"
+    if distribution.refresh_due(program, now=now) and cache.add(refresh_guard, 1, distribution.REFRESH_AFTER.seconds):
+        aid_tasks.distribution_refresh_task.enqueue(program_id=str(program.pk))
+    view = selectors.distribution_view(program, scope=scope, code=request.GET.get("wilayah", ""))
+    context = {"program": program, "view": view, "now": now, "refresh_seconds": DISTRIBUTION_REFRESH_SECONDS}
+    if request.headers.get("HX-Request"):
+        return render(request, "aid/_distribution.html", context)
+    return render(request, "aid/distribution.html", context)
 
 
 @capability_required(AID_VIEW)

@@ -99,7 +99,7 @@ def village_search(*, query: str, scope: RegionScope, limit: int = 20) -> QueryS
 
 def village_names(village_codes: set[str]) -> dict[str, str]:
     """village code → its name."""
-    return dict(Village.objects.filter(code__in=village_codes).values_list("code", "name"))
+    return region_names("village", village_codes)
 
 
 def regencies_within(prefix: str) -> list[RegionRef]:
@@ -108,3 +108,8 @@ def regencies_within(prefix: str) -> list[RegionRef]:
     if prefix:
         qs = qs.filter(code=prefix) if codes.level_of(prefix) == "regency" else qs.filter(code__startswith=prefix + ".")
     return [RegionRef(code=c, name=n, level="regency") for c, n in qs.values_list("code", "name")]
+
+
+def region_names(level: str, region_codes: set[str]) -> dict[str, str]:
+    """code → name of the given codes of one level."""
+    return dict(MODELS[level].objects.filter(code__in=region_codes).values_list("code", "name"))

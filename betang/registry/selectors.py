@@ -295,3 +295,8 @@ def kk_numbers(*, scope: RegionScope, household_ids: list[Any]) -> dict[str, str
     ids = [i for i in household_ids if i]
     rows = Household.objects.filter(scope.q("region_code"), pk__in=ids).values_list("pk", "kk_number")
     return {str(pk): kk for pk, kk in rows}
+
+
+def cooperative_names(ids: set[Any]) -> dict[UUID, str]:
+    """id → name of the given cooperatives (ids as text or UUID)."""
+    return dict(Cooperative.objects.filter(pk__in=[as_uuid(i) for i in ids]).values_list("id", "name"))

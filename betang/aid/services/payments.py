@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from betang.aid import pins, posting
 from betang.aid.contracts import BasketLine, GoodsCategory
-from betang.aid.models import Card, Enrolment, Pocket, Program, Redemption
+from betang.aid.models import Card, Enrolment, Pocket, Program, Redemption, TallyState
 from betang.aid.services.cards import MAX_PIN_FAILURES
 from betang.core.bulk import insert_one
 from betang.core.errors import DomainError
@@ -552,5 +552,7 @@ def card_payment_void(
         )
         if redemption.status != Redemption.Status.VOIDED:
             redemption.status, redemption.void_entry_id = Redemption.Status.VOIDED, reversal.entry_id
-            redemption.save(update_fields=["status", "void_entry_id"])
+            if redemption.tally == TallyState.COUNTED:  # the distribution tallies take it off again
+                redemption.tally = TallyState.VOID_PENDING
+            redemption.save(update_fields=["status", "void_entry_id", "tally"])
     return redemption

@@ -17,10 +17,12 @@ TINY = {
     "BENCH_CREDIT_HOUSEHOLDS": "300",
     "BENCH_HTTP_REQUESTS": "40",
     "BENCH_REGISTRY_ROWS": "2000",
+    "BENCH_DISTRIBUTION_PAYMENTS": "3000",
+    "BENCH_DISTRIBUTION_READS": "10",
 }
 
 
-@pytest.mark.parametrize("module", ["aid", "outlets", "registry"])
+@pytest.mark.parametrize("module", ["aid", "outlets", "registry", "distribution"])
 def test_the_benchmark_runs(module):
     database = "postgresql" if connection.vendor == "postgresql" else "sqlite"
     done = subprocess.run(

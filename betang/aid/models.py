@@ -412,3 +412,76 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} {self.code}"
+
+
+class Reconciliation(models.Model):
+    """A cycle's four figures at one outlet (the outlet's cooperative when the card paid without one):
+    credited to the cooperative's enrolled households, redeemed by card, issued from stock for card
+    sales, and settled (in a statement paid). Computed by outlets.reconciliation; the differences are
+    ReconciliationExceptions."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="reconciliations")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="+")
+    outlet = models.ForeignKey("registry.Outlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=13, db_index=True)  # the cooperative's village
+    credited = models.BigIntegerField(_("credited"))
+    redeemed = models.BigIntegerField(_("redeemed"))
+    issued = models.BigIntegerField(_("issued from stock"))
+    settled = models.BigIntegerField(_("settled"))
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "cooperative", "outlet"], name="reconciliation_once"),
+            models.UniqueConstraint(
+                fields=["cycle", "cooperative"], condition=Q(outlet__isnull=True), name="reconciliation_once_no_outlet"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} {self.outlet_id or self.cooperative_id}"
+
+
+class ReconciliationException(models.Model):
+    """A difference the four-way reconciliation found, with who must answer for it; a cycle cannot be
+    closed while one is open."""
+
+    class Kind(models.TextChoices):
+        NO_GOODS = "NO_GOODS", _("card payment without goods issued")
+        GOODS_NOT_PAID = "GOODS_UNPAID", _("goods issued, card payment voided")
+        STOCK_SHORTFALL = "SHORTFALL", _("stock shortfall")
+        NOT_IN_STATEMENT = "UNSETTLED", _("card payments in no statement")
+        STATEMENT_UNPAID = "UNPAID", _("statement not paid")
+
+    class Owner(models.TextChoices):
+        COOPERATIVE = "COOPERATIVE", _("the cooperative")
+        PROGRAM = "PROGRAM", _("the program office")
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("open")
+        RESOLVED = "RESOLVED", _("resolved")  # explained by its owner, with a note
+        CLEARED = "CLEARED", _("cleared")  # the difference is gone (settled, voided, corrected)
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="exceptions")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="+")
+    outlet = models.ForeignKey("registry.Outlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(max_length=13, db_index=True)
+    kind = models.CharField(_("difference"), max_length=12, choices=Kind.choices)
+    subject = models.CharField(max_length=80)  # what it is about: a payment, sale, stock move, statement
+    amount = models.BigIntegerField(_("amount"))
+    detail = models.CharField(_("detail"), max_length=300)
+    owner = models.CharField(_("owner"), max_length=11, choices=Owner.choices)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField(_("found at"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("resolution"), max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cycle", "kind", "subject"], name="exception_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subject}"

@@ -356,3 +356,50 @@ def _node_names(nodes: list[tuple[str, str]]) -> dict[str, str]:
         elif level in regions.MODELS:
             names |= regions.region_names(level, codes_)
     return names
+
+
+def reconciliation_of(cycle: Cycle, *, scope: RegionScope) -> dict[str, Any]:
+    """The cycle's four figures per outlet and its exceptions, inside the reader's area."""
+    from betang.aid.models import Reconciliation, ReconciliationException
+
+    rows = (
+        Reconciliation.objects.filter(scope.q("region_code"), cycle=cycle)
+        .select_related("cooperative", "outlet")
+        .order_by("region_code", "cooperative__name", "outlet__name")
+    )
+    exceptions = (
+        ReconciliationException.objects.filter(scope.q("region_code"), cycle=cycle)
+        .select_related("cooperative", "outlet", "resolved_by")
+        .order_by("status", "-amount")
+    )
+    totals = rows.aggregate(
+        credited=Sum("credited"), redeemed=Sum("redeemed"), issued=Sum("issued"), settled=Sum("settled")
+    )
+    return {
+        "rows": rows,
+        "exceptions": exceptions,
+        "totals": {k: v or 0 for k, v in totals.items()},
+        "open": exceptions.filter(status=ReconciliationException.Status.OPEN).count(),
+        "computed_at": rows.values_list("computed_at", flat=True).first(),
+    }
+
+
+def cooperative_exceptions(cooperative_id: Any) -> QuerySet:
+    """A cooperative's open reconciliation exceptions that it owns (the outlet report lists them)."""
+    from betang.aid.models import ReconciliationException
+
+    return (
+        ReconciliationException.objects.filter(
+            cooperative_id=cooperative_id,
+            owner=ReconciliationException.Owner.COOPERATIVE,
+            status=ReconciliationException.Status.OPEN,
+        )
+        .select_related("cycle__program", "outlet")
+        .order_by("found_at")
+    )
+
+
+def exception_get(pk: Any):
+    from betang.aid.models import ReconciliationException
+
+    return get_object_or_404(ReconciliationException.objects.select_related("cycle__program"), pk=pk)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, QueryDict
@@ -17,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW
+from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW, OUTLET_MANAGE
 from betang.aid import printing, selectors, statements
 from betang.aid import tasks as aid_tasks
-from betang.aid.models import Card, Cycle, Enrolment, NationalAid, Settlement
+from betang.aid.models import Card, Cycle, Enrolment, NationalAid, ReconciliationException, Settlement
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
-from betang.aid.services import distribution
+from betang.aid.services import distribution, reconciliation
 from betang.aid.services import settlements as settlement_services
 from betang.aid.services.programs import enrolment_add, enrolment_end, rule_change, rule_text
 from betang.core import clock
@@ -407,6 +408,57 @@ def card_action_view(request, pk, action: str):
 
 
 # --- settling cooperatives -----------------------------------------------------------------------
+
+
+@capability_required(AID_VIEW)
+def reconciliation_view(request, code: str, number: int):
+    """A cycle's four-way reconciliation per outlet and its exceptions; the program office runs it again."""
+    scope = request.user.region_scope
+    program = selectors.program_get(scope=scope, code=code)
+    cycle = selectors.cycle_get(program, number)
+    can_run = request.user.has_capability(AID_MANAGE) and selectors.program_covers(program, scope)
+    if request.method == "POST":
+        if not can_run:
+            raise PermissionDenied(AID_MANAGE)
+        reconciliation.reconcile(cycle, now=clock.now())
+        messages.success(request, _("Reconciled again just now."))
+        return redirect("aid:reconciliation", code=program.code, number=cycle.number)
+    context = {
+        "program": program,
+        "cycle": cycle,
+        "can_run": can_run,
+        **selectors.reconciliation_of(cycle, scope=scope),
+    }
+    return render(request, "aid/reconciliation.html", context)
+
+
+@require_POST
+@login_required
+def exception_resolve_view(request, pk):
+    """The owner explains a difference: the program office for its own, the cooperative's operator
+    (who manages its outlets) for the cooperative's."""
+    exception = selectors.exception_get(pk)
+    user = request.user
+    if exception.owner == ReconciliationException.Owner.PROGRAM:
+        allowed = user.has_capability(AID_MANAGE) and user.region_scope.contains(exception.region_code)
+    else:
+        staff_of = registry_selectors.cooperative_of_staff(user)
+        allowed = (
+            user.has_capability(OUTLET_MANAGE) and staff_of is not None and staff_of.pk == exception.cooperative_id
+        )
+    if not allowed:
+        raise Http404
+    try:
+        reconciliation.exception_resolve(
+            exception=exception, actor=user, note=request.POST.get("note", ""), occurred_at=clock.now()
+        )
+        messages.success(request, _("The difference is resolved, with your explanation."))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("aid:reconciliation", code=exception.cycle.program.code, number=exception.cycle.number)
 
 
 @capability_required(AID_VIEW)

@@ -203,3 +203,16 @@ def settle(*, occurred_at: datetime, program_code: str = "khbs", maker: str = "d
                 recorded_at=occurred_at,
             )
     return issued, paid
+
+
+def distribution_and_reconciliation(*, now) -> tuple[int, int]:
+    """The distribution view's tallies built from every payment so far, and each credited cycle
+    reconciled (its differences listed as exceptions): every page has something real at once."""
+    from betang.aid.models import Cycle, Program, ReconciliationException
+    from betang.aid.services.distribution import distribution_rebuild
+    from betang.aid.services.reconciliation import reconcile
+
+    nodes = sum(distribution_rebuild(program, now=now) for program in Program.objects.all())
+    for cycle in Cycle.objects.filter(status=Cycle.Status.CREDITED).select_related("program"):
+        reconcile(cycle, now=now)
+    return nodes, ReconciliationException.objects.filter(status=ReconciliationException.Status.OPEN).count()

@@ -10,6 +10,10 @@ class OutletsConfig(AppConfig):
     verbose_name = _("Outlets")
 
     def ready(self) -> None:
+        from betang.aid.services.reconciliation import reconciler_register
+        from betang.outlets.reconciliation import reconcile_cycle
         from betang.web.navigation import MenuEntry, register
+
+        reconciler_register(reconcile_cycle)
 
         register(MenuEntry(_("Outlet"), "outlets:home", "outlets.sell", order=105))

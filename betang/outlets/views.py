@@ -164,6 +164,8 @@ def report_view(request, outlet):
         "cashiers": selectors.sales_by_cashier(outlet, today),
         "low": [s for s in selectors.stock_list(outlet) if s.quantity <= s.low_at and s.item.is_active],
         "position": aid_selectors.cooperative_settlement_position(outlet.cooperative_id),
+        "exceptions": aid_selectors.cooperative_exceptions(outlet.cooperative_id),
+        "can_resolve": request.user.has_capability(OUTLET_MANAGE),
     }
     return render(request, "outlets/report.html", context)
 

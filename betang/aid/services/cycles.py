@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from betang.aid import posting
 from betang.aid.models import Cycle, CycleApproval, Enrolment, Entitlement, Program
 from betang.aid.services.programs import enrolments_review, rule_text
+from betang.aid.services.reconciliation import close_allowed
 from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
@@ -523,6 +524,8 @@ def cycle_close_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> C
     task where they expire (every wallet holding money is swept; its progress shows on the page)."""
     from betang.aid.tasks import cycle_close_task
 
+    _state(cycle, Cycle.Status.CREDITED)
+    close_allowed(cycle, now=clock.now())
     if cycle.program.unspent != Program.Unspent.EXPIRE:
         return cycle_close(cycle=cycle, actor=actor, occurred_at=occurred_at, recorded_at=clock.now())
     with transaction.atomic():
@@ -552,6 +555,7 @@ def cycle_close(
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _state(cycle, Cycle.Status.CREDITED)
+    close_allowed(cycle, now=recorded_at)  # the four-way reconciliation: no open exception
     program = cycle.program
     swept = done = 0
     if program.unspent == Program.Unspent.EXPIRE:

@@ -12,7 +12,7 @@ from betang.core import clock
 from betang.core.money import format_rupiah
 from betang.demo import services
 from betang.demo.aid_data import build_aid
-from betang.demo.outlet_data import build_outlets, settle
+from betang.demo.outlet_data import build_outlets, distribution_and_reconciliation, settle
 from betang.demo.registry_data import build_members, build_registry, messy_household_sample
 
 
@@ -88,6 +88,10 @@ class Command(BaseCommand):
         issued, paid = settle(occurred_at=now)
         if issued:
             console.print(f"      {issued} settlement statements up to yesterday, {paid} of them paid by transfer")
+        nodes, differences = distribution_and_reconciliation(now=now)
+        console.print(
+            f"      distribution tallies: {nodes} areas and cooperatives; reconciliation: {differences} differences to explain"
+        )
         if no_serve:
             console.print("Demo built.")
             return

@@ -1,0 +1,178 @@
+"""The four-way reconciliation of an aid cycle, per outlet: entitlements credited (to the outlet's
+cooperative's enrolled households) ↔ card payments redeemed there ↔ goods issued from stock for card
+sales ↔ settled (in a statement the program has paid). Registered with aid at start-up; aid keeps the
+figures and the exceptions and refuses to close a cycle with one open.
+
+The differences, each an exception with an owner:
+- a card payment with no sale of goods behind it (paid through the API, or its sale voided alone):
+  the cooperative;
+- a card sale whose payment was voided, the goods gone: the cooperative;
+- a stock shortfall: eligible goods taken off the shelf by an adjustment, not sold: the cooperative;
+- card payments of the cycle in no statement once its period has ended: the program office;
+- a statement issued but not paid: the program office.
+A voided sale voids its payment and returns its goods: nothing to explain.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from betang.aid.contracts import GoodsCategory
+from betang.aid.models import Cycle, Entitlement, ReconciliationException, Redemption, Settlement
+from betang.aid.services.reconciliation import Figures, Found, reconciliation_record
+from betang.core import clock
+from betang.core.money import format_rupiah
+from betang.outlets.models import Sale, StockMove
+from betang.registry.models import Cooperative
+
+Kind, Owner = ReconciliationException.Kind, ReconciliationException.Owner
+
+
+def _eligible(cycle: Cycle) -> set[str]:
+    """The goods categories some pocket of the program pays for."""
+    program = cycle.program
+    every = {c.value for c in GoodsCategory}
+    wanted = {c for p in program.pockets.all() for c in (p.categories or every)}
+    return wanted - set(program.excluded_categories)
+
+
+def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
+    cycle = Cycle.objects.select_related("program").get(pk=cycle.pk)
+    program = cycle.program
+    start, end = clock.day_start(cycle.period_start), clock.day_start(cycle.period_end + timedelta(days=1))
+    ended = timezone.localdate(now) > cycle.period_end
+    payments = Redemption.objects.filter(program=program, occurred_at__gte=start, occurred_at__lt=end)
+    paid = payments.filter(status=Redemption.Status.PAID)
+    sales = Sale.objects.filter(redemption_id__in=payments.values("id"))
+    sold_for = dict(sales.filter(status=Sale.Status.PAID).values_list("redemption_id", "id"))
+
+    rows: dict[tuple[Any, Any], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(("redeemed", "issued", "settled"), 0)
+    )
+    differences: list[tuple] = []
+
+    def difference(kind: str, subject: str, coop: Any, outlet: Any, amount: int, detail: str, owner: str) -> None:
+        differences.append((kind, subject, coop, outlet, amount, detail, owner))
+
+    unsettled: dict[tuple[Any, Any], list[int]] = defaultdict(lambda: [0, 0])
+    unpaid: dict[tuple[str, Any, Any], int] = defaultdict(int)
+    for pk, coop, outlet, amount, receipt, at, settlement, status in paid.values_list(
+        "id",
+        "cooperative_id",
+        "outlet_id",
+        "amount",
+        "receipt_number",
+        "occurred_at",
+        "settlement__number",
+        "settlement__status",
+    ):
+        row = rows[(coop, outlet)]
+        row["redeemed"] += amount
+        if status in (Settlement.Status.PAID, Settlement.Status.RECONCILED):
+            row["settled"] += amount
+        elif status == Settlement.Status.ISSUED:
+            unpaid[(settlement, coop, outlet)] += amount
+        elif ended:
+            unsettled[(coop, outlet)][0] += 1
+            unsettled[(coop, outlet)][1] += amount
+        if pk not in sold_for:
+            difference(
+                Kind.NO_GOODS,
+                str(pk),
+                coop,
+                outlet,
+                amount,
+                _("Card payment %(receipt)s of %(at)s (%(amount)s) has no sale of goods behind it.")
+                % {
+                    "receipt": receipt,
+                    "at": timezone.localtime(at).strftime("%d-%m-%Y %H.%M"),
+                    "amount": format_rupiah(amount),
+                },
+                Owner.COOPERATIVE,
+            )
+    for (coop, outlet), (count, amount) in unsettled.items():
+        difference(
+            Kind.NOT_IN_STATEMENT,
+            f"{coop}:{outlet or '-'}",
+            coop,
+            outlet,
+            amount,
+            _("%(n)s card payment(s), %(amount)s, are in no settlement statement.")
+            % {"n": count, "amount": format_rupiah(amount)},
+            Owner.PROGRAM,
+        )
+    for (number, coop, outlet), amount in unpaid.items():
+        difference(
+            Kind.STATEMENT_UNPAID,
+            f"{number}:{outlet or '-'}",
+            coop,
+            outlet,
+            amount,
+            _("Statement %(number)s (%(amount)s of this cycle) is not paid yet.")
+            % {"number": number, "amount": format_rupiah(amount)},
+            Owner.PROGRAM,
+        )
+    voided_payments = set(payments.filter(status=Redemption.Status.VOIDED).values_list("id", flat=True))
+    for sale_pk, number, coop, outlet, card, redemption in sales.filter(status=Sale.Status.PAID).values_list(
+        "id", "number", "cooperative_id", "outlet_id", "card_amount", "redemption_id"
+    ):
+        rows[(coop, outlet)]["issued"] += card  # the goods left the shelf, whatever became of the payment
+        if redemption in voided_payments:
+            difference(
+                Kind.GOODS_NOT_PAID,
+                str(sale_pk),
+                coop,
+                outlet,
+                card,
+                _("Sale %(number)s gave out goods for %(amount)s by card, but the card payment was voided.")
+                % {"number": number, "amount": format_rupiah(card)},
+                Owner.COOPERATIVE,
+            )
+
+    eligible = _eligible(cycle)
+    shortfalls = StockMove.objects.filter(
+        kind=StockMove.Kind.ADJUST,
+        quantity__lt=0,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+        item__category__in=eligible,
+    )
+    if program.region_code:
+        shortfalls = shortfalls.filter(item__region_code__startswith=program.region_code + ".")
+    for move_pk, coop, outlet, qty, price, name, unit, reason in shortfalls.values_list(
+        "id", "item__cooperative_id", "outlet_id", "quantity", "item__price", "item__name", "item__unit", "reference"
+    ):
+        rows[(coop, outlet)]  # the outlet shows even without card sales
+        difference(
+            Kind.STOCK_SHORTFALL,
+            str(move_pk),
+            coop,
+            outlet,
+            -qty * price,
+            _("%(qty)s %(unit)s %(name)s taken off the stock without a sale (%(reason)s).")
+            % {"qty": -qty, "unit": unit, "name": name, "reason": reason or _("no reason given")},
+            Owner.COOPERATIVE,
+        )
+
+    credited = dict(
+        Entitlement.objects.filter(cycle=cycle)
+        .values_list("enrolment__cooperative_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for coop in credited:
+        if not any(key[0] == coop for key in rows):
+            rows[(coop, None)]
+    village = dict(Cooperative.objects.filter(pk__in={k[0] for k in rows}).values_list("id", "region_code"))
+    found = [Found(k, subject, c, o, village.get(c, ""), a, d, w) for k, subject, c, o, a, d, w in differences]
+    figures = [
+        Figures(coop, outlet, village.get(coop, ""), credited.get(coop, 0), r["redeemed"], r["issued"], r["settled"])
+        for (coop, outlet), r in rows.items()
+    ]
+    return reconciliation_record(cycle, figures=figures, found=found, now=now)

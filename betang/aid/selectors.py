@@ -17,6 +17,8 @@ from betang.aid.models import (
     Cycle,
     Enrolment,
     Program,
+    Reconciliation,
+    ReconciliationException,
     Redemption,
     RuleChange,
     Settlement,
@@ -360,8 +362,6 @@ def _node_names(nodes: list[tuple[str, str]]) -> dict[str, str]:
 
 def reconciliation_of(cycle: Cycle, *, scope: RegionScope) -> dict[str, Any]:
     """The cycle's four figures per outlet and its exceptions, inside the reader's area."""
-    from betang.aid.models import Reconciliation, ReconciliationException
-
     rows = (
         Reconciliation.objects.filter(scope.q("region_code"), cycle=cycle)
         .select_related("cooperative", "outlet")
@@ -386,8 +386,6 @@ def reconciliation_of(cycle: Cycle, *, scope: RegionScope) -> dict[str, Any]:
 
 def cooperative_exceptions(cooperative_id: Any) -> QuerySet:
     """A cooperative's open reconciliation exceptions that it owns (the outlet report lists them)."""
-    from betang.aid.models import ReconciliationException
-
     return (
         ReconciliationException.objects.filter(
             cooperative_id=cooperative_id,
@@ -400,6 +398,4 @@ def cooperative_exceptions(cooperative_id: Any) -> QuerySet:
 
 
 def exception_get(pk: Any):
-    from betang.aid.models import ReconciliationException
-
     return get_object_or_404(ReconciliationException.objects.select_related("cycle__program"), pk=pk)

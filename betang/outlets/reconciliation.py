@@ -42,6 +42,10 @@ def _eligible(cycle: Cycle) -> set[str]:
     return wanted - set(program.excluded_categories)
 
 
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(("redeemed", "issued", "settled"), 0)
+
+
 def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
     cycle = Cycle.objects.select_related("program").get(pk=cycle.pk)
     program = cycle.program
@@ -52,9 +56,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
     sales = Sale.objects.filter(redemption_id__in=payments.values("id"))
     sold_for = dict(sales.filter(status=Sale.Status.PAID).values_list("redemption_id", "id"))
 
-    rows: dict[tuple[Any, Any], dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(("redeemed", "issued", "settled"), 0)
-    )
+    rows: dict[tuple[Any, Any], dict[str, int]] = defaultdict(_zero)
     differences: list[tuple] = []
 
     def difference(kind: str, subject: str, coop: Any, outlet: Any, amount: int, detail: str, owner: str) -> None:
@@ -148,7 +150,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
     for move_pk, coop, outlet, qty, price, name, unit, reason in shortfalls.values_list(
         "id", "item__cooperative_id", "outlet_id", "quantity", "item__price", "item__name", "item__unit", "reference"
     ):
-        rows[(coop, outlet)]  # the outlet shows even without card sales
+        rows.setdefault((coop, outlet), _zero())  # the outlet shows even without card sales
         difference(
             Kind.STOCK_SHORTFALL,
             str(move_pk),
@@ -166,9 +168,9 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    for coop in credited:
-        if not any(key[0] == coop for key in rows):
-            rows[(coop, None)]
+    active = {coop for coop, _outlet in rows}
+    for coop in credited.keys() - active:  # credited, nothing redeemed or issued anywhere
+        rows[(coop, None)] = _zero()
     village = dict(Cooperative.objects.filter(pk__in={k[0] for k in rows}).values_list("id", "region_code"))
     found = [Found(k, subject, c, o, village.get(c, ""), a, d, w) for k, subject, c, o, a, d, w in differences]
     figures = [

@@ -12,6 +12,7 @@ import random
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from betang.aid import pins
 from betang.aid.contracts import BasketLine
 from betang.aid.models import Card, Cycle, Redemption
 from betang.aid.services.cards import cards_issue
-from betang.aid.services.cycles import CycleError, cycle_credit
+from betang.aid.services.cycles import CHUNK, CycleError, cycle_credit
 from betang.aid.services.payments import card_pay
 from betang.core.forking import at_once
 from betang.core.ids import new_id
@@ -220,18 +221,22 @@ def _credit_in_process(cycle: Cycle, *, kill_after: float | None = None) -> dict
 
 
 def _bare_credit(households: int, budget: int) -> float:
-    """The floor: the same entries and postings (one entry, three postings a household) loaded by a
-    bare COPY (PostgreSQL) / executemany (SQLite) into copies of the ledger's tables."""
+    """The floor: the same entries and postings (one entry a batch of CHUNK households, debiting the
+    budget once, and two wallet postings a household) loaded by a bare COPY (PostgreSQL) /
+    executemany (SQLite) into copies of the ledger's tables."""
     names = shadow_tables([Entry, Posting])
     now = timezone.now()
     sqlite = connection.vendor == "sqlite"
     when = connection.ops.adapt_datetimefield_value(now) if sqlite else now
     entries, postings = [], []
-    for n in range(households):
+    for start in range(0, households, CHUNK):
         entry = new_id()
         key = entry.hex if sqlite else entry
-        entries.append((key, f"bare:{n}", "0" * 64, "aid.cycle.credit", when, when, "", "0" * 64))
-        postings += [(key, budget, 200_000), (key, 10 + 2 * n, -150_000), (key, 11 + 2 * n, -50_000)]
+        entries.append((key, f"bare:{start}", "0" * 64, "aid.cycle.credit", when, when, "", "0" * 64))
+        size = min(CHUNK, households - start)
+        postings.append((key, budget, 200_000 * size))
+        for n in range(start, start + size):
+            postings += [(key, 10 + 2 * n, -150_000), (key, 11 + 2 * n, -50_000)]
     entry_columns = "id, idempotency_key, request_hash, kind, occurred_at, recorded_at, memo, postings_digest"
     with Timer() as t, transaction.atomic(), connection.cursor() as cursor:
         if sqlite:
@@ -283,18 +288,20 @@ def _credits(households: int) -> list[Result]:
     _credit_in_process(second, kill_after=done["seconds"] / 2)
     status = Cycle.objects.get(pk=second.pk).status
     rerun = _credit_in_process(second)
-    keys = Entry.objects.filter(idempotency_key__startswith=f"aid:credit:{second.pk}:")
+    entries = Entry.objects.filter(idempotency_key__startswith=f"aid:credit:{second.pk}:").count()
     wallets = Account.objects.filter(kind="HOUSEHOLD_WALLET", key__startswith=f"aid:{world.program.code}:")
-    exact = keys.count() == households and sum(wallets.values_list("balance", flat=True)) == households * 400_000
+    # Two cycles in every household's two pockets: Rp300.000 food and Rp100.000 general, each once.
+    exact = Counter(wallets.values_list("balance", flat=True)) == Counter({300_000: households, 100_000: households})
     results.append(
         Result(
             label,
             "killed mid-way, then rerun: households credited exactly once",
-            keys.count(),
+            rerun["households"],
             "households",
             note=(
                 f"status after the kill {status}; rerun posted {rerun['posted']:,}, found "
-                f"{rerun['already_posted']:,} already posted; wallets exact: {exact}; setup {setup.seconds:.0f} s"
+                f"{rerun['already_posted']:,} already posted ({entries} entries); wallets exact: {exact}; "
+                f"setup {setup.seconds:.0f} s"
             ),
         )
     )

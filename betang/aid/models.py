@@ -213,8 +213,12 @@ class Entitlement(models.Model):
     # The household's wallet for this pocket, opened when the cycle is drafted: the credit then reads
     # every leg from this table alone (see services.cycles.cycle_credit).
     wallet = models.ForeignKey("ledger.Account", null=True, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The credit posts one ledger entry per batch of households, keyed by the cycle and this number;
+    # fixed when the cycle is drafted, so that a rerun of a credit finds the same entries.
+    batch = models.PositiveIntegerField(_("credit batch"), default=0)
 
     class Meta:
+        indexes = [models.Index(fields=["cycle", "batch"], name="entitlement_batch")]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "enrolment", "pocket"], name="entitlement_once"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="entitlement_positive"),

@@ -566,9 +566,11 @@ def journal_post_query(
 
         if pg:
             # A batch touches a sliver of a large ledger: the planner, pricing random reads high, would
-            # scan every account (and entry) for each batch; indexes it must use. Sorts of a batch's
-            # keys stay in memory; compiling these statements (JIT) costs more than it saves.
+            # scan every account (and entry) for each batch; indexes it must use, by lookups: a merge
+            # join would walk the account index from its start to the batch's ids, every batch. Sorts
+            # of a batch's keys stay in memory; compiling these statements (JIT) costs more than it saves.
             run("SET LOCAL enable_seqscan = off")
+            run("SET LOCAL enable_mergejoin = off")
             run("SET LOCAL work_mem = '64MB'")
             run("SET LOCAL jit = off")
         _stage_tables(run, pg)
@@ -610,7 +612,7 @@ def journal_post_query(
             _post_staged(run, kind, memo, occurred_at, recorded_at, actor_id)
         _stage_tables(run, pg, create=False)
         if pg:  # a caller's own transaction goes on with its own settings (a failure rolls them back)
-            for setting in ("enable_seqscan", "work_mem", "jit"):
+            for setting in ("enable_seqscan", "enable_mergejoin", "work_mem", "jit"):
                 run(f"SET LOCAL {setting} TO DEFAULT")
     return BulkPosted(created=fresh, replayed=replayed)
 

@@ -5,13 +5,13 @@ import threading
 import pytest
 from django.db import connection
 
-from betang.aid.models import Cycle, Enrolment, NationalAid
+from betang.aid.models import Cycle, Enrolment, Entitlement, NationalAid
 from betang.aid.services import cycles
 from betang.aid.services.cycles import CycleError, OverBudget, cycle_approve, cycle_credit, cycle_draft, cycle_submit
 from betang.aid.services.programs import program_fund
 from betang.core.errors import PermissionDenied
 from betang.ledger import selectors as ledger
-from betang.ledger.models import Entry
+from betang.ledger.models import Entry, Posting
 from betang.ledger.verify import ledger_verify
 from tests.aid.conftest import VILLAGE_A, cooperative, household, khbs
 from tests.conftest import NOW
@@ -84,16 +84,16 @@ def test_a_credited_cycle_cannot_be_credited_again(world):
     cycle = Cycle.objects.get(number=1)
     with pytest.raises(CycleError):
         cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
-    assert Entry.objects.filter(kind="aid.cycle.credit").count() == 3
+    assert Entry.objects.filter(kind="aid.cycle.credit").count() == 1  # one batch of three households
 
 
 def test_a_crash_in_the_middle_then_a_rerun_credits_everyone_exactly_once(world, monkeypatch):
     for n in range(10, 15):
         household(VILLAGE_A, 1, n=n)
+    monkeypatch.setattr(cycles, "CHUNK", 3)  # the draft puts the 8 households in batches of 3, 3, 2
     cycle = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
     cycle_submit(cycle=cycle, actor=world.maker, occurred_at=NOW)
     cycle_approve(cycle=cycle, actor=world.checker, occurred_at=NOW)
-    monkeypatch.setattr(cycles, "CHUNK", 3)
     real, calls = cycles.journal_post_query, []
 
     def crash_on_second_chunk(**kwargs):
@@ -106,12 +106,17 @@ def test_a_crash_in_the_middle_then_a_rerun_credits_everyone_exactly_once(world,
     with pytest.raises(RuntimeError):
         cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
     assert Cycle.objects.get(pk=cycle.pk).status == Cycle.Status.CREDITING
-    assert Entry.objects.filter(kind="aid.cycle.credit").count() == 3 + 3  # cycle 1, and one chunk
+    assert Entry.objects.filter(kind="aid.cycle.credit").count() == 1 + 1  # cycle 1, and one batch
 
     monkeypatch.setattr(cycles, "journal_post_query", real)
     result = cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
     assert result == {"households": 8, "posted": 5, "already_posted": 3}
-    assert Entry.objects.filter(kind="aid.cycle.credit").count() == 3 + 8
+    assert Entry.objects.filter(kind="aid.cycle.credit").count() == 1 + 3
+    wallets = Entitlement.objects.filter(cycle=cycle).values_list("wallet_id", flat=True)
+    credited = Posting.objects.filter(
+        entry__idempotency_key__startswith=f"aid:credit:{cycle.pk}:", account_id__in=wallets
+    )
+    assert credited.count() == Entitlement.objects.filter(cycle=cycle).count()  # each pocket once
     assert ledger.account_balance(world.program.budget_account_id) == 10_000_000 - 600_000 - 8 * 200_000
     assert Cycle.objects.get(pk=cycle.pk).status == Cycle.Status.CREDITED
     assert all(c.ok for c in ledger_verify())
@@ -128,19 +133,19 @@ def test_batches_posted_side_by_side_in_their_own_connections_credit_everyone_on
     world = build_world(make_user)
     for n in range(10, 21):
         household(VILLAGE_A, 1, n=n)
+    monkeypatch.setattr(cycles, "CHUNK", 2)
     cycle = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
     cycle_submit(cycle=cycle, actor=world.maker, occurred_at=NOW)
     cycle_approve(cycle=cycle, actor=world.checker, occurred_at=NOW)
-    monkeypatch.setattr(cycles, "CHUNK", 2)
     monkeypatch.setattr(cycles, "CREDIT_WORKERS", 3)
     seen = []
     monkeypatch.setattr(cycles, "journal_post_query", _recording(cycles.journal_post_query, seen))
     result = cycle_credit(cycle=cycle, occurred_at=NOW, recorded_at=NOW)
     assert result == {"households": 14, "posted": 14, "already_posted": 0}
-    assert len(seen) == 8  # 14 enrolments two a batch, then the open end after the last
+    assert len(seen) == 7  # 14 enrolments two a batch
     if connection.vendor == "postgresql":
         assert len(set(seen)) > 1  # more than one thread did the work
-    assert Entry.objects.filter(idempotency_key__startswith=f"aid:credit:{cycle.pk}:").count() == 14
+    assert Entry.objects.filter(idempotency_key__startswith=f"aid:credit:{cycle.pk}:").count() == 7
     assert ledger.account_balance(world.program.budget_account_id) == 10_000_000 - 600_000 - 14 * 200_000
     assert all(c.ok for c in ledger_verify())
 

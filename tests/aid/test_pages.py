@@ -160,6 +160,7 @@ def test_a_credit_that_stopped_says_why_and_can_be_continued(
     for n in range(10, 14):
         household(VILLAGE_A, 1, n=n)
     program = f"/bantuan/program/{world.program.code}"
+    monkeypatch.setattr(cycles, "CHUNK", 3)  # the draft's credit batches: 3 households each
     two = cycle_draft(program=world.program, occurred_at=NOW, actor=world.maker)
     cycle_submit(cycle=two, actor=world.maker, occurred_at=NOW)
     cycle_approve(cycle=two, actor=world.checker, occurred_at=NOW)
@@ -171,7 +172,6 @@ def test_a_credit_that_stopped_says_why_and_can_be_continued(
             raise cycles.InsufficientFunds()
         return real(**kwargs)
 
-    monkeypatch.setattr(cycles, "CHUNK", 3)
     monkeypatch.setattr(cycles, "journal_post_query", budget_gone_on_the_second_batch)
     client.force_login(world.maker)
     with django_capture_on_commit_callbacks(execute=True):  # the task fails (logged, marked failed)

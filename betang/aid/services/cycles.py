@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +23,6 @@ from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
-from betang.core.ids import uuid_text_sql
 from betang.core.progress import ProgressCallback, progress_get
 from betang.ledger import selectors as ledger
 from betang.ledger.services import (
@@ -115,8 +114,9 @@ def cycle_draft_fill(
 ) -> Cycle:
     """Draft a DRAFTING cycle: eligibility re-checked under the program's rule of now (who joined, who
     left, why), then every active enrolment's entitlement computed and its wallets opened, CHUNK
-    households a transaction (a rerun after a crash starts the entitlements over). The cycle becomes
-    a DRAFT, ready to submit, only when all of it is written."""
+    households a transaction (a rerun after a crash starts the entitlements over). Each such part is
+    one credit batch: the credit posts it as one ledger entry. The cycle becomes a DRAFT, ready to
+    submit, only when all of it is written."""
     report = progress or (lambda done, total, message: None)
     cycle = Cycle.objects.select_related("program").get(pk=cycle.pk)
     _state(cycle, Cycle.Status.DRAFTING)
@@ -126,9 +126,9 @@ def cycle_draft_fill(
     review = enrolments_review(program=program, occurred_at=occurred_at, actor=actor)
     Cycle.objects.filter(pk=cycle.pk).update(eligibility_changes=review.as_dict() | {"rule": rule_text(program)})
     enrolments = list(
-        Enrolment.objects.filter(program=program, status=Enrolment.Status.ACTIVE).values_list(
-            "id", "household_id", "region_code"
-        )
+        Enrolment.objects.filter(program=program, status=Enrolment.Status.ACTIVE)
+        .order_by("id")
+        .values_list("id", "household_id", "region_code")
     )
     pockets = list(program.pockets.all())
     needs_members = any(p.amount_per_member for p in pockets)
@@ -151,9 +151,9 @@ def cycle_draft_fill(
             )
             bulk_insert(
                 Entitlement,
-                ["cycle", "enrolment", "pocket", "amount", "wallet"],
+                ["cycle", "enrolment", "pocket", "amount", "wallet", "batch"],
                 (
-                    (cycle.pk, e, p.pk, a, wallets[posting.wallet_key(program.code, h, p.code)])
+                    (cycle.pk, e, p.pk, a, wallets[posting.wallet_key(program.code, h, p.code)], start_at // CHUNK)
                     for e, h, _r, p, a in rows
                 ),
             )
@@ -290,10 +290,11 @@ def cycle_credit(
     actor: Any = None,
     progress: ProgressCallback | None = None,
 ) -> dict[str, int]:
-    """Credit every household's entitlement: one entry per enrolled household (Dr budget, Cr each
-    pocket's wallet), posted set-based by the ledger straight from the entitlements, CHUNK
-    households a transaction. Each entry's idempotency key names the cycle and the enrolment, so a
-    crash and a rerun credit everyone exactly once. A credited cycle is refused."""
+    """Credit every household's entitlement: one ledger entry per batch of households fixed at the
+    draft (Dr the budget their sum, Cr each household's pocket wallets), posted set-based by the
+    ledger straight from the entitlements, a batch a transaction. Each entry's idempotency key names
+    the cycle and the batch, so a crash and a rerun credit everyone exactly once. A credited cycle is
+    refused."""
     report = progress or (lambda done, total, message: None)
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
@@ -302,10 +303,11 @@ def cycle_credit(
         cycle.status = Cycle.Status.CREDITING
         cycle.save(update_fields=["status"])
     _open_missing_wallets(cycle)
+    households = _batch_households(cycle)
 
-    def post(bounds: tuple[Any, Any]) -> BulkPosted:
-        return journal_post_query(
-            legs=_credit_legs(cycle, *bounds),
+    def post(batch: int) -> tuple[int, BulkPosted]:
+        return batch, journal_post_query(
+            legs=_credit_legs(cycle, batch),
             kind="aid.cycle.credit",
             memo=f"{cycle.program.code} #{cycle.number}",
             occurred_at=occurred_at,
@@ -313,10 +315,13 @@ def cycle_credit(
             actor=actor,
         )
 
-    created = replayed = 0
-    for result in _in_parallel(post, list(_enrolment_ranges(cycle, CHUNK))):
-        created, replayed = created + result.created, replayed + result.replayed
-        report(created + replayed, cycle.households, str(cycle))
+    posted = already = 0
+    for batch, result in _in_parallel(post, sorted(households)):
+        if result.created:
+            posted += households[batch]
+        else:
+            already += households[batch]
+        report(posted + already, cycle.households, str(cycle))
     with transaction.atomic():
         Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CREDITED, credited_at=recorded_at)
         audit_record(
@@ -324,12 +329,12 @@ def cycle_credit(
             event="aid.cycle.credited",
             occurred_at=occurred_at,
             obj=cycle,
-            changes={"households": created + replayed, "posted_now": created},
+            changes={"households": posted + already, "posted_now": posted, "entries": len(households)},
         )
-    return {"households": created + replayed, "posted": created, "already_posted": replayed}
+    return {"households": posted + already, "posted": posted, "already_posted": already}
 
 
-def _in_parallel(fn: Callable[[Any], BulkPosted], batches: list[Any]) -> Iterator[BulkPosted]:
+def _in_parallel(fn: Callable[[Any], Any], batches: list[Any]) -> Iterator[Any]:
     """fn over the batches, each in its own transaction; on PostgreSQL CREDIT_WORKERS at a time, each
     in its own connection (they wait for each other only on the budget's row, at each batch's end).
     Inside a caller's transaction, or on SQLite (one writer), one after the other on this connection."""
@@ -338,7 +343,7 @@ def _in_parallel(fn: Callable[[Any], BulkPosted], batches: list[Any]) -> Iterato
             yield fn(batch)
         return
 
-    def own_connection(batch: Any) -> BulkPosted:
+    def own_connection(batch: Any) -> Any:
         try:
             return fn(batch)
         finally:
@@ -354,38 +359,28 @@ def _in_parallel(fn: Callable[[Any], BulkPosted], batches: list[Any]) -> Iterato
                 future.cancel()
 
 
-def _enrolment_ranges(cycle: Cycle, size: int):
-    """(after, up to) bounds of enrolment ids, `size` enrolments of the program each (None: open)."""
-    enrolments = Enrolment.objects.filter(program_id=cycle.program_id).order_by("id").values_list("id", flat=True)
-    after = None
-    while True:
-        rest = enrolments if after is None else enrolments.filter(id__gt=after)
-        upto = rest[size - 1 : size].first()
-        yield after, upto
-        if upto is None:
-            return
-        after = upto
+def _batch_households(cycle: Cycle) -> dict[int, int]:
+    """Each credit batch of the cycle and its number of households."""
+    rows = (
+        Entitlement.objects.filter(cycle=cycle)
+        .values("batch")
+        .annotate(households=Count("enrolment_id", distinct=True))
+        .values_list("batch", "households")
+    )
+    return dict(rows)
 
 
-def _credit_legs(cycle: Cycle, after: Any, upto: Any) -> LegsQuery:
-    """The legs of the enrolments whose id is in (after, upto]: a credit to each pocket's wallet and
-    a debit of their sum to the program's budget, keyed `aid:credit:<cycle>:<enrolment>`."""
+def _credit_legs(cycle: Cycle, batch: int) -> LegsQuery:
+    """The legs of the entry `aid:credit:<cycle>:b<batch>`: a credit to each pocket wallet of the
+    batch's households and a debit of their sum to the program's budget."""
     entitlement = connection.ops.quote_name(Entitlement._meta.db_table)
-    prep = Enrolment._meta.pk.get_db_prep_value
-    where, params = ["cycle_id = %s"], [Cycle._meta.pk.get_db_prep_value(cycle.pk, connection)]
-    if after is not None:
-        where.append("enrolment_id > %s")
-        params.append(prep(after, connection))
-    if upto is not None:
-        where.append("enrolment_id <= %s")
-        params.append(prep(upto, connection))
-    source = f"{entitlement} WHERE {' AND '.join(where)}"
-    key = f"%s || {uuid_text_sql('enrolment_id')}"
-    prefix = f"aid:credit:{cycle.pk}:"
+    source = f"{entitlement} WHERE cycle_id = %s AND batch = %s"
+    params = [Cycle._meta.pk.get_db_prep_value(cycle.pk, connection), batch]
+    key = f"aid:credit:{cycle.pk}:b{batch}"
     return LegsQuery(
-        f"SELECT {key}, wallet_id, -amount FROM {source} "  # noqa: S608 - names from model meta
-        f"UNION ALL SELECT {key}, %s, sum(amount) FROM {source} GROUP BY enrolment_id",
-        [prefix, *params, prefix, cycle.program.budget_account_id, *params],
+        f"SELECT CAST(%s AS text), wallet_id, -amount FROM {source} "  # noqa: S608 - names from model meta
+        f"UNION ALL SELECT CAST(%s AS text), %s, sum(amount) FROM {source}",
+        [key, *params, key, cycle.program.budget_account_id, *params],
     )
 
 

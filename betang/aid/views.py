@@ -16,15 +16,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW, OUTLET_MANAGE
-from betang.aid import printing, selectors, statements
+from betang.aid import pins, printing, selectors, statements
 from betang.aid import tasks as aid_tasks
 from betang.aid.models import Card, Cycle, Enrolment, NationalAid, ReconciliationException, Settlement
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
 from betang.aid.services import distribution, reconciliation
+from betang.aid.services import payments as payment_services
 from betang.aid.services import settlements as settlement_services
 from betang.aid.services.programs import enrolment_add, enrolment_end, rule_change, rule_text
 from betang.core import clock
@@ -32,6 +35,7 @@ from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
+from betang.core.throttle import throttle_hit
 from betang.regions import selectors as region_selectors
 from betang.registry import selectors as registry_selectors
 from betang.web.access import capability_required
@@ -614,3 +618,48 @@ def bank_statement_view(request, code: str, pk):
         "lines": [o | {"label": labels.get(o["outcome"], o["outcome"])} for o in statement.outcomes],
     }
     return render(request, "aid/bank_statement.html", context)
+
+
+# --- the beneficiary's own balance (no sign-in: card number and PIN) -----------------------------
+
+BALANCE_TRIES = 10  # card + PIN attempts per client address per window
+BALANCE_WINDOW = timedelta(minutes=15)
+
+
+@sensitive_post_parameters("card", "pin")
+@never_cache
+def card_balance_view(request):
+    """/saldo/: a beneficiary types the card number and PIN and sees each pocket's balance and the
+    latest movements. Wrong PINs count towards the card's lock as at the till; a client address gets
+    BALANCE_TRIES attempts per BALANCE_WINDOW, so that card numbers cannot be swept for PINs."""
+    context: dict = {"card": ""}
+    status = 200
+    if request.method == "POST":
+        number = "".join(ch for ch in request.POST.get("card", "") if ch.isdigit())
+        pin = request.POST.get("pin", "")
+        context["card"] = number
+        wait = throttle_hit(
+            f"aid.balance:{request.META.get('REMOTE_ADDR', '')}",
+            limit=BALANCE_TRIES,
+            window=BALANCE_WINDOW,
+            now=timezone.now(),
+        )
+        if wait:
+            context["error"] = _("Too many attempts from this device. Try again in %(minutes)s minutes.") % {
+                "minutes": -(-wait // 60)
+            }
+            status = 429
+        elif len(number) != 16 or not pins.luhn_valid(number):
+            context["error"] = _("A card number has 16 digits; check the number on the card.")
+            status = 400
+        else:
+            try:
+                context["statement"] = payment_services.card_statement(card_number=number, pin=pin)
+            except payment_services.PaymentError as e:
+                context["error"] = str(e.message)
+                if isinstance(e, payment_services.WrongPin) and e.details.get("attempts_left"):
+                    context["error"] += " " + _("%(n)s attempts left before the card is locked.") % {
+                        "n": e.details["attempts_left"]
+                    }
+                status = e.http_status
+    return render(request, "aid/card_balance.html", context, status=status)

@@ -53,3 +53,15 @@ class TaskProgress(models.Model):
         if not self.total:
             return 0
         return min(100, self.done * 100 // self.total)
+
+
+class Throttle(models.Model):
+    """Hits of one key (e.g. a client address on a public page) in the current fixed window; written
+    only by `core.throttle`, in one statement, so every process sees the same count."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

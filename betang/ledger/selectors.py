@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db import connection
-from django.db.models import Sum
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
-from betang.ledger.models import Account, Posting
+from django.db import connection
+from django.db.models import Max, Sum
+
+from betang.ledger.models import Account, Entry, Posting
 
 
 def account_balance(account_id: int) -> int:
@@ -46,3 +50,44 @@ def positive_kept_balances(key_prefix: str, *, after_id: int = 0, limit: int = 2
 def positive_kept_count(key_prefix: str) -> int:
     """How many limited accounts whose key starts with `key_prefix` hold money."""
     return Account.objects.filter(key__startswith=key_prefix, balance__gt=0).count()
+
+
+@dataclass(frozen=True)
+class Line:
+    """One entry's postings on a set of accounts: what a statement shows."""
+
+    entry_id: UUID
+    occurred_at: datetime
+    kind: str
+    memo: str
+    amounts: dict[int, int]  # account id → amount on the account's normal side (more money: positive)
+
+
+def statement_lines(account_ids: list[int], *, limit: int = 20) -> list[Line]:
+    """The latest entries touching these accounts, newest first (by when they were recorded), each
+    with what it moved on each of them."""
+    if not account_ids:
+        return []
+    signs = {
+        pk: (1 if side == Account.Side.DEBIT else -1)
+        for pk, side in Account.objects.filter(pk__in=account_ids).values_list("id", "normal_side")
+    }
+    latest = list(
+        Posting.objects.filter(account_id__in=account_ids)
+        .values("entry_id")
+        .annotate(last=Max("id"))
+        .order_by("-last")
+        .values_list("entry_id", flat=True)[:limit]
+    )
+    entries = {e["id"]: e for e in Entry.objects.filter(pk__in=latest).values("id", "occurred_at", "kind", "memo")}
+    amounts: dict[UUID, dict[int, int]] = {}
+    for entry_id, account_id, amount in Posting.objects.filter(
+        entry_id__in=latest, account_id__in=account_ids
+    ).values_list("entry_id", "account_id", "amount"):
+        by_account = amounts.setdefault(entry_id, {})
+        by_account[account_id] = by_account.get(account_id, 0) + signs[account_id] * amount
+    return [
+        Line(e, entries[e]["occurred_at"], entries[e]["kind"], entries[e]["memo"], amounts.get(e, {}))
+        for e in latest
+        if e in entries
+    ]

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -261,6 +262,84 @@ def card_balance(*, card_number: str, pin: str) -> list[PocketBalance]:
         for e in enrolments
         for p, _a, balance in _wallets(card.household_id, e.program_id)
     ]
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One line of a card's history: money into (+) or out of (−) the household's pockets."""
+
+    occurred_at: datetime
+    what: str  # credit, payment, void, expired, returned, other
+    amount: int
+    pockets: dict[str, int]  # pocket name → amount
+    program: str
+    cooperative: str = ""
+    receipt: str = ""
+
+
+@dataclass(frozen=True)
+class CardStatement:
+    last4: str
+    balances: list[PocketBalance]
+    movements: list[Movement]
+
+
+_WHAT = {
+    "aid.cycle.credit": "credit",
+    "aid.card.payment": "payment",
+    "aid.card.payment.reversal": "void",
+    "aid.cycle.expire": "expired",
+    "aid.enrolment.returned": "returned",
+}
+
+
+def card_statement(*, card_number: str, pin: str, limit: int = 20) -> CardStatement:
+    """What the beneficiary sees with the card and PIN: each pocket's balance and the latest `limit`
+    movements of the household's wallets (credits, payments with the cooperative and receipt, voids,
+    expiries). The PIN is checked and counted as for a payment: three wrong ones lock the card."""
+    with transaction.atomic():
+        card = _lock_card(card_number)
+        error = _count_pin(card, _refusal(card, pin))
+        if error is None:
+            enrolments = list(
+                Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).select_related(
+                    "program"
+                )
+            )
+    if error is not None:
+        raise error
+    balances, pocket_of = [], {}
+    for e in enrolments:
+        for p, account, balance in _wallets(card.household_id, e.program_id):
+            balances.append(PocketBalance(p.code, p.name, balance, list(p.categories)))
+            if account is not None:
+                pocket_of[account] = p
+    lines = ledger.statement_lines(list(pocket_of), limit=limit)
+    ids = [line.entry_id for line in lines]
+    redemptions = {}
+    for r in Redemption.objects.filter(
+        Q(entry_id__in=ids) | Q(void_entry_id__in=ids), household_id=card.household_id
+    ).select_related("cooperative"):
+        redemptions[r.entry_id] = r
+        if r.void_entry_id:
+            redemptions[r.void_entry_id] = r
+    movements = []
+    for line in lines:
+        r = redemptions.get(line.entry_id)
+        pockets = {pocket_of[a].name: amount for a, amount in line.amounts.items()}
+        program = pocket_of[next(iter(line.amounts))].program.name if line.amounts else ""
+        movements.append(
+            Movement(
+                occurred_at=line.occurred_at,
+                what=_WHAT.get(line.kind, "other"),
+                amount=sum(line.amounts.values()),
+                pockets=pockets,
+                program=program,
+                cooperative=r.cooperative.name if r else "",
+                receipt=r.receipt_number if r else "",
+            )
+        )
+    return CardStatement(card_number[-4:], balances, movements)
 
 
 def card_pay(

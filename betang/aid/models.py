@@ -489,3 +489,44 @@ class ReconciliationException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.subject}"
+
+
+class Anomaly(models.Model):
+    """A pattern of card payments worth a look (DOMAIN: anti-fraud checks), found when the payments
+    are folded into the distribution tallies; one row per card and pattern and day, kept current as
+    more payments of the same pattern come in. An officer reviews it with a note."""
+
+    class Kind(models.TextChoices):
+        RAPID = "RAPID", _("many payments on one card within minutes")
+        FAR = "FAR", _("paid far from the home cooperative")
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("open")
+        REVIEWED = "REVIEWED", _("reviewed")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    key = models.CharField(max_length=200, unique=True)  # kind, card, (cooperative,) day: one row per pattern
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="anomalies")
+    kind = models.CharField(_("pattern"), max_length=5, choices=Kind.choices)
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="anomalies")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="+")
+    home_cooperative = models.ForeignKey(
+        "registry.Cooperative", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    region_code = models.CharField(max_length=13)  # the village of the cooperative where it was paid
+    payments = models.PositiveIntegerField(_("payments"))
+    amount = models.BigIntegerField(_("amount"))
+    first_at = models.DateTimeField(_("first payment"))
+    last_at = models.DateTimeField(_("last payment"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("review note"), max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "status", "last_at"], name="anomaly_program_open")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"

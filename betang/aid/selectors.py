@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from betang.aid import posting
 from betang.aid.models import (
+    Anomaly,
     BankStatement,
     Card,
     Cycle,
@@ -399,3 +400,21 @@ def cooperative_exceptions(cooperative_id: Any) -> QuerySet:
 
 def exception_get(pk: Any):
     return get_object_or_404(ReconciliationException.objects.select_related("cycle__program"), pk=pk)
+
+
+def anomalies_open(program: Program, *, code: str, limit: int = 20) -> tuple[list[Anomaly], int]:
+    """The newest open anomalies of the program in an area (a region code prefix; "" for all), and how
+    many are open there."""
+    found = Anomaly.objects.filter(program=program, status=Anomaly.Status.OPEN)
+    if code:
+        found = found.filter(region_code__startswith=code)
+    rows = list(found.select_related("card", "cooperative", "home_cooperative").order_by("-last_at")[:limit])
+    return rows, (len(rows) if len(rows) < limit else found.count())
+
+
+def anomaly_get(pk: Any, *, scope: RegionScope) -> Anomaly:
+    """An anomaly in the reader's scope (404 otherwise)."""
+    anomaly = Anomaly.objects.select_related("program").filter(pk=pk).first()
+    if anomaly is None or not scope.contains(anomaly.region_code):
+        raise Http404
+    return anomaly

@@ -19,6 +19,7 @@ urlpatterns = [
     path("program/<slug:code>/siklus/<int:number>/<slug:action>/", views.cycle_action_view, name="cycle_action"),
     path("program/<slug:code>/kartu/terbitkan/", views.cards_issue_view, name="cards_issue"),
     path("program/<slug:code>/penyaluran/", views.distribution_view, name="distribution"),
+    path("anomali/<uuid:pk>/tinjau/", views.anomaly_review_view, name="anomaly_review"),
     path("program/<slug:code>/pembayaran-koperasi/", views.settlement_list_view, name="settlements"),
     path("program/<slug:code>/pembayaran-koperasi/terbitkan/", views.settlements_issue_view, name="settlements_issue"),
     path("program/<slug:code>/rekening-koran/", views.bank_statement_upload_view, name="bank_statement_upload"),

@@ -479,10 +479,39 @@ def distribution_view(request, code: str):
     if distribution.refresh_due(program, now=now) and cache.add(refresh_guard, 1, distribution.REFRESH_AFTER.seconds):
         aid_tasks.distribution_refresh_task.enqueue(program_id=str(program.pk))
     view = selectors.distribution_view(program, scope=scope, code=request.GET.get("wilayah", ""))
-    context = {"program": program, "view": view, "now": now, "refresh_seconds": DISTRIBUTION_REFRESH_SECONDS}
+    anomalies, open_anomalies = selectors.anomalies_open(program, code=view.node.code)
+    context = {
+        "program": program,
+        "view": view,
+        "now": now,
+        "refresh_seconds": DISTRIBUTION_REFRESH_SECONDS,
+        "anomalies": anomalies,
+        "open_anomalies": open_anomalies,
+        "can_review": request.user.has_capability(AID_MANAGE),
+        "rapid_payments": distribution.RAPID_PAYMENTS,
+        "rapid_minutes": distribution.RAPID_WINDOW.seconds // 60,
+    }
     if request.headers.get("HX-Request"):
         return render(request, "aid/_distribution.html", context)
     return render(request, "aid/distribution.html", context)
+
+
+@require_POST
+@capability_required(AID_MANAGE)
+def anomaly_review_view(request, pk):
+    """An officer of the area marks an anomaly reviewed, saying what was found."""
+    anomaly = selectors.anomaly_get(pk, scope=request.user.region_scope)
+    try:
+        distribution.anomaly_review(
+            anomaly=anomaly, actor=request.user, note=request.POST.get("note", ""), occurred_at=clock.now()
+        )
+        messages.success(request, _("Marked as reviewed."))
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("aid:distribution", code=anomaly.program.code)
 
 
 @capability_required(AID_VIEW)

@@ -24,8 +24,12 @@ from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from betang.aid.models import Card, Cycle, Enrolment, Entitlement, Program, Redemption, Tally, TallyState
+from betang.aid.models import Anomaly, Card, Cycle, Enrolment, Entitlement, Program, Redemption, Tally, TallyState
+from betang.core.audit import audit_record
+from betang.core.errors import DomainError
 
 FOLD_BATCH = 5_000
 REFRESH_AFTER = timedelta(minutes=2)
@@ -68,7 +72,8 @@ class Folded:
     voids: int = 0  # voids taken off
     nodes: int = 0  # tally rows written
     rows: int = 0  # payments taken (counted, taken off, or voided before they were counted)
-    cards: set = field(default_factory=set)  # (program, card) of the payments counted, for anomaly checks
+    cards: set = field(default_factory=set)  # (program, card) of the payments counted
+    anomalies: int = 0  # anomalies flagged or updated among them
 
 
 def _locked(wait: bool) -> bool:
@@ -99,6 +104,7 @@ def distribution_fold(*, batch: int = FOLD_BATCH, max_batches: int | None = None
             done.rows + got.rows,
         )
         done.cards |= got.cards
+        done.anomalies += got.anomalies
         if got.rows < batch:
             break
     return done
@@ -123,18 +129,20 @@ def _fold_once(batch: int) -> Folded:
                 "tally",
                 "occurred_at",
                 "card_id",
+                "household_id",
             )[:batch]
         )
         if not rows:
             return folded
         folded.rows = len(rows)
         changes: dict[tuple[Any, str, str, str], _Change] = defaultdict(_Change)
-        counted, done = [], []
-        for pk, program_id, cooperative_id, village, amount, status, tally, occurred_at, card_id in rows:
+        counted, done, paid = [], [], []
+        for pk, program_id, cooperative_id, village, amount, status, tally, occurred_at, card_id, household in rows:
             if tally == TallyState.NEW and status == Redemption.Status.PAID:
                 sign, new_state = 1, counted
                 folded.payments += 1
                 folded.cards.add((program_id, card_id))
+                paid.append(_Paid(program_id, cooperative_id, village, amount, occurred_at, card_id, household))
             elif tally == TallyState.NEW:  # voided before it was ever counted: nothing to add
                 sign, new_state = 0, done
             else:  # counted, then voided
@@ -153,7 +161,142 @@ def _fold_once(batch: int) -> Folded:
             Redemption.objects.filter(pk__in=done).update(tally=TallyState.DONE)
         _add_payments(changes)
         folded.nodes = len(changes)
+        folded.anomalies = anomalies_flag(paid)
     return folded
+
+
+# --- anomalies among the payments folded in ------------------------------------------------------
+
+RAPID_PAYMENTS = 3  # this many payments on one card ...
+RAPID_WINDOW = timedelta(minutes=10)  # ... within this long are flagged
+
+
+@dataclass(frozen=True)
+class _Paid:
+    program_id: Any
+    cooperative_id: Any
+    village: str
+    amount: int
+    occurred_at: datetime
+    card_id: Any
+    household_id: Any
+
+
+@dataclass
+class _Found:
+    program_id: Any
+    kind: str
+    card_id: Any
+    cooperative_id: Any
+    village: str
+    payments: int
+    amount: int
+    first_at: datetime
+    last_at: datetime
+    home_cooperative_id: Any = None
+
+
+def anomalies_flag(paid: list[_Paid]) -> int:
+    """Flag the patterns among payments being counted (in the fold's transaction, so each payment is
+    looked at once): a card paying RAPID_PAYMENTS times within RAPID_WINDOW, and a card paying at a
+    cooperative outside its home cooperative's district (the reference data has no coordinates; the
+    district, kecamatan, is the nearest measure of "far"). Returns the anomalies written."""
+    if not paid:
+        return 0
+    found = _far(paid) | _rapid(paid)
+    if not found:
+        return 0
+    existing = {a.key: a for a in Anomaly.objects.select_for_update().filter(key__in=list(found))}
+    new = []
+    for key, f in found.items():
+        a = existing.get(key)
+        if a is None:
+            new.append(
+                Anomaly(
+                    key=key,
+                    program_id=f.program_id,
+                    kind=f.kind,
+                    card_id=f.card_id,
+                    cooperative_id=f.cooperative_id,
+                    home_cooperative_id=f.home_cooperative_id,
+                    region_code=f.village,
+                    payments=f.payments,
+                    amount=f.amount,
+                    first_at=f.first_at,
+                    last_at=f.last_at,
+                )
+            )
+            continue
+        if f.kind == Anomaly.Kind.FAR:  # more payments there that day
+            a.payments, a.amount = a.payments + f.payments, a.amount + f.amount
+        elif f.payments > a.payments:  # a longer burst
+            a.payments, a.amount = f.payments, f.amount
+        a.first_at, a.last_at = min(a.first_at, f.first_at), max(a.last_at, f.last_at)
+        a.save(update_fields=["payments", "amount", "first_at", "last_at"])
+    Anomaly.objects.bulk_create(new)
+    return len(found)
+
+
+def _far(paid: list[_Paid]) -> dict[str, _Found]:
+    homes = {
+        (program_id, household): (cooperative_id, village)
+        for program_id, household, cooperative_id, village in Enrolment.objects.filter(
+            program_id__in={p.program_id for p in paid}, household_id__in={p.household_id for p in paid}
+        ).values_list("program_id", "household_id", "cooperative_id", "cooperative__region_code")
+    }
+    found: dict[str, _Found] = {}
+    for p in paid:
+        home = homes.get((p.program_id, p.household_id))
+        if home is None or home[1][:8] == p.village[:8]:
+            continue
+        key = f"FAR:{p.card_id}:{p.cooperative_id}:{timezone.localdate(p.occurred_at).isoformat()}"
+        f = found.get(key)
+        if f is None:
+            found[key] = _Found(
+                p.program_id, Anomaly.Kind.FAR, p.card_id, p.cooperative_id, p.village, 1, p.amount,
+                p.occurred_at, p.occurred_at, home[0],
+            )  # fmt: skip
+        else:
+            f.payments, f.amount = f.payments + 1, f.amount + p.amount
+            f.first_at, f.last_at = min(f.first_at, p.occurred_at), max(f.last_at, p.occurred_at)
+    return found
+
+
+def _rapid(paid: list[_Paid]) -> dict[str, _Found]:
+    """The longest burst of each card around its new payments, from all its payments near them."""
+    new_at: dict[Any, list[datetime]] = defaultdict(list)
+    for p in paid:
+        new_at[p.card_id].append(p.occurred_at)
+    since = min(p.occurred_at for p in paid) - RAPID_WINDOW
+    until = max(p.occurred_at for p in paid) + RAPID_WINDOW
+    near: dict[Any, list[tuple]] = defaultdict(list)
+    for row in (
+        Redemption.objects.filter(
+            card_id__in=list(new_at), status=Redemption.Status.PAID, occurred_at__gte=since, occurred_at__lte=until
+        )
+        .order_by("occurred_at")
+        .values_list("card_id", "program_id", "cooperative_id", "region_code", "amount", "occurred_at")
+    ):
+        near[row[0]].append(row)
+    found: dict[str, _Found] = {}
+    for card_id, rows in near.items():
+        best, start = None, 0
+        for end in range(len(rows)):
+            while rows[end][5] - rows[start][5] >= RAPID_WINDOW:
+                start += 1
+            burst = rows[start : end + 1]
+            longer = len(burst) >= RAPID_PAYMENTS and (best is None or len(burst) > len(best))
+            if longer and any(burst[0][5] <= t <= burst[-1][5] for t in new_at[card_id]):
+                best = burst
+        if best is None:
+            continue
+        _card, program_id, cooperative_id, village, _amount, last_at = best[-1]
+        key = f"RAPID:{card_id}:{timezone.localdate(best[0][5]).isoformat()}"
+        found[key] = _Found(
+            program_id, Anomaly.Kind.RAPID, card_id, cooperative_id, village, len(best),
+            sum(r[4] for r in best), best[0][5], last_at,
+        )  # fmt: skip
+    return found
 
 
 def _program_id(value: Any) -> Any:
@@ -281,3 +424,39 @@ def refresh_due(program: Program, *, now: datetime) -> bool:
     last = Tally.objects.filter(program=program, level=Level.PROVINCE).order_by("refreshed_at")
     oldest = last.values_list("refreshed_at", flat=True).first()
     return oldest is None or oldest < now - REFRESH_AFTER
+
+
+class ReviewNoteNeeded(DomainError):
+    code = "aid.review_note_needed"
+    http_status = 400
+    message = gettext_lazy("Say what the review found.")
+
+
+def anomaly_review(*, anomaly: Anomaly, actor: Any, note: str, occurred_at: datetime) -> None:
+    """An officer has looked at the pattern (a note is required: what was found, what was done)."""
+    note = note.strip()
+    if not note:
+        raise ReviewNoteNeeded()
+    with transaction.atomic():
+        anomaly = Anomaly.objects.select_for_update().get(pk=anomaly.pk)
+        if anomaly.status == Anomaly.Status.REVIEWED:
+            return
+        anomaly.status, anomaly.reviewed_by, anomaly.reviewed_at, anomaly.note = (
+            Anomaly.Status.REVIEWED,
+            actor,
+            occurred_at,
+            note[:300],
+        )
+        anomaly.save(update_fields=["status", "reviewed_by", "reviewed_at", "note"])
+        audit_record(
+            actor=actor,
+            event="aid.anomaly.reviewed",
+            occurred_at=occurred_at,
+            obj=anomaly,
+            changes={
+                "kind": anomaly.kind,
+                "payments": anomaly.payments,
+                "amount": anomaly.amount,
+                "note": anomaly.note,
+            },
+        )

@@ -18,7 +18,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-PG_DB = "betang_bench"
+PG_DB = os.environ.get("BENCH_PG_DB", "betang_bench")  # dropped and made anew by every run
 
 
 def _modules() -> list[str]:

@@ -19,6 +19,7 @@ TINY = {
     "BENCH_REGISTRY_ROWS": "2000",
     "BENCH_DISTRIBUTION_PAYMENTS": "3000",
     "BENCH_DISTRIBUTION_READS": "10",
+    "BENCH_PG_DB": "betang_bench_tiny",  # not the database of a `make bench` that may be running
 }
 
 

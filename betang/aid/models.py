@@ -285,7 +285,8 @@ class Redemption(models.Model):
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     idempotency_key = models.CharField(max_length=200, unique=True)
     request_hash = models.CharField(max_length=64)
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="redemptions")
+    # Indexed with occurred_at below: a card's payments in a time window (the anomaly checks).
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="redemptions", db_index=False)
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="+")
     cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="+")
     outlet = models.ForeignKey("registry.Outlet", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -316,6 +317,7 @@ class Redemption(models.Model):
         verbose_name_plural = _("redemptions")
         indexes = [
             models.Index(fields=["cooperative", "occurred_at"], name="redemption_coop_time"),
+            models.Index(fields=["card", "occurred_at"], name="redemption_card_time"),
             models.Index(fields=["tally"], condition=Q(tally__in=[0, 2]), name="redemption_untallied"),
         ]
 

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from betang.outlets.models import Item, Stock, StockMove
 from betang.outlets.services import LineIn, OutletError, sale_complete
 from betang.registry.models import CooperativeStaff, Outlet
 
+OTHER_SELLING = 12  # outlets of the cashier's regency with past sales besides the cashier's own
 CATALOGUE = [  # code, name, unit, goods category, price
     ("8990001", "Beras Medium 5 kg", "karung", "BERAS", 72_000),
     ("8990002", "Beras Premium 5 kg", "karung", "BERAS", 79_000),
@@ -43,6 +45,7 @@ class OutletDemoResult:
     card_sales: int
     skipped: bool
     cashier_outlet: str
+    selling: int = 0  # outlets with past sales
 
 
 def _cashier_outlet(cashier: User, occurred_at: datetime) -> Outlet | None:
@@ -63,7 +66,7 @@ def _cashier_outlet(cashier: User, occurred_at: datetime) -> Outlet | None:
     return outlet
 
 
-def _stock_up(outlets: list[Outlet], rng: random.Random, occurred_at: datetime, plenty: Outlet | None) -> int:
+def _stock_up(outlets: list[Outlet], rng: random.Random, occurred_at: datetime, plenty: set[Any]) -> int:
     """The catalogue in each outlet's cooperative, and a delivery of each item to each outlet."""
     items, stock, moves = [], [], []
     for outlet in outlets:
@@ -80,7 +83,7 @@ def _stock_up(outlets: list[Outlet], rng: random.Random, occurred_at: datetime, 
                 updated_at=occurred_at,
             )
             items.append(item)
-            quantity = 2_000 if outlet == plenty else rng.randint(5, 120)
+            quantity = 2_000 if outlet.pk in plenty else rng.randint(5, 120)
             stock.append(Stock(outlet=outlet, item=item, quantity=quantity, low_at=10))
             moves.append(
                 StockMove(
@@ -123,28 +126,108 @@ def build_outlets(
             cashier_outlet=outlet.name if outlet else "",
         )
     outlets = list(Outlet.objects.filter(region_code__startswith=province + ".", is_active=True))
-    items = _stock_up(outlets, rng, occurred_at, outlet)
+    others = _neighbours(outlet, outlets)
+    items = _stock_up(outlets, rng, occurred_at, {o.pk for o in [outlet, *others] if o is not None})
     made = by_card = 0
     if outlet is not None:
         made, by_card = _past_sales(
             outlet, [cashier_user, User.objects.get(username=supervisor)], var_dir, rng, sales, occurred_at
         )
+    for other in others:  # the regency's other outlets sell too, each with its own cashier
+        more, more_by_card = _past_sales(
+            other, [_cashier_of(other, occurred_at)], var_dir, rng, sales // 5, occurred_at
+        )
+        made, by_card = made + more, by_card + more_by_card
+    if outlet is not None:
+        burst = _burst(outlet, cashier_user, var_dir, occurred_at)
+        made, by_card = made + burst, by_card + burst
     return OutletDemoResult(
-        len(outlets), items, made, by_card, skipped=False, cashier_outlet=outlet.name if outlet else ""
+        len(outlets),
+        items,
+        made,
+        by_card,
+        skipped=False,
+        cashier_outlet=outlet.name if outlet else "",
+        selling=1 + len(others) if outlet else 0,
     )
+
+
+def _burst(outlet: Outlet, cashier: User, var_dir: Path, now: datetime) -> int:
+    """Something for the anomaly list, two days ago at the cashier's outlet: one card of the village
+    paying three times within six minutes, and one card from another district of the regency."""
+    cards_file = var_dir / "demo-cards.csv"
+    if not cards_file.exists():
+        return 0
+    with open(cards_file, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    own = next((row for row in reversed(rows) if row["village_code"] == outlet.region_code), None)  # least used
+    away = next(
+        (
+            row
+            for row in rows
+            if row["village_code"].startswith(outlet.region_code[:6])
+            and row["village_code"][:8] != outlet.region_code[:8]
+        ),
+        None,
+    )
+    cheapest = Item.objects.filter(cooperative_id=outlet.cooperative_id, category__in=["BERAS", "TELUR", "GULA"])
+    rice = cheapest.order_by("price", "code").first()
+    if rice is None:
+        return 0
+    start = (now - timedelta(days=2)).replace(hour=3, minute=0, second=0, microsecond=0)  # 10.00 WIB
+    sales = [(own, start + timedelta(minutes=3 * n)) for n in range(3) if own] + ([(away, start)] if away else [])
+    made = 0
+    for n, (card, at) in enumerate(sales):
+        try:
+            sale_complete(
+                outlet=outlet,
+                cashier=cashier,
+                lines=[LineIn(rice.pk, 1)],
+                key=f"demo:{outlet.pk}:pattern:{n}",
+                occurred_at=at,
+                recorded_at=now,
+                card_number=card["card_number"],
+                pin=card["pin"],
+            )
+            made += 1
+        except (OutletError, PaymentError):
+            continue
+    return made
+
+
+def _neighbours(outlet: Outlet | None, outlets: list[Outlet]) -> list[Outlet]:
+    """Up to OTHER_SELLING outlets of the cashier's regency besides its own, nearest by village code."""
+    if outlet is None:
+        return []
+    regency = outlet.region_code[:5] + "."
+    same = [o for o in outlets if o.region_code.startswith(regency) and o.pk != outlet.pk]
+    same.sort(key=lambda o: (o.region_code[:8] != outlet.region_code[:8], o.region_code, o.name))
+    return same[:OTHER_SELLING]
+
+
+def _cashier_of(outlet: Outlet, occurred_at: datetime) -> User:
+    """A cashier for an outlet's past sales (no password: the demo signs in as kasir.kapuas only)."""
+    username = f"kasir.{outlet.region_code.replace('.', '')}.{str(outlet.pk)[-4:]}"
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username, role="CASHIER", scope_region_code=outlet.region_code, first_name="Kasir")
+        user.set_unusable_password()
+        user.save()
+        CooperativeStaff.objects.create(user=user, cooperative_id=outlet.cooperative_id, since=occurred_at)
+    return user
 
 
 def _past_sales(
     outlet: Outlet, staff: list[User], var_dir: Path, rng: random.Random, count: int, now: datetime
 ) -> tuple[int, int]:
-    """Sales of the last five days at the cashier's outlet, through the point-of-sale service: about
-    half by the card of a household of the village or, with few there, of the regency (its PIN from the
-    demo's card list), the rest cash."""
+    """Sales of the last five days at an outlet, through the point-of-sale service: about half by the
+    card of a household of the village or, with few there, of the district (its PIN from the demo's
+    card list), the rest cash."""
     cards_file = var_dir / "demo-cards.csv"
     cards = []
     if cards_file.exists():
         with open(cards_file, encoding="utf-8") as fh:
-            rows = [row for row in csv.DictReader(fh) if row["village_code"].startswith(outlet.region_code[:5])]
+            rows = [row for row in csv.DictReader(fh) if row["village_code"].startswith(outlet.region_code[:8])]
         rows.sort(key=lambda row: row["village_code"] != outlet.region_code)  # the village's own first
         cards = [(row["card_number"], row["pin"]) for row in rows[:300]]
     items = list(Item.objects.filter(cooperative_id=outlet.cooperative_id).order_by("code"))
@@ -205,14 +288,23 @@ def settle(*, occurred_at: datetime, program_code: str = "khbs", maker: str = "d
     return issued, paid
 
 
-def distribution_and_reconciliation(*, now) -> tuple[int, int]:
+def distribution_and_reconciliation(*, now) -> tuple[int, int, int]:
     """The distribution view's tallies built from every payment so far, and each credited cycle
     reconciled (its differences listed as exceptions): every page has something real at once."""
     from betang.aid.models import Cycle, Program, ReconciliationException
-    from betang.aid.services.distribution import distribution_rebuild
+    from betang.aid.services.distribution import distribution_fold, distribution_refresh
     from betang.aid.services.reconciliation import reconcile
 
-    nodes = sum(distribution_rebuild(program, now=now) for program in Program.objects.all())
+    # Counted as a running platform counts them (the fold also flags anomalies); households, cards
+    # and credit counted once.
+    distribution_fold()
+    nodes = sum(distribution_refresh(program, now=now) for program in Program.objects.all())
     for cycle in Cycle.objects.filter(status=Cycle.Status.CREDITED).select_related("program"):
         reconcile(cycle, now=now)
-    return nodes, ReconciliationException.objects.filter(status=ReconciliationException.Status.OPEN).count()
+    from betang.aid.models import Anomaly
+
+    return (
+        nodes,
+        ReconciliationException.objects.filter(status=ReconciliationException.Status.OPEN).count(),
+        Anomaly.objects.filter(status=Anomaly.Status.OPEN).count(),
+    )

@@ -95,7 +95,7 @@ def test_the_distribution_page_lists_open_anomalies_of_the_area_and_an_officer_r
     assert client.get(url, {"wilayah": "62.03.01"}).content.decode().count('data-kind="FAR"') == 0  # another district
     refused = client.post(f"/bantuan/anomali/{flag.pk}/tinjau/", {"note": "  "}, follow=True)
     assert Anomaly.objects.get().status == "OPEN"
-    assert "Say what the review found" in refused.content.decode()
+    assert "Tuliskan hasil pemeriksaannya" in refused.content.decode()  # the page speaks Indonesian
     client.post(f"/bantuan/anomali/{flag.pk}/tinjau/", {"note": "Visited her daughter; receipt checked."})
     flag.refresh_from_db()
     assert (flag.status, flag.reviewed_by, flag.note) == (

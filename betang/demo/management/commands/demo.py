@@ -83,14 +83,15 @@ class Command(BaseCommand):
         else:
             console.print(
                 f"      {shops.outlets} outlets stocked ({shops.items} items); {shops.sales} past sales at "
-                f"{shops.cashier_outlet}, {shops.card_sales} of them by card"
+                f"{shops.selling} outlets (kasir.kapuas: {shops.cashier_outlet}), {shops.card_sales} of them by card"
             )
         issued, paid = settle(occurred_at=now)
         if issued:
             console.print(f"      {issued} settlement statements up to yesterday, {paid} of them paid by transfer")
-        nodes, differences = distribution_and_reconciliation(now=now)
+        nodes, differences, anomalies = distribution_and_reconciliation(now=now)
         console.print(
-            f"      distribution tallies: {nodes} areas and cooperatives; reconciliation: {differences} differences to explain"
+            f"      distribution tallies: {nodes} areas and cooperatives; reconciliation: {differences} differences "
+            f"to explain; {anomalies} payment anomalies to look at"
         )
         if no_serve:
             console.print("Demo built.")

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "betang.registry",
     "betang.ledger",
     "betang.aid",
+    "betang.fund",
     "betang.outlets",
     "betang.demo",
 ]

@@ -45,6 +45,12 @@ VARIABLES: dict[str, Var] = {
         Var("BETANG_TIME_ZONE", "Asia/Jakarta", "time zone pages show (WIB for Kalimantan Tengah)"),
         Var("BETANG_LOGIN_FAILURE_LIMIT", "5", "failed logins from one user and address before a lock-out"),
         Var("BETANG_LOGIN_COOLOFF_MINUTES", "15", "how long a login lock-out lasts"),
+        Var(
+            "BETANG_PROXY_HOPS",
+            "",
+            "reverse proxies in front of the server that append to X-Forwarded-For; the client address is what "
+            "the outermost one saw (empty: 1 in production, behind nginx; 0 elsewhere)",
+        ),
         Var("BETANG_SECURE_COOKIES", "true", "production only: cookies sent over HTTPS only"),
         Var("BETANG_HSTS_SECONDS", "31536000", "production only: Strict-Transport-Security max-age"),
     ]

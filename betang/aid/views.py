@@ -3,6 +3,7 @@ close), card batches printed with their PIN mailers, and each card's status, bal
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -32,6 +33,7 @@ from betang.aid.services import settlements as settlement_services
 from betang.aid.services.programs import enrolment_add, enrolment_end, rule_change, rule_text
 from betang.core import clock
 from betang.core.errors import DomainError
+from betang.core.http import client_address
 from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
@@ -488,6 +490,7 @@ def distribution_view(request, code: str):
         "anomalies": anomalies,
         "open_anomalies": open_anomalies,
         "can_review": request.user.has_capability(AID_MANAGE),
+        "anomalies_counted": selectors.ANOMALIES_COUNTED,
         "rapid_payments": distribution.RAPID_PAYMENTS,
         "rapid_minutes": distribution.RAPID_WINDOW.seconds // 60,
     }
@@ -651,44 +654,49 @@ def bank_statement_view(request, code: str, pk):
 
 # --- the beneficiary's own balance (no sign-in: card number and PIN) -----------------------------
 
-BALANCE_TRIES = 10  # card + PIN attempts per client address per window
+BALANCE_TRIES = 10  # attempts per client address per window ...
 BALANCE_WINDOW = timedelta(minutes=15)
+BALANCE_CARD_TRIES = 5  # ... and per card number per hour, whoever asks
+BALANCE_CARD_WINDOW = timedelta(hours=1)
 
 
 @sensitive_post_parameters("card", "pin")
 @never_cache
 def card_balance_view(request):
     """/saldo/: a beneficiary types the card number and PIN and sees each pocket's balance and the
-    latest movements. Wrong PINs count towards the card's lock as at the till; a client address gets
-    BALANCE_TRIES attempts per BALANCE_WINDOW, so that card numbers cannot be swept for PINs."""
+    latest movements. Public, so it guards itself: BALANCE_TRIES attempts per client address per
+    BALANCE_WINDOW and BALANCE_CARD_TRIES per card number per BALANCE_CARD_WINDOW (a PIN cannot be
+    swept), wrong PINs here do not lock the card (a stranger who knows a number cannot lock it before
+    distribution day), and an unknown card and a wrong PIN get the same answer; the card's state
+    (blocked, locked) is told only with the right PIN."""
     context: dict = {"card": ""}
     status = 200
     if request.method == "POST":
         number = "".join(ch for ch in request.POST.get("card", "") if ch.isdigit())
         pin = request.POST.get("pin", "")
         context["card"] = number
+        now = timezone.now()
         wait = throttle_hit(
-            f"aid.balance:{request.META.get('REMOTE_ADDR', '')}",
-            limit=BALANCE_TRIES,
-            window=BALANCE_WINDOW,
-            now=timezone.now(),
+            f"aid.balance:{client_address(request)}", limit=BALANCE_TRIES, window=BALANCE_WINDOW, now=now
         )
+        if not wait and len(number) == 16:
+            card_key = hashlib.sha256(number.encode()).hexdigest()[:32]  # no card numbers in the table
+            wait = throttle_hit(
+                f"aid.balance.card:{card_key}", limit=BALANCE_CARD_TRIES, window=BALANCE_CARD_WINDOW, now=now
+            )
         if wait:
-            context["error"] = _("Too many attempts from this device. Try again in %(minutes)s minutes.") % {
-                "minutes": -(-wait // 60)
-            }
+            context["error"] = _("Too many attempts. Try again in %(minutes)s minutes.") % {"minutes": -(-wait // 60)}
             status = 429
         elif len(number) != 16 or not pins.luhn_valid(number):
             context["error"] = _("A card number has 16 digits; check the number on the card.")
             status = 400
         else:
             try:
-                context["statement"] = payment_services.card_statement(card_number=number, pin=pin)
+                context["statement"] = payment_services.card_statement(card_number=number, pin=pin, counted=False)
+            except (payment_services.CardUnknown, payment_services.WrongPin):
+                context["error"] = _("The card number or the PIN is not right.")
+                status = 401
             except payment_services.PaymentError as e:
                 context["error"] = str(e.message)
-                if isinstance(e, payment_services.WrongPin) and e.details.get("attempts_left"):
-                    context["error"] += " " + _("%(n)s attempts left before the card is locked.") % {
-                        "n": e.details["attempts_left"]
-                    }
                 status = e.http_status
     return render(request, "aid/card_balance.html", context, status=status)

@@ -65,29 +65,29 @@ class Line:
 
 def statement_lines(account_ids: list[int], *, limit: int = 20) -> list[Line]:
     """The latest entries touching these accounts, newest first (by when they were recorded), each
-    with what it moved on each of them."""
+    with what it moved on each of them. One grouped pass over the accounts' own postings (their
+    index): a cycle credit's entry has a posting for every household of its batch, none of which
+    but these accounts' are read."""
     if not account_ids:
         return []
     signs = {
         pk: (1 if side == Account.Side.DEBIT else -1)
         for pk, side in Account.objects.filter(pk__in=account_ids).values_list("id", "normal_side")
     }
-    latest = list(
+    moved: dict[UUID, dict[int, int]] = {}
+    last: dict[UUID, int] = {}
+    for entry_id, account_id, amount, newest in (
         Posting.objects.filter(account_id__in=account_ids)
-        .values("entry_id")
-        .annotate(last=Max("id"))
-        .order_by("-last")
-        .values_list("entry_id", flat=True)[:limit]
-    )
+        .values("entry_id", "account_id")
+        .annotate(amount=Sum("amount"), newest=Max("id"))
+        .values_list("entry_id", "account_id", "amount", "newest")
+    ):
+        moved.setdefault(entry_id, {})[account_id] = signs[account_id] * amount
+        last[entry_id] = max(last.get(entry_id, 0), newest)
+    latest = sorted(last, key=last.__getitem__, reverse=True)[:limit]
     entries = {e["id"]: e for e in Entry.objects.filter(pk__in=latest).values("id", "occurred_at", "kind", "memo")}
-    amounts: dict[UUID, dict[int, int]] = {}
-    for entry_id, account_id, amount in Posting.objects.filter(
-        entry_id__in=latest, account_id__in=account_ids
-    ).values_list("entry_id", "account_id", "amount"):
-        by_account = amounts.setdefault(entry_id, {})
-        by_account[account_id] = by_account.get(account_id, 0) + signs[account_id] * amount
     return [
-        Line(e, entries[e]["occurred_at"], entries[e]["kind"], entries[e]["memo"], amounts.get(e, {}))
+        Line(e, entries[e]["occurred_at"], entries[e]["kind"], entries[e]["memo"], moved[e])
         for e in latest
         if e in entries
     ]

@@ -129,6 +129,9 @@ AXES_COOLOFF_TIME = env.get_int("BETANG_LOGIN_COOLOFF_MINUTES") / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The client's address behind reverse proxies (betang.core.http.client_address), for lock-outs and throttles.
+PROXY_HOPS = int(env.get("BETANG_PROXY_HOPS") or 0)
+AXES_CLIENT_IP_CALLABLE = "betang.core.http.client_address"
 AXES_SENSITIVE_PARAMETERS = ["password", "pin"]
 AXES_VERBOSE = False
 

@@ -42,10 +42,12 @@ def test_three_payments_on_one_card_within_ten_minutes_are_flagged_once_and_the_
         world.coop_a.pk,
         world.coop_a.region_code,
     )
+    distribution.anomaly_review(anomaly=flag, actor=world.maker, note="Tiga anggota keluarga.", occurred_at=NOW)
     pay(world, 5_000, at=NOW + 9 * MINUTE, key="p4")
     distribution.distribution_fold()
     flag.refresh_from_db()
     assert (Anomaly.objects.count(), flag.payments, flag.amount) == (1, 4, 37_000)
+    assert (flag.status, flag.first_at, flag.last_at) == ("OPEN", NOW, NOW + 9 * MINUTE)  # grown: looked at again
 
 
 def test_payments_further_apart_than_the_window_are_not_flagged(world):

@@ -63,7 +63,7 @@ def test_a_beneficiary_checks_the_balance_on_a_phone(page, live_server, committe
     page.get_by_test_id("balance-card").fill(shop.world.card.number)
     page.get_by_test_id("balance-pin").fill("000000")
     page.get_by_test_id("balance-submit").click()
-    assert "PIN salah" in page.get_by_test_id("balance-error").inner_text()
+    assert "PIN tidak benar" in page.get_by_test_id("balance-error").inner_text()
     page.get_by_test_id("balance-pin").fill(PIN)
     page.get_by_test_id("balance-submit").click()
     balances = page.get_by_test_id("balances")

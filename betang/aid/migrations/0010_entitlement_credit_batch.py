@@ -10,9 +10,12 @@ def batches_for_uncredited(apps, schema_editor):
     be credited twice under the new ones, so it must be finished by the version that began it."""
     Cycle = apps.get_model("aid", "Cycle")
     Entitlement = apps.get_model("aid", "Entitlement")
-    if Cycle.objects.filter(status="CREDITING").exists():
+    # Being credited, or its credit queued for a worker of the old version: stop the web and task
+    # workers, let the credit finish with the old version (or take it off the queue), then migrate.
+    if Cycle.objects.filter(status="CREDITING").exists() or Cycle.objects.filter(status="APPROVED").exclude(task_id="").exists():
         raise RuntimeError(
-            "A cycle is being credited: finish its credit with the previous version of Betang, then migrate."
+            "A cycle is being credited or queued for crediting: finish that credit with the previous version "
+            "of Betang (workers stopped after it), then migrate."
         )
     for cycle in Cycle.objects.filter(status__in=["DRAFT", "SUBMITTED", "APPROVED"]):
         enrolments = list(

@@ -200,7 +200,9 @@ def anomalies_flag(paid: list[_Paid]) -> int:
     """Flag the patterns among payments being counted (in the fold's transaction, so each payment is
     looked at once): a card paying RAPID_PAYMENTS times within RAPID_WINDOW, and a card paying at a
     cooperative outside its home cooperative's district (the reference data has no coordinates; the
-    district, kecamatan, is the nearest measure of "far"). Returns the anomalies written."""
+    district, kecamatan, is the nearest measure of "far"). One row per card and day (RAPID: the
+    longest burst) or per card, cooperative and day (FAR); a reviewed row that grows opens again.
+    Returns the anomalies written."""
     if not paid:
         return 0
     found = _far(paid) | _rapid(paid)
@@ -229,10 +231,13 @@ def anomalies_flag(paid: list[_Paid]) -> int:
             continue
         if f.kind == Anomaly.Kind.FAR:  # more payments there that day
             a.payments, a.amount = a.payments + f.payments, a.amount + f.amount
-        elif f.payments > a.payments:  # a longer burst
-            a.payments, a.amount = f.payments, f.amount
-        a.first_at, a.last_at = min(a.first_at, f.first_at), max(a.last_at, f.last_at)
-        a.save(update_fields=["payments", "amount", "first_at", "last_at"])
+            a.first_at, a.last_at = min(a.first_at, f.first_at), max(a.last_at, f.last_at)
+        elif f.payments > a.payments:  # a longer burst that day: its own figures and times
+            a.payments, a.amount, a.first_at, a.last_at = f.payments, f.amount, f.first_at, f.last_at
+        else:  # a burst no longer than the one flagged: that one stands
+            continue
+        a.status = Anomaly.Status.OPEN  # reviewed before, it has grown since: to be looked at again
+        a.save(update_fields=["payments", "amount", "first_at", "last_at", "status"])
     Anomaly.objects.bulk_create(new)
     return len(found)
 

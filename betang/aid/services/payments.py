@@ -161,14 +161,20 @@ def _lock_card(card_number: str) -> _CardState:
 
 def _refusal(card: _CardState, pin: str) -> PaymentError | None:
     """Why the card cannot pay now (status or PIN), or None. Writes nothing: see _count_pin."""
+    if (refused := _state_refusal(card)) is not None:
+        return refused
+    if not pins.pin_matches(pin, card.pin_hash):
+        return WrongPin()
+    return None
+
+
+def _state_refusal(card: _CardState) -> PaymentError | None:
     if card.status == Card.Status.BLOCKED:
         return CardBlocked()
     if card.status == Card.Status.REPLACED:
         return CardReplaced()
     if card.status == Card.Status.LOCKED:
         return CardLocked()
-    if not pins.pin_matches(pin, card.pin_hash):
-        return WrongPin()
     return None
 
 
@@ -293,13 +299,18 @@ _WHAT = {
 }
 
 
-def card_statement(*, card_number: str, pin: str, limit: int = 20) -> CardStatement:
+def card_statement(*, card_number: str, pin: str, limit: int = 20, counted: bool = True) -> CardStatement:
     """What the beneficiary sees with the card and PIN: each pocket's balance and the latest `limit`
     movements of the household's wallets (credits, payments with the cooperative and receipt, voids,
-    expiries). The PIN is checked and counted as for a payment: three wrong ones lock the card."""
+    expiries). The PIN is checked and counted as for a payment (three wrong ones lock the card); with
+    `counted=False` (the public balance page, which limits attempts itself) the PIN is checked first
+    and nothing is written: a stranger's guesses neither lock the card nor learn its state."""
     with transaction.atomic():
         card = _lock_card(card_number)
-        error = _count_pin(card, _refusal(card, pin))
+        if counted:
+            error = _count_pin(card, _refusal(card, pin))
+        else:
+            error = WrongPin() if not pins.pin_matches(pin, card.pin_hash) else _state_refusal(card)
         if error is None:
             enrolments = list(
                 Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).select_related(

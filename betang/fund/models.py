@@ -1,0 +1,176 @@
+"""The revolving fund (dana bergulir): a pool lent to cooperatives, repaid and lent again.
+
+A `Fund` holds its pool in the ledger: `pool_account` is the fund's money at the bank, an asset that
+may not go below zero (so a loan is disbursed only up to what the pool holds), capital arrives from a
+funding source (`funding_account`: the APBD's investment, penyertaan modal), interest, fees and
+penalties are the fund's income (`income_account`: Lain-lain PAD yang sah). Each `Loan` has its own
+receivable. Products fix the terms a loan is made on; the loan copies them at disbursement, so a
+product changed later does not change a loan.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from betang.core.ids import new_id
+from betang.fund.schedules import GraceInterest, Method
+
+
+class Fund(models.Model):
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    region_code = models.CharField(_("region"), max_length=13)  # the province (or regency) it lends in
+    source = models.CharField(_("source of funds"), max_length=200, blank=True)  # APBD, UPTD-BLUD, LPDB
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)  # Pergub, Perda
+    pool_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    funding_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    income_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("revolving fund")
+        verbose_name_plural = _("revolving funds")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """The terms a fund lends on."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="products")
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    min_amount = models.BigIntegerField(_("smallest loan"))
+    max_amount = models.BigIntegerField(_("largest loan"))
+    annual_rate = models.DecimalField(_("annual rate (%)"), max_digits=6, decimal_places=3)
+    method = models.CharField(_("repayment method"), max_length=10, choices=[(m.value, m.value) for m in Method])
+    months = models.PositiveSmallIntegerField(_("tenor (months)"))
+    grace = models.PositiveSmallIntegerField(_("grace period (months)"), default=0)
+    grace_interest = models.CharField(
+        _("interest in the grace period"),
+        max_length=10,
+        choices=[(g.value, g.value) for g in GraceInterest],
+        default=GraceInterest.PAY.value,
+    )
+    admin_fee_rate = models.DecimalField(_("admin fee (% of the loan)"), max_digits=5, decimal_places=3, default=0)
+    # Late penalty: this percentage of the overdue amount for each day past due beyond the days of grace.
+    penalty_rate_per_day = models.DecimalField(_("late penalty (% a day)"), max_digits=6, decimal_places=4, default=0)
+    penalty_grace_days = models.PositiveSmallIntegerField(_("days before a penalty"), default=0)
+    # What a repayment pays first: comma-separated PENALTY, INTEREST, PRINCIPAL.
+    allocation_order = models.CharField(_("repayment order"), max_length=40, default="PENALTY,INTEREST,PRINCIPAL")
+    is_active = models.BooleanField(_("open for applications"), default=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "code"], name="fund_product_code_once"),
+            models.CheckConstraint(
+                condition=Q(min_amount__gt=0) & Q(max_amount__gte=models.F("min_amount")), name="fund_product_range"
+            ),
+            models.CheckConstraint(condition=Q(grace__lt=models.F("months")), name="fund_product_grace_within"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Application(models.Model):
+    """A cooperative asks for a loan; the fund officer assesses it; another user decides."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "SUBMITTED", _("submitted")
+        ASSESSED = "ASSESSED", _("assessed")
+        APPROVED = "APPROVED", _("approved")
+        REJECTED = "REJECTED", _("rejected")
+        DISBURSED = "DISBURSED", _("disbursed")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="applications")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="fund_applications")
+    region_code = models.CharField(max_length=13)  # the cooperative's village, for scoping
+    amount = models.BigIntegerField(_("amount asked"))
+    purpose = models.CharField(_("purpose"), max_length=500)
+    business_plan = models.FileField(_("business plan"), upload_to="fund/plans/%Y/%m/", blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"))
+    checklist = models.JSONField(_("assessment checklist"), default=dict, blank=True)  # item → bool
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)  # 0–100
+    assessment_note = models.CharField(_("assessment"), max_length=1000, blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "region_code"], name="fund_application_status")]
+
+    def __str__(self) -> str:
+        return f"{self.cooperative_id}: {self.amount}"
+
+
+class Loan(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", _("active")
+        REPAID = "REPAID", _("repaid")
+        WRITTEN_OFF = "WRITTEN_OFF", _("written off")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    number = models.CharField(_("loan number"), max_length=30, unique=True)  # DB-2026-0001
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="loan")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="loans")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="loans")
+    cooperative = models.ForeignKey("registry.Cooperative", on_delete=models.PROTECT, related_name="fund_loans")
+    region_code = models.CharField(max_length=13)
+    amount = models.BigIntegerField(_("principal lent"))
+    admin_fee = models.BigIntegerField(_("admin fee"), default=0)  # kept from the disbursement
+    # The terms, copied from the product at disbursement.
+    annual_rate = models.DecimalField(_("annual rate (%)"), max_digits=6, decimal_places=3)
+    method = models.CharField(_("repayment method"), max_length=10)
+    months = models.PositiveSmallIntegerField(_("tenor (months)"))
+    grace = models.PositiveSmallIntegerField(_("grace period (months)"))
+    grace_interest = models.CharField(max_length=10)
+    disbursed_on = models.DateField(_("disbursed on"))
+    bank_reference = models.CharField(_("transfer reference"), max_length=100)
+    receivable_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    entry_id = models.UUIDField()  # the disbursement's ledger entry
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    schedule_version = models.PositiveSmallIntegerField(default=1)  # a restructuring adds a version
+    disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Instalment(models.Model):
+    """One line of a loan's schedule, as generated at disbursement (or at a restructuring: a new
+    version; the earlier ones stay as history)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="instalments")
+    version = models.PositiveSmallIntegerField(default=1)
+    number = models.PositiveSmallIntegerField(_("number"))
+    due_on = models.DateField(_("due"))
+    principal = models.BigIntegerField(_("principal"))
+    interest = models.BigIntegerField(_("interest"))
+    total = models.BigIntegerField(_("total"))
+    outstanding = models.BigIntegerField(_("principal outstanding after"))
+    grace = models.BooleanField(default=False)
+    capitalised = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["loan", "version", "number"]
+        constraints = [models.UniqueConstraint(fields=["loan", "version", "number"], name="fund_instalment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.number}"

@@ -1,0 +1,45 @@
+"""The fund's ledger accounts and the legs of its money events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from betang.ledger.services import Leg
+
+CREDIT, DEBIT = "CREDIT", "DEBIT"
+
+
+def pool_account(code: str) -> dict[str, Any]:
+    """The fund's money at the bank, ready to lend: an asset that may not go below zero."""
+    return {"key": f"fund:{code}:pool", "name": f"Kas dana bergulir {code}", "kind": "FUND_POOL",
+            "normal_side": DEBIT, "allow_negative": False}  # fmt: skip
+
+
+def funding_account(code: str) -> dict[str, Any]:
+    """Where the capital comes from (the APBD's investment): the hot side of every capital transfer."""
+    return {"key": f"fund:{code}:capital", "name": f"Modal dana bergulir {code}", "kind": "FUNDING",
+            "normal_side": CREDIT, "allow_negative": True}  # fmt: skip
+
+
+def income_account(code: str) -> dict[str, Any]:
+    """Interest, fees and penalties: Lain-lain PAD yang sah – hasil pengelolaan dana bergulir."""
+    return {"key": f"fund:{code}:income", "name": f"Pendapatan dana bergulir {code}", "kind": "INCOME",
+            "normal_side": CREDIT, "allow_negative": True}  # fmt: skip
+
+
+def receivable_account(code: str, loan_id: Any, number: str, region_code: str) -> dict[str, Any]:
+    return {"key": f"fund:{code}:loan:{loan_id}", "name": f"Piutang {number}", "kind": "LOAN_RECEIVABLE",
+            "normal_side": DEBIT, "allow_negative": False, "region_code": region_code,
+            "owner_ref": f"fund.loan:{loan_id}"}  # fmt: skip
+
+
+def capital_legs(amount: int, *, pool: int, funding: int) -> list[Leg]:
+    """Capital arrives: Dr pool, Cr funding source."""
+    return [Leg(pool, amount), Leg(funding, -amount)]
+
+
+def disbursement_legs(amount: int, fee: int, *, receivable: int, pool: int, income: int) -> list[Leg]:
+    """The loan leaves the pool: Dr the loan's receivable the whole principal, Cr the pool what is
+    transferred and Cr income the admin fee kept from it."""
+    legs = [Leg(receivable, amount), Leg(pool, -(amount - fee))]
+    return legs + ([Leg(income, -fee)] if fee else [])

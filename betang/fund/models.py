@@ -174,3 +174,36 @@ class Instalment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id} #{self.number}"
+
+
+class Repayment(models.Model):
+    """Money a cooperative paid towards its loan, allocated when recorded (see fund.allocation); a
+    wrong one is reversed by a reversing entry, never changed."""
+
+    class Status(models.TextChoices):
+        POSTED = "POSTED", _("posted")
+        REVERSED = "REVERSED", _("reversed")
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    amount = models.BigIntegerField(_("amount"))
+    paid_on = models.DateField(_("paid on"))
+    bank_reference = models.CharField(_("bank reference"), max_length=100)
+    allocation = models.JSONField(_("allocation"))  # fund.allocation.Allocation.as_dict()
+    entry_id = models.UUIDField()
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.POSTED)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"))
+    reversal_entry_id = models.UUIDField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversal_reason = models.CharField(_("why reversed"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["loan", "paid_on", "recorded_at"]
+        constraints = [models.UniqueConstraint(fields=["loan", "bank_reference"], name="fund_repayment_reference_once")]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id}: {self.amount} ({self.bank_reference})"

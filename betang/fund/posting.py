@@ -43,3 +43,26 @@ def disbursement_legs(amount: int, fee: int, *, receivable: int, pool: int, inco
     transferred and Cr income the admin fee kept from it."""
     legs = [Leg(receivable, amount), Leg(pool, -(amount - fee))]
     return legs + ([Leg(income, -fee)] if fee else [])
+
+
+def overpaid_account(code: str, loan_id: Any, number: str, region_code: str) -> dict[str, Any]:
+    """What a cooperative paid beyond its whole loan: owed back to it (or applied as it decides)."""
+    return {"key": f"fund:{code}:loan:{loan_id}:overpaid", "name": f"Kelebihan bayar {number}", "kind": "SUSPENSE",
+            "normal_side": CREDIT, "allow_negative": False, "region_code": region_code,
+            "owner_ref": f"fund.loan:{loan_id}"}  # fmt: skip
+
+
+def repayment_legs(
+    amount: int, *, principal: int, income: int, overpaid: int, pool: int, receivable: int, income_account: int,
+    overpaid_account: int | None,
+) -> list[Leg]:  # fmt: skip
+    """A repayment arrives: Dr pool all of it; Cr the receivable the principal, Cr income the interest
+    and penalty, Cr the overpayment account what is beyond the loan."""
+    legs = [Leg(pool, amount)]
+    if principal:
+        legs.append(Leg(receivable, -principal))
+    if income:
+        legs.append(Leg(income_account, -income))
+    if overpaid:
+        legs.append(Leg(overpaid_account, -overpaid))
+    return legs

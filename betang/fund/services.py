@@ -17,10 +17,11 @@ from betang.core.errors import DomainError, PermissionDenied
 from betang.core.ids import new_id
 from betang.core.money import format_rupiah, round_rupiah
 from betang.fund import posting
-from betang.fund.models import Application, Fund, Instalment, Loan, Product
+from betang.fund.allocation import Due, Payment, Position, replay
+from betang.fund.models import Application, Fund, Instalment, Loan, Product, Repayment
 from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule
 from betang.ledger import selectors as ledger
-from betang.ledger.services import InsufficientFunds, account_open, journal_post
+from betang.ledger.services import InsufficientFunds, account_open, entry_reverse, journal_post
 
 # What the assessment looks at (DOMAIN §6.1: legal standing, governance, books, a plan, no arrears).
 CHECKLIST = {
@@ -378,3 +379,165 @@ def loan_disburse(
             changes={"number": number, "amount": loan.amount, "admin_fee": fee, "reference": loan.bank_reference},
         )  # fmt: skip
     return loan
+
+
+# --- repayments --------------------------------------------------------------------------------
+
+
+class OutOfOrder(FundError):
+    code = "fund.repayment_order"
+    message = gettext_lazy(
+        "Repayments are recorded in the order they were paid: this one is dated before the last one recorded. "
+        "Reverse the later ones first."
+    )
+
+
+def _dues(loan: Loan) -> list[Due]:
+    return [
+        Due(number, due_on, principal, interest)
+        for number, due_on, principal, interest in loan.instalments.filter(version=loan.schedule_version).values_list(
+            "number", "due_on", "principal", "interest"
+        )
+    ]
+
+
+def _posted(loan: Loan, *, until: date | None = None) -> list[Payment]:
+    rows = loan.repayments.filter(status=Repayment.Status.POSTED)
+    if until is not None:
+        rows = rows.filter(paid_on__lte=until)
+    return [
+        Payment(paid_on, amount)
+        for paid_on, amount in rows.order_by("paid_on", "recorded_at").values_list("paid_on", "amount")
+    ]
+
+
+def loan_position(loan: Loan, *, as_of: date, extra: Payment | None = None) -> Position:
+    """Where the loan stands on `as_of`: its schedule and its posted repayments replayed (with `extra`
+    as the last one, to see how a repayment would be allocated)."""
+    payments = _posted(loan, until=as_of) + ([extra] if extra else [])
+    product = loan.product
+    return replay(
+        _dues(loan),
+        payments,
+        as_of=as_of,
+        penalty_rate_per_day=Decimal(product.penalty_rate_per_day),
+        penalty_grace_days=product.penalty_grace_days,
+        order=product.allocation_order.split(","),
+    )
+
+
+def repayment_record(
+    *,
+    loan: Loan,
+    amount: int,
+    paid_on: date,
+    bank_reference: str,
+    actor: Any,
+    occurred_at: datetime,
+    recorded_at: datetime,
+) -> Repayment:
+    """Record a repayment (the bank reference identifies it: the same one again returns it), allocate
+    it by the product's order and post it: Dr pool, Cr the loan's receivable the principal, Cr income
+    interest and penalty, Cr the loan's overpayment account what is beyond the whole loan."""
+    reference = bank_reference.strip()[:100]
+    if type(amount) is not int or amount <= 0:
+        raise FundError(_("The amount must be a positive whole number of rupiah."))
+    if not reference:
+        raise FundError(_("Give the transfer's bank reference."))
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().select_related("product", "fund").get(pk=loan.pk)
+        earlier = loan.repayments.filter(bank_reference=reference).first()
+        if earlier is not None:
+            if (earlier.amount, earlier.paid_on) != (amount, paid_on):
+                raise FundError(
+                    _("Bank reference %(ref)s was recorded for another repayment.") % {"ref": reference},
+                    details={"repayment": str(earlier.pk)},
+                )
+            return earlier
+        if paid_on < loan.disbursed_on:
+            raise FundError(_("A repayment cannot be dated before the loan was disbursed."))
+        last = (
+            loan.repayments.filter(status=Repayment.Status.POSTED)
+            .order_by("-paid_on")
+            .values_list("paid_on", flat=True)
+            .first()
+        )
+        if last is not None and paid_on < last:
+            raise OutOfOrder(details={"last_paid_on": last.isoformat()})
+        allocation = loan_position(loan, as_of=paid_on, extra=Payment(paid_on, amount)).allocations[-1]
+        fund = loan.fund
+        overpaid_account = None
+        if allocation.overpaid:
+            overpaid_account = account_open(
+                **posting.overpaid_account(fund.code, loan.pk, loan.number, loan.region_code), occurred_at=occurred_at
+            ).pk
+        posted = journal_post(
+            key=f"fund:{fund.code}:repay:{loan.pk}:{reference}",
+            kind="fund.loan.repaid",
+            legs=posting.repayment_legs(
+                amount,
+                principal=allocation.principal,
+                income=allocation.interest + allocation.penalty,
+                overpaid=allocation.overpaid,
+                pool=fund.pool_account_id,
+                receivable=loan.receivable_account_id,
+                income_account=fund.income_account_id,
+                overpaid_account=overpaid_account,
+            ),
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            actor=actor,
+            memo=f"{loan.number} {reference}"[:300],
+        )
+        repayment = Repayment.objects.create(
+            loan=loan, amount=amount, paid_on=paid_on, bank_reference=reference, allocation=allocation.as_dict(),
+            entry_id=posted.entry_id, recorded_by=actor if getattr(actor, "pk", None) else None, recorded_at=recorded_at,
+        )  # fmt: skip
+        if loan_position(loan, as_of=paid_on).settled and loan.status == Loan.Status.ACTIVE:
+            Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.REPAID)
+        audit_record(
+            actor=actor, event="fund.repayment_recorded", occurred_at=occurred_at, obj=repayment,
+            changes={"loan": loan.number, "amount": amount, "reference": reference} | {
+                k: allocation.as_dict()[k] for k in ("penalty", "interest", "principal", "overpaid")
+            },
+        )  # fmt: skip
+    return repayment
+
+
+def repayment_reverse(
+    *, repayment: Repayment, reason: str, actor: Any, occurred_at: datetime, recorded_at: datetime
+) -> Repayment:
+    """Reverse a wrong repayment by a reversing entry (its record stays, marked reversed). Only the
+    loan's latest repayment: a later one was allocated on top of it and must be reversed first."""
+    if not reason.strip():
+        raise FundError(_("Say why the repayment is reversed."))
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update().select_related("fund").get(pk=repayment.loan_id)
+        repayment = Repayment.objects.select_for_update().get(pk=repayment.pk)
+        if repayment.status == Repayment.Status.REVERSED:
+            return repayment
+        latest = loan.repayments.filter(status=Repayment.Status.POSTED).order_by("-paid_on", "-recorded_at").first()
+        if latest is None or latest.pk != repayment.pk:
+            raise OutOfOrder()
+        reversal = entry_reverse(
+            entry_id=repayment.entry_id,
+            key=f"fund:{loan.fund.code}:repay-reverse:{repayment.pk}",
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            actor=actor,
+            memo=reason.strip()[:300],
+        )
+        repayment.status, repayment.reversal_entry_id = Repayment.Status.REVERSED, reversal.entry_id
+        repayment.reversed_by, repayment.reversed_at, repayment.reversal_reason = (
+            actor,
+            occurred_at,
+            reason.strip()[:300],
+        )
+        repayment.save(update_fields=["status", "reversal_entry_id", "reversed_by", "reversed_at", "reversal_reason"])
+        if loan.status == Loan.Status.REPAID:
+            Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.ACTIVE)
+        audit_record(
+            actor=actor, event="fund.repayment_reversed", occurred_at=occurred_at, obj=repayment,
+            changes={"loan": loan.number, "amount": repayment.amount, "reason": repayment.reversal_reason},
+        )  # fmt: skip
+    return repayment

@@ -10,11 +10,12 @@ import pytest
 
 from betang.core.errors import PermissionDenied
 from betang.core.models import AuditEvent
-from betang.fund.models import Application, Fund, Instalment, Loan, Product
+from betang.fund.models import Application, Fund, Instalment, Loan, Product, Repayment
 from betang.fund.schedules import Method, schedule
 from betang.fund.services import (
     CHECKLIST,
     FundError,
+    OutOfOrder,
     PoolShort,
     application_approve,
     application_assess,
@@ -23,8 +24,11 @@ from betang.fund.services import (
     fund_capital_add,
     fund_create,
     loan_disburse,
+    loan_position,
     pool_balance,
     product_create,
+    repayment_record,
+    repayment_reverse,
     terms_of,
 )
 from betang.ledger import selectors as ledger
@@ -58,7 +62,7 @@ def world(make_user) -> World:
     product = product_create(
         fund=fund, code="stimulus", name="Stimulus koperasi", min_amount=200_000_000, max_amount=300_000_000,
         annual_rate=Decimal("6"), method=Method.ANNUITY, months=36, grace=6, admin_fee_rate=Decimal("0.5"),
-        occurred_at=NOW, actor=officer,
+        penalty_rate_per_day=Decimal("0.05"), penalty_grace_days=3, occurred_at=NOW, actor=officer,
     )  # fmt: skip
     coop = Cooperative.objects.create(
         name="KDMP Sei Pasah", name_key="kdmp sei pasah", kind=Cooperative.Kind.KDMP, region_code="62.03.01.1006",
@@ -184,3 +188,77 @@ def test_the_pool_the_receivables_and_the_income_add_up_to_the_capital(world):
     income = ledger.account_balance(world.fund.income_account_id)
     assert pool_balance(world.fund) + receivables == capital + income
     assert (capital, income) == (1_000_000_000, 3_750_000)
+
+
+def disbursed(world, amount=250_000_000) -> Loan:
+    return loan_disburse(application=approved(world, amount), disbursed_on=date(2026, 1, 12), bank_reference="SP2D-1",
+                         actor=world.assessor, occurred_at=NOW, recorded_at=NOW)  # fmt: skip
+
+
+def repay(world, loan, amount, paid_on, reference):
+    return repayment_record(loan=loan, amount=amount, paid_on=paid_on, bank_reference=reference, actor=world.assessor,
+                            occurred_at=NOW, recorded_at=NOW)  # fmt: skip
+
+
+def test_repayments_are_allocated_penalty_interest_principal_and_posted(world):
+    loan = disbursed(world)
+    on_time = repay(world, loan, 1_250_000, date(2026, 2, 12), "TRF-1")
+    assert {k: on_time.allocation[k] for k in ("penalty", "interest", "principal", "overpaid")} == {
+        "penalty": 0, "interest": 1_250_000, "principal": 0, "overpaid": 0,
+    }  # fmt: skip
+    # The second, ten days late (three of grace): 7 days × 0.05% × 1,250,000 = 4,375 of penalty.
+    position = loan_position(loan, as_of=date(2026, 3, 22))
+    assert (position.arrears, position.penalty_owed, position.days_past_due) == (1_250_000, 4_375, 10)
+    late = repay(world, loan, 1_254_375, date(2026, 3, 22), "TRF-2")
+    assert (late.allocation["penalty"], late.allocation["interest"]) == (4_375, 1_250_000)
+    assert ledger.account_balance(world.fund.income_account_id) == 1_250_000 + 1_250_000 + 1_254_375
+    assert ledger.account_balance(loan.receivable_account_id) == 250_000_000  # only interest so far
+    assert pool_balance(world.fund) == 1_000_000_000 - 248_750_000 + 1_250_000 + 1_254_375
+    assert all(c.ok for c in ledger_verify())
+
+
+def test_the_same_bank_reference_is_one_repayment(world):
+    loan = disbursed(world)
+    first = repay(world, loan, 1_250_000, date(2026, 2, 12), "TRF-1")
+    assert repay(world, loan, 1_250_000, date(2026, 2, 12), "TRF-1").pk == first.pk
+    with pytest.raises(FundError):
+        repay(world, loan, 999, date(2026, 2, 12), "TRF-1")
+    assert Repayment.objects.count() == 1
+    assert ledger.account_balance(world.fund.income_account_id) == 1_250_000 + 1_250_000
+
+
+def test_a_wrong_repayment_is_reversed_latest_first_and_the_loan_stands_as_before(world):
+    loan = disbursed(world)
+    first = repay(world, loan, 1_250_000, date(2026, 2, 12), "TRF-1")
+    second = repay(world, loan, 1_250_000, date(2026, 3, 12), "TRF-2")
+    with pytest.raises(OutOfOrder):
+        repay(world, loan, 1_000, date(2026, 3, 1), "TRF-0")  # dated before the last one
+    with pytest.raises(OutOfOrder):
+        repayment_reverse(
+            repayment=first, reason="Salah rekening", actor=world.approver, occurred_at=NOW, recorded_at=NOW
+        )
+    with pytest.raises(FundError):
+        repayment_reverse(repayment=second, reason=" ", actor=world.approver, occurred_at=NOW, recorded_at=NOW)
+    reversed_ = repayment_reverse(repayment=second, reason="Transfer milik koperasi lain", actor=world.approver,
+                                  occurred_at=NOW, recorded_at=NOW)  # fmt: skip
+    assert reversed_.status == "REVERSED"
+    assert reversed_.reversal_entry_id
+    assert ledger.account_balance(world.fund.income_account_id) == 1_250_000 + 1_250_000  # fee + the first
+    assert loan_position(loan, as_of=date(2026, 3, 12)).arrears == 1_250_000  # due again
+    assert all(c.ok for c in ledger_verify())
+
+
+def test_paying_the_whole_loan_repays_it_and_what_is_beyond_is_owed_back(world):
+    loan = disbursed(world)
+    total = sum(i.total for i in Instalment.objects.filter(loan=loan))
+    repay(world, loan, total + 100_000, date(2026, 2, 12), "TRF-ALL")  # everything, in advance
+    loan.refresh_from_db()
+    assert loan.status == "REPAID"
+    assert ledger.account_balance(loan.receivable_account_id) == 0
+    overpaid = ledger.accounts_by_key([f"fund:{world.fund.code}:loan:{loan.pk}:overpaid"])
+    (_account_id, kept) = next(iter(overpaid.values()))
+    assert kept == 100_000
+    receivables = sum(ledger.account_balance(x.receivable_account_id) for x in Loan.objects.all())
+    capital = ledger.account_balance(world.fund.funding_account_id)
+    income = ledger.account_balance(world.fund.income_account_id)
+    assert pool_balance(world.fund) + receivables == capital + income + kept

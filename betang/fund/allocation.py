@@ -116,10 +116,17 @@ class Position:
         return sum(x.penalty_owed for x in self.lines)
 
     @property
-    def days_past_due(self) -> int:
-        """Days since the oldest instalment due and not wholly paid (0 when none)."""
+    def oldest_unpaid_due(self) -> date | None:
+        """The due date of the oldest instalment due before as_of and not wholly paid."""
         late = [x.due_on for x in self.lines if x.due_on < self.as_of and x.unpaid > 0]
-        return (self.as_of - min(late)).days if late else 0
+        return min(late) if late else None
+
+    @property
+    def days_past_due(self) -> int:
+        """Days since the oldest instalment due and not wholly paid (0 when none); with disaster
+        pauses: fund.quality.days_past_due."""
+        oldest = self.oldest_unpaid_due
+        return (self.as_of - oldest).days if oldest else 0
 
     @property
     def next_due(self) -> Line | None:

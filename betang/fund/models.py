@@ -202,7 +202,7 @@ class Repayment(models.Model):
     reversal_reason = models.CharField(_("why reversed"), max_length=300, blank=True)
 
     class Meta:
-        ordering = ["loan", "paid_on", "recorded_at"]
+        ordering = ["loan", "paid_on", "recorded_at", "id"]
         constraints = [models.UniqueConstraint(fields=["loan", "bank_reference"], name="fund_repayment_reference_once")]
 
     def __str__(self) -> str:

@@ -407,7 +407,7 @@ def _posted(loan: Loan, *, until: date | None = None) -> list[Payment]:
         rows = rows.filter(paid_on__lte=until)
     return [
         Payment(paid_on, amount)
-        for paid_on, amount in rows.order_by("paid_on", "recorded_at").values_list("paid_on", "amount")
+        for paid_on, amount in rows.order_by("paid_on", "recorded_at", "id").values_list("paid_on", "amount")
     ]
 
 
@@ -516,7 +516,9 @@ def repayment_reverse(
         repayment = Repayment.objects.select_for_update().get(pk=repayment.pk)
         if repayment.status == Repayment.Status.REVERSED:
             return repayment
-        latest = loan.repayments.filter(status=Repayment.Status.POSTED).order_by("-paid_on", "-recorded_at").first()
+        latest = (
+            loan.repayments.filter(status=Repayment.Status.POSTED).order_by("-paid_on", "-recorded_at", "-id").first()
+        )
         if latest is None or latest.pk != repayment.pk:
             raise OutOfOrder()
         reversal = entry_reverse(

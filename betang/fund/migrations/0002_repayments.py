@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 ('reversed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['loan', 'paid_on', 'recorded_at'],
+                'ordering': ['loan', 'paid_on', 'recorded_at', 'id'],
                 'constraints': [models.UniqueConstraint(fields=('loan', 'bank_reference'), name='fund_repayment_reference_once')],
             },
         ),

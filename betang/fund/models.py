@@ -29,6 +29,8 @@ class Fund(models.Model):
     pool_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
     funding_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
     income_account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+")
+    # The quality classes its loans are put in (fund.quality.RULE_SETS).
+    quality_rules = models.CharField(_("quality classes"), max_length=20, default="bank")
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -167,6 +169,14 @@ class Instalment(models.Model):
     outstanding = models.BigIntegerField(_("principal outstanding after"))
     grace = models.BooleanField(default=False)
     capitalised = models.BigIntegerField(default=0)
+    # What the repayments so far paid of it, and its late penalty accrued up to `penalty_accrued_to`
+    # (exact; rounded when owed): written back by every repayment and reversal from the loan's
+    # replay (fund.allocation), so that the nightly portfolio run reads the state set-based.
+    principal_paid = models.BigIntegerField(default=0)
+    interest_paid = models.BigIntegerField(default=0)
+    penalty_paid = models.BigIntegerField(default=0)
+    penalty_accrued = models.DecimalField(max_digits=24, decimal_places=6, default=0)
+    penalty_accrued_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["loan", "version", "number"]
@@ -207,3 +217,45 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id}: {self.amount} ({self.bank_reference})"
+
+
+class Disaster(models.Model):
+    """A declared disaster (banjir, kebakaran lahan) in an area and period: loans of cooperatives there
+    do not grow delinquent while it lasts."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    region_code = models.CharField(_("area"), max_length=13)  # a region code prefix: province … village
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    basis = models.CharField(_("declared by"), max_length=300)  # the decree (SK Gubernur/Bupati)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="fund_disaster_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.starts_on}–{self.ends_on}"
+
+
+class LoanHealth(models.Model):
+    """Where each loan stood at the last portfolio run (the nightly task): one row per loan."""
+
+    loan = models.OneToOneField(Loan, on_delete=models.CASCADE, related_name="health", primary_key=True)
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="+")
+    region_code = models.CharField(max_length=13)
+    as_of = models.DateField(_("as of"))
+    principal_outstanding = models.BigIntegerField(_("principal outstanding"))
+    arrears = models.BigIntegerField(_("arrears"))  # principal and interest due and unpaid
+    penalty_owed = models.BigIntegerField(_("penalty owed"))
+    days_past_due = models.PositiveIntegerField(_("days past due"))
+    quality = models.CharField(_("quality"), max_length=4)
+    problem = models.BooleanField(_("problem loan"), default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["fund", "region_code"], name="fund_health_region")]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id}: {self.quality}"

@@ -431,6 +431,31 @@ def loan_position(loan: Loan, *, as_of: date, extra: Payment | None = None) -> P
     )
 
 
+_PAID_STATE = ("principal_paid", "interest_paid", "penalty_paid", "penalty_accrued", "penalty_accrued_to")
+_SIX = Decimal("0.000001")
+
+
+def _write_back(loan: Loan, position: Position) -> None:
+    """Store on each instalment what the replay says was paid of it and its penalty accrued, so that
+    the portfolio run reads the loans set-based."""
+    rows = {i.number: i for i in loan.instalments.filter(version=loan.schedule_version)}
+    changed = []
+    for line in position.lines:
+        row = rows[line.number]
+        state = (
+            line.principal_paid,
+            line.interest_paid,
+            line.penalty_paid,
+            line.penalty_accrued.quantize(_SIX),
+            line.accrued_to,
+        )
+        if tuple(getattr(row, name) for name in _PAID_STATE) != state:
+            for name, value in zip(_PAID_STATE, state, strict=True):
+                setattr(row, name, value)
+            changed.append(row)
+    Instalment.objects.bulk_update(changed, list(_PAID_STATE), batch_size=500)
+
+
 def repayment_record(
     *,
     loan: Loan,
@@ -498,7 +523,9 @@ def repayment_record(
             loan=loan, amount=amount, paid_on=paid_on, bank_reference=reference, allocation=allocation.as_dict(),
             entry_id=posted.entry_id, recorded_by=actor if getattr(actor, "pk", None) else None, recorded_at=recorded_at,
         )  # fmt: skip
-        if loan_position(loan, as_of=paid_on).settled and loan.status == Loan.Status.ACTIVE:
+        position = loan_position(loan, as_of=paid_on)
+        _write_back(loan, position)
+        if position.settled and loan.status == Loan.Status.ACTIVE:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.REPAID)
         audit_record(
             actor=actor, event="fund.repayment_recorded", occurred_at=occurred_at, obj=repayment,
@@ -541,6 +568,7 @@ def repayment_reverse(
             reason.strip()[:300],
         )
         repayment.save(update_fields=["status", "reversal_entry_id", "reversed_by", "reversed_at", "reversal_reason"])
+        _write_back(loan, loan_position(loan, as_of=repayment.paid_on))
         if loan.status == Loan.Status.REPAID:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.ACTIVE)
         audit_record(

@@ -2,7 +2,6 @@
 the loan is disbursed through the ledger only up to the pool, with its schedule stored; the pool,
 the receivables and the fund's income always add up."""
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -10,10 +9,9 @@ import pytest
 
 from betang.core.errors import PermissionDenied
 from betang.core.models import AuditEvent
-from betang.fund.models import Application, Fund, Instalment, Loan, Product, Repayment
+from betang.fund.models import Application, Instalment, Loan, Product, Repayment
 from betang.fund.schedules import Method, schedule
 from betang.fund.services import (
-    CHECKLIST,
     FundError,
     OutOfOrder,
     PoolShort,
@@ -21,66 +19,19 @@ from betang.fund.services import (
     application_assess,
     application_reject,
     application_submit,
-    fund_capital_add,
-    fund_create,
     loan_disburse,
     loan_position,
     pool_balance,
     product_create,
-    repayment_record,
     repayment_reverse,
     terms_of,
 )
 from betang.ledger import selectors as ledger
 from betang.ledger.verify import ledger_verify
-from betang.registry.models import Cooperative
 from tests.conftest import NOW
+from tests.fund.conftest import ALL_YES, approved, disbursed, repay
 
 pytestmark = pytest.mark.django_db
-ALL_YES = dict.fromkeys(CHECKLIST, True)
-
-
-@dataclass
-class World:
-    fund: Fund
-    product: Product
-    cooperative: Cooperative
-    operator: object
-    assessor: object
-    approver: object
-
-
-@pytest.fixture
-def world(make_user) -> World:
-    officer = make_user(role="FUND_OFFICER", scope="62", username="dana.a")
-    fund = fund_create(
-        code="khbs-bergulir", name="Stimulus Bergulir KHBS", region_code="62", occurred_at=NOW, actor=officer
-    )
-    fund_capital_add(
-        fund=fund, amount=1_000_000_000, reference="SP2D-001", occurred_at=NOW, recorded_at=NOW, actor=officer
-    )
-    product = product_create(
-        fund=fund, code="stimulus", name="Stimulus koperasi", min_amount=200_000_000, max_amount=300_000_000,
-        annual_rate=Decimal("6"), method=Method.ANNUITY, months=36, grace=6, admin_fee_rate=Decimal("0.5"),
-        penalty_rate_per_day=Decimal("0.05"), penalty_grace_days=3, occurred_at=NOW, actor=officer,
-    )  # fmt: skip
-    coop = Cooperative.objects.create(
-        name="KDMP Sei Pasah", name_key="kdmp sei pasah", kind=Cooperative.Kind.KDMP, region_code="62.03.01.1006",
-        created_at=NOW, updated_at=NOW,
-    )  # fmt: skip
-    operator = make_user(role="COOPERATIVE_OPERATOR", scope="62.03.01.1006", username="pengurus")
-    return World(fund, product, coop, operator, officer, make_user(role="FUND_OFFICER", scope="62", username="dana.b"))
-
-
-def approved(world, amount=250_000_000) -> Application:
-    application = application_submit(
-        product=world.product, cooperative=world.cooperative, amount=amount, purpose="Modal gerai sembako",
-        actor=world.operator, occurred_at=NOW,
-    )  # fmt: skip
-    application_assess(
-        application=application, checklist=ALL_YES, score=82, note="Layak.", actor=world.assessor, occurred_at=NOW
-    )
-    return application_approve(application=application, actor=world.approver, occurred_at=NOW)
 
 
 def test_a_loan_is_applied_for_assessed_approved_and_disbursed_with_its_schedule(world):
@@ -188,16 +139,6 @@ def test_the_pool_the_receivables_and_the_income_add_up_to_the_capital(world):
     income = ledger.account_balance(world.fund.income_account_id)
     assert pool_balance(world.fund) + receivables == capital + income
     assert (capital, income) == (1_000_000_000, 3_750_000)
-
-
-def disbursed(world, amount=250_000_000) -> Loan:
-    return loan_disburse(application=approved(world, amount), disbursed_on=date(2026, 1, 12), bank_reference="SP2D-1",
-                         actor=world.assessor, occurred_at=NOW, recorded_at=NOW)  # fmt: skip
-
-
-def repay(world, loan, amount, paid_on, reference):
-    return repayment_record(loan=loan, amount=amount, paid_on=paid_on, bank_reference=reference, actor=world.assessor,
-                            occurred_at=NOW, recorded_at=NOW)  # fmt: skip
 
 
 def test_repayments_are_allocated_penalty_interest_principal_and_posted(world):

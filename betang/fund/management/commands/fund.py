@@ -39,8 +39,13 @@ class Command(BaseCommand):
         )
         simulate.add_argument("--start", type=date.fromisoformat, help="disbursement date (default today)")
         simulate.add_argument("--format", choices=["table", "json"], default="table")
+        nightly = sub.add_parser("portfolio", help="class every active loan by days past due (the nightly run)")
+        nightly.add_argument("--fund", help="one fund's code (default: every fund)")
+        nightly.add_argument("--as-of", type=date.fromisoformat, help="the day to class on (default today)")
 
     def handle(self, *args, action, **options):
+        if action == "portfolio":
+            return self._portfolio(options)
         terms = Terms(
             amount=options["amount"],
             annual_rate=options["annual_rate"],
@@ -98,4 +103,33 @@ class Command(BaseCommand):
             format_rupiah(sums["total"]),
             "",
         )
+        console.print(table)
+
+    def _portfolio(self, options):
+        """Run from cron each night (e.g. `5 0 * * * betang fund portfolio`)."""
+        from betang.fund.models import Fund
+        from betang.fund.portfolio import portfolio_run, portfolio_summary
+
+        as_of = options["as_of"] or timezone.localdate()
+        funds = Fund.objects.order_by("code")
+        if options["fund"]:
+            funds = funds.filter(code=options["fund"])
+            if not funds.exists():
+                raise CommandError(f"no fund {options['fund']!r}")
+        console = Console(file=self.stdout, highlight=False, width=120)
+        table = Table(
+            "fund",
+            "loans",
+            "outstanding",
+            "PAR 30",
+            "PAR 90",
+            "problem loans",
+            title=f"Portfolio on {as_of.isoformat()}",
+        )
+        for fund in funds:
+            portfolio_run(fund, as_of=as_of)
+            s = portfolio_summary(fund)
+            percent = lambda v: f"{v:.1f}%" if v is not None else "—"  # noqa: E731
+            table.add_row(fund.code, f"{s.loans:,}", format_rupiah(s.outstanding), percent(s.par_percent(30)),
+                          percent(s.par_percent(90)), percent(s.problem_percent))  # fmt: skip
         console.print(table)

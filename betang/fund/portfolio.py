@@ -1,0 +1,192 @@
+"""Portfolio health: the nightly run that puts every active loan of a fund in its quality class, and
+the figures read from it (PAR 30/60/90, problem loans, arrears ageing, collection rate).
+
+The run is set-based: every instalment already carries what was paid of it and its penalty accrued
+to its last repayment (written back by each repayment), so one grouped read gives each loan's
+principal outstanding, arrears and oldest unpaid due date; only the instalments late and unpaid are
+read one by one, for their penalty. Days past due skip declared disaster periods (fund.quality).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Q, Sum
+
+from betang.core.bulk import bulk_insert
+from betang.core.ids import as_uuid
+from betang.core.money import round_rupiah
+from betang.fund.models import Disaster, Fund, Instalment, Loan, LoanHealth
+from betang.fund.quality import RULE_SETS, classify, days_past_due
+
+AGEING = ((1, 30), (31, 60), (61, 90), (91, 180), (181, None))  # days past due buckets of the arrears
+
+
+@dataclass
+class RunResult:
+    fund: str
+    as_of: date
+    loans: int = 0
+    written: int = 0
+
+
+def _covers(prefix: str, code: str) -> bool:
+    """A region prefix covers a code by whole segments (62.03 covers 62.03.01.1006, not 62.031)."""
+    return code == prefix or code.startswith(prefix + ".")
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])  # SQLite gives text
+
+
+def portfolio_run(fund: Fund, *, as_of: date) -> RunResult:
+    """Every active loan of the fund, as it stands on `as_of`, into LoanHealth (one row per loan;
+    rows of loans no longer active are removed)."""
+    result = RunResult(fund.code, as_of)
+    rules = RULE_SETS[fund.quality_rules]
+    i, lo = Instalment._meta.db_table, Loan._meta.db_table
+    q = connection.ops.quote_name
+    as_of_param = connection.ops.adapt_datefield_value(as_of)
+    with connection.cursor() as cursor:
+        # One grouped pass: principal outstanding, arrears (due by as_of, unpaid), oldest unpaid due.
+        cursor.execute(
+            f"SELECT l.id, l.region_code, "  # noqa: S608 - table names from model meta
+            f"SUM(x.principal - x.principal_paid), "
+            f"SUM(CASE WHEN x.due_on <= %s THEN x.principal + x.interest - x.principal_paid - x.interest_paid ELSE 0 END), "
+            f"MIN(CASE WHEN x.due_on < %s AND x.principal_paid + x.interest_paid < x.principal + x.interest THEN x.due_on END) "
+            f"FROM {q(lo)} l JOIN {q(i)} x ON x.loan_id = l.id AND x.version = l.schedule_version "
+            f"WHERE l.fund_id = %s AND l.status = %s GROUP BY l.id, l.region_code",
+            [as_of_param, as_of_param, Fund._meta.pk.get_db_prep_value(fund.pk, connection), Loan.Status.ACTIVE],
+        )
+        loans = cursor.fetchall()
+    penalties = _penalties(fund, as_of)
+    disasters = list(Disaster.objects.filter(starts_on__lte=as_of).values_list("region_code", "starts_on", "ends_on"))
+    rows = []
+    for raw_id, region, outstanding, arrears, oldest in loans:
+        loan_id = as_uuid(raw_id)  # SQLite gives the id as text
+        paused = [(start, end) for prefix, start, end in disasters if _covers(prefix, region)]
+        days = days_past_due(_date(oldest), as_of, paused)
+        quality = classify(days, rules)
+        rows.append(
+            (loan_id, fund.pk, region, as_of, int(outstanding or 0), int(arrears or 0), penalties.get(loan_id, 0),
+             days, quality.code, quality.problem)
+        )  # fmt: skip
+    fields = ["loan", "fund", "region_code", "as_of", "principal_outstanding", "arrears", "penalty_owed",
+              "days_past_due", "quality", "problem"]  # fmt: skip
+    with transaction.atomic():  # the fund's rows replaced at once (COPY on PostgreSQL): readers see one run
+        LoanHealth.objects.filter(fund=fund).delete()
+        bulk_insert(LoanHealth, fields, rows)
+    result.loans, result.written = len(loans), len(rows)
+    return result
+
+
+def _penalties(fund: Fund, as_of: date) -> dict[Any, int]:
+    """Each loan's penalty owed on as_of: of every instalment late and unpaid, its accrual so far plus
+    what accrued since on what is unpaid, rounded half up, less what was paid of it (fund.allocation's
+    rule, from the state the last repayment left). Only late instalments are read."""
+    owed: dict[Any, int] = defaultdict(int)
+    late = (
+        Instalment.objects.filter(loan__fund=fund, loan__status=Loan.Status.ACTIVE, due_on__lt=as_of)
+        .exclude(loan__product__penalty_rate_per_day=0)
+        .filter(version=F("loan__schedule_version"))
+        .filter(  # unpaid, or a penalty accrued beyond what was paid of it
+            Q(principal_paid__lt=F("principal"))
+            | Q(interest_paid__lt=F("interest"))
+            | Q(penalty_accrued__gt=F("penalty_paid"))
+        )
+        .values_list(
+            "loan_id",
+            "due_on",
+            "principal",
+            "interest",
+            "principal_paid",
+            "interest_paid",
+            "penalty_paid",
+            "penalty_accrued",
+            "penalty_accrued_to",
+            "loan__product__penalty_rate_per_day",
+            "loan__product__penalty_grace_days",
+        )
+    )
+    for loan_id, due_on, principal, interest, p_paid, i_paid, pen_paid, accrued, accrued_to, rate, grace in late:
+        unpaid = principal + interest - p_paid - i_paid
+
+        def days_late(day: date, due_on=due_on, grace=grace) -> int:
+            return max(0, (day - due_on).days - grace)
+
+        since = accrued_to or due_on
+        total = Decimal(accrued)
+        if unpaid > 0 and as_of > since:
+            total += Decimal(unpaid) * Decimal(rate) / 100 * (days_late(as_of) - days_late(since))
+        if (left := round_rupiah(total) - pen_paid) > 0:
+            owed[loan_id] += left
+    return owed
+
+
+@dataclass
+class Summary:
+    loans: int = 0
+    outstanding: int = 0
+    arrears: int = 0
+    penalty: int = 0
+    par: dict[int, int] = field(default_factory=dict)  # 30/60/90 → outstanding of loans past that many days
+    problem_outstanding: int = 0
+    by_quality: dict[str, tuple[int, int]] = field(default_factory=dict)  # class → (loans, outstanding)
+    ageing: dict[str, int] = field(default_factory=dict)  # "1–30" → arrears
+
+    def par_percent(self, days: int) -> float | None:
+        """For display only; the rupiah stay integers."""
+        return 100 * self.par[days] / self.outstanding if self.outstanding else None
+
+    @property
+    def problem_percent(self) -> float | None:
+        return 100 * self.problem_outstanding / self.outstanding if self.outstanding else None
+
+
+def portfolio_summary(fund: Fund, *, region: str = "") -> Summary:
+    """The figures of the last run, over an area (a region prefix, by whole segments; "" for all)."""
+    rows = LoanHealth.objects.filter(fund=fund)
+    if region:
+        rows = rows.filter(region_code__startswith=region + ".") | rows.filter(region_code=region)
+    summary = Summary(par=dict.fromkeys((30, 60, 90), 0), ageing={_bucket(lo, hi): 0 for lo, hi in AGEING})
+    for outstanding, arrears, penalty, days, quality, problem in rows.values_list(
+        "principal_outstanding", "arrears", "penalty_owed", "days_past_due", "quality", "problem"
+    ):
+        summary.loans += 1
+        summary.outstanding += outstanding
+        summary.arrears += arrears
+        summary.penalty += penalty
+        for limit in summary.par:
+            if days > limit:
+                summary.par[limit] += outstanding
+        if problem:
+            summary.problem_outstanding += outstanding
+        count, total = summary.by_quality.get(quality, (0, 0))
+        summary.by_quality[quality] = (count + 1, total + outstanding)
+        for lo, hi in AGEING:
+            if days >= lo and (hi is None or days <= hi):
+                summary.ageing[_bucket(lo, hi)] += arrears
+    return summary
+
+
+def _bucket(lo: int, hi: int | None) -> str:
+    return f"{lo}–{hi}" if hi is not None else f">{lo - 1}"
+
+
+def collection_rate(fund: Fund, *, start: date, end: date) -> tuple[int, int]:
+    """(paid, due) of principal and interest of the instalments due from start to end, inclusive."""
+    totals = (
+        Instalment.objects.filter(
+            loan__fund=fund, due_on__gte=start, due_on__lte=end, version=F("loan__schedule_version")
+        )
+        .exclude(loan__status=Loan.Status.WRITTEN_OFF)
+        .aggregate(due=Sum(F("principal") + F("interest")), paid=Sum(F("principal_paid") + F("interest_paid")))
+    )
+    return totals["paid"] or 0, totals["due"] or 0

@@ -408,9 +408,7 @@ ANOMALIES_COUNTED = 1000
 def anomalies_open(program: Program, *, code: str, limit: int = 20) -> tuple[list[Anomaly], int]:
     """The newest open anomalies of the program in an area (a region code prefix; "" for all), and how
     many are open there (at most ANOMALIES_COUNTED: the page then says "1000+")."""
-    found = Anomaly.objects.filter(program=program, status=Anomaly.Status.OPEN)
-    if code:
-        found = found.filter(region_code__startswith=code)
+    found = Anomaly.objects.filter(RegionScope(code).q(), program=program, status=Anomaly.Status.OPEN)
     rows = list(found.select_related("card", "cooperative", "home_cooperative").order_by("-last_at")[:limit])
     # Counted up to ANOMALIES_COUNTED: the page asks every few seconds, and unreviewed flags pile up.
     return rows, (len(rows) if len(rows) < limit else found[:ANOMALIES_COUNTED].count())

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -438,6 +439,14 @@ def reconciliation_view(request, code: str, number: int):
     return render(request, "aid/reconciliation.html", context)
 
 
+def _back(request):
+    """A redirect to the page the form came from (`next`, a path on this site), or None."""
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts=None) and back.startswith("/"):
+        return redirect(back)
+    return None
+
+
 @require_POST
 @login_required
 def exception_resolve_view(request, pk):
@@ -461,10 +470,9 @@ def exception_resolve_view(request, pk):
         messages.success(request, _("The difference is resolved, with your explanation."))
     except DomainError as exc:
         messages.error(request, str(exc))
-    back = request.POST.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect("aid:reconciliation", code=exception.cycle.program.code, number=exception.cycle.number)
+    return _back(request) or redirect(
+        "aid:reconciliation", code=exception.cycle.program.code, number=exception.cycle.number
+    )
 
 
 @capability_required(AID_VIEW)
@@ -511,10 +519,7 @@ def anomaly_review_view(request, pk):
         messages.success(request, _("Marked as reviewed."))
     except DomainError as exc:
         messages.error(request, str(exc))
-    back = request.POST.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect("aid:distribution", code=anomaly.program.code)
+    return _back(request) or redirect("aid:distribution", code=anomaly.program.code)
 
 
 @capability_required(AID_VIEW)

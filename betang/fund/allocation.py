@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 
 from betang.core.money import round_rupiah
+from betang.fund.quality import days_past_due
 
 ORDER = ("PENALTY", "INTEREST", "PRINCIPAL")
 
@@ -123,10 +124,8 @@ class Position:
 
     @property
     def days_past_due(self) -> int:
-        """Days since the oldest instalment due and not wholly paid (0 when none); with disaster
-        pauses: fund.quality.days_past_due."""
-        oldest = self.oldest_unpaid_due
-        return (self.as_of - oldest).days if oldest else 0
+        """Days since the oldest instalment due and not wholly paid (0 when none; no disaster pauses)."""
+        return days_past_due(self.oldest_unpaid_due, self.as_of)
 
     @property
     def next_due(self) -> Line | None:

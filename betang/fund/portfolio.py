@@ -23,6 +23,7 @@ from betang.core.ids import as_uuid
 from betang.core.money import round_rupiah
 from betang.fund.models import Disaster, Fund, Instalment, Loan, LoanHealth
 from betang.fund.quality import RULE_SETS, classify, days_past_due
+from betang.regions.scope import RegionScope
 
 AGEING = ((1, 30), (31, 60), (61, 90), (91, 180), (181, None))  # days past due buckets of the arrears
 
@@ -33,11 +34,6 @@ class RunResult:
     as_of: date
     loans: int = 0
     written: int = 0
-
-
-def _covers(prefix: str, code: str) -> bool:
-    """A region prefix covers a code by whole segments (62.03 covers 62.03.01.1006, not 62.031)."""
-    return code == prefix or code.startswith(prefix + ".")
 
 
 def _date(value: Any) -> date | None:
@@ -67,11 +63,16 @@ def portfolio_run(fund: Fund, *, as_of: date) -> RunResult:
         )
         loans = cursor.fetchall()
     penalties = _penalties(fund, as_of)
-    disasters = list(Disaster.objects.filter(starts_on__lte=as_of).values_list("region_code", "starts_on", "ends_on"))
+    disasters = [
+        (RegionScope(area), start, end)
+        for area, start, end in Disaster.objects.filter(starts_on__lte=as_of).values_list(
+            "region_code", "starts_on", "ends_on"
+        )
+    ]
     rows = []
     for raw_id, region, outstanding, arrears, oldest in loans:
         loan_id = as_uuid(raw_id)  # SQLite gives the id as text
-        paused = [(start, end) for prefix, start, end in disasters if _covers(prefix, region)]
+        paused = [(start, end) for area, start, end in disasters if area.contains(region)]
         days = days_past_due(_date(oldest), as_of, paused)
         quality = classify(days, rules)
         rows.append(
@@ -152,9 +153,7 @@ class Summary:
 
 def portfolio_summary(fund: Fund, *, region: str = "") -> Summary:
     """The figures of the last run, over an area (a region prefix, by whole segments; "" for all)."""
-    rows = LoanHealth.objects.filter(fund=fund)
-    if region:
-        rows = rows.filter(region_code__startswith=region + ".") | rows.filter(region_code=region)
+    rows = LoanHealth.objects.filter(RegionScope(region).q(), fund=fund)
     summary = Summary(par=dict.fromkeys((30, 60, 90), 0), ageing={_bucket(lo, hi): 0 for lo, hi in AGEING})
     for outstanding, arrears, penalty, days, quality, problem in rows.values_list(
         "principal_outstanding", "arrears", "penalty_owed", "days_past_due", "quality", "problem"

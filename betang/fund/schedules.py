@@ -25,13 +25,13 @@ the grace period), and the outstanding principal after it is zero.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from enum import StrEnum
 
 from betang.core.money import round_rupiah
+from betang.core.months import add_months
 
 
 class Method(StrEnum):
@@ -77,13 +77,6 @@ class Instalment:
 
     def as_dict(self) -> dict:
         return asdict(self) | {"due": self.due.isoformat()}
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or that month's last day when it has no such day."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def check(terms: Terms) -> None:

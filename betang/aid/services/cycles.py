@@ -3,7 +3,6 @@ users, within the budget → credited set-based, exactly once → closed."""
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
+from betang.core.months import add_months
 from betang.core.progress import ProgressCallback, progress_get
 from betang.ledger import selectors as ledger
 from betang.ledger.services import (
@@ -50,13 +50,6 @@ class CycleError(DomainError):
 class OverBudget(CycleError):
     code = "aid.cycle.over_budget"
     message = gettext_lazy("The cycle would exceed the program's remaining budget.")
-
-
-def _add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it has no such day."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _state(cycle: Cycle, *allowed: str) -> None:
@@ -100,7 +93,7 @@ def _draft_start(*, program: Program, occurred_at: datetime, actor: Any, period_
         program=program,
         number=(last.number + 1) if last else 1,
         period_start=start,
-        period_end=_add_months(start, program.cycle_months) - timedelta(days=1),
+        period_end=add_months(start, program.cycle_months) - timedelta(days=1),
         status=Cycle.Status.DRAFTING,
         created_by=actor if getattr(actor, "pk", None) else None,
         created_at=occurred_at,

@@ -250,11 +250,16 @@ def _allocate(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | No
     return taken
 
 
-def card_balance(*, card_number: str, pin: str) -> list[PocketBalance]:
-    """Every pocket's balance, for the beneficiary (PIN required, and counted when wrong)."""
+def _card_opened(card_number: str, pin: str, *, counted: bool = True) -> tuple[_CardState, list[Enrolment]]:
+    """The card and its household's active enrolments, once the PIN is right; refused otherwise.
+    Counted (as at the till: three wrong PINs lock the card), or with `counted=False` the PIN checked
+    before the card's state and nothing written."""
     with transaction.atomic():
         card = _lock_card(card_number)
-        error = _count_pin(card, _refusal(card, pin))
+        if counted:
+            error = _count_pin(card, _refusal(card, pin))
+        else:
+            error = WrongPin() if not pins.pin_matches(pin, card.pin_hash) else _state_refusal(card)
         if error is None:
             enrolments = list(
                 Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).select_related(
@@ -263,6 +268,12 @@ def card_balance(*, card_number: str, pin: str) -> list[PocketBalance]:
             )
     if error is not None:
         raise error
+    return card, enrolments
+
+
+def card_balance(*, card_number: str, pin: str) -> list[PocketBalance]:
+    """Every pocket's balance, for the beneficiary (PIN required, and counted when wrong)."""
+    card, enrolments = _card_opened(card_number, pin)
     return [
         PocketBalance(p.code, p.name, balance, list(p.categories))
         for e in enrolments
@@ -305,20 +316,7 @@ def card_statement(*, card_number: str, pin: str, limit: int = 20, counted: bool
     expiries). The PIN is checked and counted as for a payment (three wrong ones lock the card); with
     `counted=False` (the public balance page, which limits attempts itself) the PIN is checked first
     and nothing is written: a stranger's guesses neither lock the card nor learn its state."""
-    with transaction.atomic():
-        card = _lock_card(card_number)
-        if counted:
-            error = _count_pin(card, _refusal(card, pin))
-        else:
-            error = WrongPin() if not pins.pin_matches(pin, card.pin_hash) else _state_refusal(card)
-        if error is None:
-            enrolments = list(
-                Enrolment.objects.filter(household_id=card.household_id, status=Enrolment.Status.ACTIVE).select_related(
-                    "program"
-                )
-            )
-    if error is not None:
-        raise error
+    card, enrolments = _card_opened(card_number, pin, counted=counted)
     balances, pocket_of = [], {}
     for e in enrolments:
         for p, account, balance in _wallets(card.household_id, e.program_id):

@@ -3,6 +3,7 @@ written). `--format json` for machines, `--format table` for people."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -20,7 +21,7 @@ def _rate(text: str) -> Decimal:
     try:
         return Decimal(text.replace(",", "."))
     except InvalidOperation:
-        raise CommandError(f"not a rate: {text!r} (e.g. 6 or 6.5)") from None
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r} (e.g. 6 or 6.5)") from None
 
 
 class Command(BaseCommand):

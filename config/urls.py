@@ -15,6 +15,7 @@ urlpatterns = [
     path("bantuan/", include("betang.aid.urls")),
     path("saldo/", aid_views.card_balance_view, name="card_balance"),
     path("gerai/", include("betang.outlets.urls")),
+    path("dana-bergulir/", include("betang.fund.urls")),
     path("tugas/<str:task_id>/", web_views.task_progress_view, name="web_task_progress"),
     path("bahasa/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

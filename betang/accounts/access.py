@@ -27,6 +27,10 @@ AID_APPROVE = "aid.approve"  # approve a cycle someone else prepared (the checke
 OUTLET_SELL = "outlets.sell"  # sell at an outlet's point of sale (cash and aid card)
 OUTLET_VOID = "outlets.void"  # void a sale of today (a supervisor)
 OUTLET_MANAGE = "outlets.manage"  # items, prices, stock received and adjusted
+FUND_VIEW = "fund.view"  # the revolving fund: pool, loans and portfolio of one's area
+FUND_MANAGE = "fund.manage"  # assess applications, disburse, record and import repayments (the maker)
+FUND_APPROVE = "fund.approve"  # approve or reject an application someone else assessed (the checker)
+FUND_APPLY = "fund.apply"  # a cooperative's treasurer: apply for a loan, see its own loans and schedule
 
 # These roles act for one cooperative, the one they are bound to in the registry (CooperativeStaff);
 # unbound, they act for none.
@@ -36,20 +40,22 @@ _EVERYONE = {VIEW_REGIONS, VIEW_TASKS}
 _REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICATES}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.PROVINCIAL_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, AID_APPROVE}),
-    Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE}),
+    Role.PROVINCIAL_OFFICER: frozenset(
+        _EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, AID_APPROVE, FUND_VIEW, FUND_APPROVE}
+    ),
+    Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, FUND_VIEW}),
     Role.COOPERATIVE_OPERATOR: frozenset(
-        _EVERYONE | {VIEW_REGISTRY, AID_PAY, AID_VOID, OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE}
+        _EVERYONE | {VIEW_REGISTRY, AID_PAY, AID_VOID, OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE, FUND_APPLY}
     ),
     Role.CASHIER: frozenset(_EVERYONE | {AID_PAY, OUTLET_SELL}),
-    Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
+    Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY, FUND_VIEW, FUND_MANAGE, FUND_APPROVE}),
     Role.PROCUREMENT_BUYER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
-    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK, AID_VIEW}),
+    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK, AID_VIEW, FUND_VIEW}),
     Role.ADMINISTRATOR: frozenset(
         _EVERYONE
         | _REGISTRY_OFFICER
         | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN, AID_PAY, AID_VOID, AID_VIEW, AID_MANAGE, AID_APPROVE}
-        | {OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE}
+        | {OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE, FUND_VIEW, FUND_MANAGE, FUND_APPROVE}
     ),
 }
 

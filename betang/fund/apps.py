@@ -8,3 +8,11 @@ class FundConfig(AppConfig):
     name = "betang.fund"
     label = "fund"
     verbose_name = _("Revolving fund")
+
+    def ready(self) -> None:
+        from betang.web.navigation import MenuEntry, register
+
+        register(
+            MenuEntry(_("Revolving fund"), "fund:home", "fund.view", order=130),
+            MenuEntry(_("Our loans"), "fund:cooperative", "fund.apply", order=131),
+        )

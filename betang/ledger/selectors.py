@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from django.db import connection
 from django.db.models import Max, Sum
+from django.db.models.functions import TruncMonth
 
 from betang.ledger.models import Account, Entry, Posting
 
@@ -91,3 +92,34 @@ def statement_lines(account_ids: list[int], *, limit: int = 20) -> list[Line]:
         for e in latest
         if e in entries
     ]
+
+
+def account_flows(account_id: int) -> list[tuple[date, str, int]]:
+    """What moved on one account, month by month and by the kind of entry that moved it: (first day
+    of the month, entry kind, net amount on the account's normal side), oldest month first. A
+    reversal keeps its own kind (`<kind>.reversal`), so a caller can net it against what it undid."""
+    sign = 1 if Account.objects.values_list("normal_side", flat=True).get(pk=account_id) == Account.Side.DEBIT else -1
+    rows = (
+        Posting.objects.filter(account_id=account_id)
+        .annotate(month=TruncMonth("entry__occurred_at"))
+        .values("month", "entry__kind")
+        .annotate(amount=Sum("amount"))
+        .order_by("month", "entry__kind")
+        .values_list("month", "entry__kind", "amount")
+    )
+    return [
+        (month.date() if isinstance(month, datetime) else month, kind, sign * amount) for month, kind, amount in rows
+    ]
+
+
+def account_movements(account_id: int, *, kind: str) -> list[tuple[datetime, int]]:
+    """When and how much entries of one kind moved an account (on its normal side), oldest first."""
+    sign = 1 if Account.objects.values_list("normal_side", flat=True).get(pk=account_id) == Account.Side.DEBIT else -1
+    rows = (
+        Posting.objects.filter(account_id=account_id, entry__kind=kind)
+        .values("entry_id", "entry__occurred_at")
+        .annotate(amount=Sum("amount"))
+        .order_by("entry__occurred_at")
+        .values_list("entry__occurred_at", "amount")
+    )
+    return [(occurred_at, sign * amount) for occurred_at, amount in rows]

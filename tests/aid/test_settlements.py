@@ -166,23 +166,6 @@ def test_a_file_that_is_no_bank_statement_is_refused_whole(paid):
     assert BankStatement.objects.count() == 0
 
 
-@pytest.mark.parametrize(
-    ("text", "amount"),
-    [
-        ("1.250.000", 1_250_000),
-        ("1,250,000.00", 1_250_000),
-        ("Rp 1.250.000,00", 1_250_000),
-        ("-35.000,00", 35_000),
-        ("1250000", 1_250_000),
-        ("12.50", None),
-        ("abc", None),
-        ("", None),
-    ],
-)
-def test_bank_amounts_are_read_as_whole_rupiah(text, amount):
-    assert settlements._amount(text) == amount
-
-
 def test_the_statement_prints_as_pdf_and_xlsx_with_its_payments(client, paid):
     statement = next(s for s in issue(paid) if s.cooperative_id == paid.coop_a.pk)
     client.force_login(paid.maker)

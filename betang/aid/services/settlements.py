@@ -9,11 +9,7 @@ in the next statement.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,9 +26,9 @@ from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
+from betang.ledger import bankfile
 from betang.ledger import selectors as ledger
 from betang.ledger.services import journal_post
-from betang.registry.validation import parse_date
 
 
 class SettlementError(DomainError):
@@ -164,89 +160,6 @@ def settlement_mark_paid(
 
 # --- the bank's statement ------------------------------------------------------------------------
 
-_HEADERS = {
-    "date": {"tanggal", "tgl", "tanggal transaksi", "date", "posting date", "value date"},
-    "description": {"keterangan", "uraian", "deskripsi", "berita", "description", "remark", "remarks"},
-    "amount": {"jumlah", "nominal", "debet", "debit", "mutasi", "amount"},
-    "reference": {"referensi", "no referensi", "no. referensi", "ref", "reference", "no ref"},
-}
-
-
-@dataclass(frozen=True)
-class BankLine:
-    line: int
-    day: date | None
-    description: str
-    reference: str
-    amount: int | None
-    error: str = ""
-
-
-def _amount(text: str) -> int | None:
-    """`1.250.000`, `1,250,000.00`, `Rp 1.250.000,00`, `-1250000` (a debit) → 1250000; None if not whole rupiah."""
-    text = re.sub(r"(?i)rp|idr|\s|-|\+", "", text or "")
-    if not text:
-        return None
-    decimals = re.search(r"[.,](\d{2})$", text)
-    if decimals and not re.search(r"[.,]\d{3}$", text):
-        if decimals.group(1) != "00":
-            return None
-        text = text[: decimals.start()]
-    text = text.replace(".", "").replace(",", "")
-    return int(text) if text.isdigit() else None
-
-
-def _day(text: str) -> date | None:
-    """A statement's date as the registry reads dates (`2026-11-21`, `21/11/2026`, `21 November 2026`),
-    also with a time after it, or with a two-digit year (`21/11/26`)."""
-    text = (text or "").strip()
-    if found := parse_date(text) or parse_date(text.split(" ")[0]):
-        return found
-    try:
-        return datetime.strptime(text.split(" ")[0], "%d/%m/%y").date()  # noqa: DTZ007 - a calendar day
-    except ValueError:
-        return None
-
-
-def bank_lines(content: bytes) -> list[BankLine]:
-    """The lines of a bank statement CSV (comma, semicolon or tab; headers in Indonesian or English),
-    each with its file line number; a line that cannot be read carries its reason."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        raise BankFileUnreadable() from None
-    rows = csv.reader(io.StringIO(text), dialect)
-    header = next(rows, None) or []
-    where = {}
-    for i, name in enumerate(header):
-        name = " ".join(name.strip().lower().split())
-        for field, aliases in _HEADERS.items():
-            if name in aliases and field not in where:
-                where[field] = i
-    if not {"date", "description", "amount"} <= set(where):
-        raise BankFileUnreadable()
-    lines = []
-    for number, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-
-        def cell(field: str, row: list[str] = row) -> str:
-            i = where.get(field)
-            return row[i].strip() if i is not None and i < len(row) else ""
-
-        day, amount = _day(cell("date")), _amount(cell("amount"))
-        error = ""
-        if day is None:
-            error = _("The date cannot be read.")
-        elif amount is None:
-            error = _("The amount is not whole rupiah.")
-        lines.append(BankLine(number, day, cell("description"), cell("reference"), amount, error))
-    return lines
-
 
 def bank_statement_match(
     *, program: Program, content: bytes, filename: str, actor: Any, occurred_at: datetime
@@ -255,7 +168,10 @@ def bank_statement_match(
     (in its reference or description) with the same amount. Every line gets an outcome: reconciled,
     already reconciled, amount differs, not a settlement, or unreadable. Uploading it again changes
     nothing."""
-    lines = bank_lines(content)
+    try:
+        lines = bankfile.bank_lines(content, direction="out")
+    except bankfile.Unreadable:
+        raise BankFileUnreadable() from None
     with transaction.atomic():
         paid = list(
             Settlement.objects.select_for_update()
@@ -266,6 +182,10 @@ def bank_statement_match(
         for line in lines:
             if line.error:
                 outcomes.append({"line": line.line, "outcome": "unreadable", "settlement": "", "reason": line.error})
+                continue
+            if line.other_way:
+                reason = _("Money came into the account on this line.")
+                outcomes.append({"line": line.line, "outcome": "unmatched", "settlement": "", "reason": reason})
                 continue
             said = f"{line.reference} {line.description}".upper()
             found = [s for s in paid if s.bank_reference.upper() in said]

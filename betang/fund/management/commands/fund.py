@@ -43,6 +43,9 @@ class Command(BaseCommand):
         nightly = sub.add_parser("portfolio", help="class every active loan by days past due (the nightly run)")
         nightly.add_argument("--fund", help="one fund's code (default: every fund)")
         nightly.add_argument("--as-of", type=date.fromisoformat, help="the day to class on (default today)")
+        nightly.add_argument(
+            "--enqueue", action="store_true", help="queue it for the task worker instead of running it here"
+        )
 
     def handle(self, *args, action, **options):
         if action == "portfolio":
@@ -107,7 +110,7 @@ class Command(BaseCommand):
         console.print(table)
 
     def _portfolio(self, options):
-        """Run from cron each night (e.g. `5 0 * * * betang fund portfolio`)."""
+        """Run from cron each night (e.g. `5 0 * * * betang fund portfolio --enqueue`, for the worker)."""
         from betang.fund.models import Fund
         from betang.fund.portfolio import portfolio_run, portfolio_summary
 
@@ -118,6 +121,13 @@ class Command(BaseCommand):
             if not funds.exists():
                 raise CommandError(f"no fund {options['fund']!r}")
         console = Console(file=self.stdout, highlight=False, width=120)
+        if options["enqueue"]:
+            from betang.fund.tasks import portfolio_task
+
+            for fund in funds:
+                queued = portfolio_task.enqueue(fund_code=fund.code, as_of=as_of.isoformat())
+                console.print(f"{fund.code}: queued as task {queued.id}")
+            return
         table = Table(
             "fund",
             "loans",

@@ -1,0 +1,509 @@
+"""Pages of the revolving fund: the fund's pool and re-lending, its portfolio by regency and
+cooperative (XLSX), applications (with the schedule simulator and the business plan), their
+assessment, decision and disbursement, each loan with its schedule and repayments, repayments from
+the bank statement, and the cooperative treasurer's own view of its loans."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from betang.accounts.access import FUND_APPLY, FUND_APPROVE, FUND_MANAGE, FUND_VIEW
+from betang.core import clock
+from betang.core.errors import DomainError
+from betang.core.templatetags.betang import tanggal
+from betang.fund import imports, portfolio, printing, selectors, services
+from betang.fund.models import METHOD_NAMES, Application, Loan, Repayment
+from betang.fund.schedules import ScheduleError, schedule
+from betang.registry.exports import xlsx
+from betang.registry.validation import check_amount
+
+
+def any_capability(*capabilities: str):
+    """Sign in first; then 403 unless the user holds one of the capabilities."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(request.user.has_capability(c) for c in capabilities):
+                raise PermissionDenied(capabilities[0])
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _rupiah(text: str | None) -> int | None:
+    return check_amount(text, field_name="amount", label="").value
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+def _can(request, capability: str) -> bool:
+    return request.user.has_capability(capability)
+
+
+# --- the fund ----------------------------------------------------------------------------------
+
+
+@any_capability(FUND_VIEW, FUND_APPLY)
+def fund_home_view(request):
+    """An officer goes to the fund (or chooses one); a cooperative's treasurer sees its loans."""
+    if not _can(request, FUND_VIEW):
+        return redirect("fund:cooperative")
+    funds = selectors.fund_list(user=request.user)
+    if len(funds) == 1:
+        return redirect("fund:fund", code=funds[0].code)
+    return render(request, "fund/fund_list.html", {"funds": funds})
+
+
+def _chart(months: list[selectors.Month], *, width: int = 720, height: int = 220) -> dict:
+    """Bars of money in and out per month and the pool's balance as a line, in SVG units."""
+    if not months:
+        return {}
+    top = max([m.inflow for m in months] + [m.outflow for m in months] + [m.balance for m in months] + [1])
+    pad, base = 4, height - 24
+    step = (width - 2 * pad) / len(months)
+    bar = max(1.0, step / 2 - 2)
+    scale = (base - 8) / top
+    bars, points, labels = [], [], []
+    for i, m in enumerate(months):
+        x = pad + i * step
+        bars.append({"x": round(x + 1, 1), "y": round(base - m.inflow * scale, 1), "h": round(m.inflow * scale, 1),
+                     "w": round(bar, 1), "kind": "in", "m": m})  # fmt: skip
+        bars.append({"x": round(x + 1 + bar, 1), "y": round(base - m.outflow * scale, 1),
+                     "h": round(m.outflow * scale, 1), "w": round(bar, 1), "kind": "out", "m": m})  # fmt: skip
+        points.append(f"{x + step / 2:.1f},{base - max(m.balance, 0) * scale:.1f}")
+        if len(months) <= 12 or i % max(1, len(months) // 12) == 0:
+            labels.append({"x": round(x + step / 2, 1), "month": m.month})
+    return {"width": width, "height": height, "base": base, "bars": bars, "line": " ".join(points),
+            "labels": labels, "label_y": height - 6}  # fmt: skip
+
+
+@any_capability(FUND_VIEW)
+def fund_view(request, code: str):
+    fund = selectors.fund_get(user=request.user, code=code)
+    months = selectors.pool_flows(fund)
+    region = request.user.region_scope.prefix
+    summary = portfolio.portfolio_summary(fund, region=region if region.startswith(fund.region_code) else "")
+    today = timezone.localdate()
+    paid, due = portfolio.collection_rate(fund, start=date(today.year, 1, 1), end=today)
+    context = {
+        "fund": fund,
+        "pool": services.pool_balance(fund),
+        "months": months[-24:],
+        "chart": _chart(months[-24:]),
+        "relending": selectors.relending(fund),
+        "summary": summary,
+        "classes": selectors.quality_classes(fund),
+        "last_run": selectors.last_run(fund),
+        "collection": {"paid": paid, "due": due, "percent": 100 * paid / due if due else None},
+        "par": [(days, amount, summary.par_percent(days)) for days, amount in summary.par.items()],
+        "by_quality": [(c, *summary.by_quality.get(c.code, (0, 0))) for c in selectors.quality_classes(fund)],
+        "statuses": [
+            (label, n)
+            for value, label in Application.Status.choices
+            if (n := selectors.status_counts(user=request.user, fund=fund)[value])
+        ],
+        "can_manage": _can(request, FUND_MANAGE),
+        "year_start": date(today.year, 1, 1),
+    }
+    return render(request, "fund/fund.html", context)
+
+
+@any_capability(FUND_VIEW)
+def portfolio_view(request, code: str):
+    fund = selectors.fund_get(user=request.user, code=code)
+    by = "cooperative" if request.GET.get("by") == "cooperative" else "regency"
+    rows = selectors.portfolio_by_area(fund, user=request.user, by=by)
+    classes = selectors.quality_classes(fund)
+    as_of = selectors.last_run(fund)
+    if request.GET.get("format") == "xlsx":
+        headers = [_("Cooperative") if by == "cooperative" else _("Regency/city")]
+        headers += [_("Regency/city")] if by == "cooperative" else []
+        headers += [_("Loans"), _("Principal outstanding"), _("Arrears"), _("Penalty owed"), _("PAR 30"),
+                    _("Problem loans"), _("Most days past due")] + [f"{c.code} {c.name}" for c in classes]  # fmt: skip
+        body = [
+            [r.name] + ([r.regency] if by == "cooperative" else [])
+            + [r.loans, r.outstanding, r.arrears, r.penalty, r.par30, r.problem, r.worst_days]
+            + [r.by_quality.get(c.code, 0) for c in classes]
+            for r in rows
+        ]  # fmt: skip
+        content = xlsx(headers, body, text_columns={0, 1} if by == "cooperative" else {0}, title=_("Portfolio"))
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        stamp = as_of.isoformat() if as_of else "belum"
+        response["Content-Disposition"] = f'attachment; filename="portofolio-{fund.code}-{by}-{stamp}.xlsx"'
+        return response
+    for row in rows:
+        row.quality_counts = [row.by_quality.get(c.code, 0) for c in classes]
+    context = {"fund": fund, "rows": rows, "by": by, "classes": classes, "as_of": as_of,
+               "totals": selectors.AreaRow("", _("Total"), loans=sum(r.loans for r in rows),
+                                           outstanding=sum(r.outstanding for r in rows),
+                                           arrears=sum(r.arrears for r in rows), penalty=sum(r.penalty for r in rows),
+                                           par30=sum(r.par30 for r in rows), problem=sum(r.problem for r in rows)),
+               "can_manage": _can(request, FUND_MANAGE), "today": timezone.localdate()}  # fmt: skip
+    return render(request, "fund/portfolio.html", context)
+
+
+@require_POST
+@any_capability(FUND_MANAGE)
+def portfolio_run_view(request, code: str):
+    """Run the portfolio now (as the nightly task does), in the task worker."""
+    from betang.fund.tasks import portfolio_task
+
+    fund = selectors.fund_get(user=request.user, code=code)
+    as_of = _day(request.POST.get("as_of")) or timezone.localdate()
+    if as_of > timezone.localdate():
+        messages.error(request, _("The portfolio is classed up to today, not a day to come."))
+        return redirect("fund:portfolio", code=fund.code)
+    portfolio_task.enqueue(fund_code=fund.code, as_of=as_of.isoformat(), actor_id=request.user.pk)
+    messages.success(request, _("The portfolio is being classed as of %(day)s; this page shows it when done.")
+                     % {"day": tanggal(as_of)})  # fmt: skip
+    return redirect("fund:portfolio", code=fund.code)
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+@any_capability(FUND_VIEW, FUND_APPLY)
+def application_list_view(request, code: str):
+    fund = selectors.fund_get(user=request.user, code=code)
+    status = request.GET.get("status", "")
+    if status not in Application.Status.values:
+        status = ""
+    rows = selectors.application_list(user=request.user, fund=fund, status=status)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context = {"fund": fund, "applications": page, "status": status, "statuses": Application.Status.choices,
+               "can_apply": _can(request, FUND_APPLY) or _can(request, FUND_MANAGE)}  # fmt: skip
+    return render(request, "fund/application_list.html", context)
+
+
+def _simulate(product, amount: int | None, start: date):
+    if product is None or amount is None or amount <= 0:
+        return None, ""
+    try:
+        return schedule(services.terms_of(product, amount, start)), ""
+    except ScheduleError as exc:
+        return None, str(exc)
+
+
+@any_capability(FUND_APPLY, FUND_MANAGE)
+def application_new_view(request, code: str):
+    """Apply for a loan: the product, the amount and purpose, the business plan (PDF), with the
+    schedule it would have simulated on the same page before sending."""
+    fund = selectors.fund_get(user=request.user, code=code)
+    products = list(selectors.product_list(fund))
+    cooperatives = list(selectors.cooperatives_for(user=request.user)[:500])
+    data = request.POST if request.method == "POST" else request.GET
+    product = next((p for p in products if str(p.pk) == data.get("product", "")), products[0] if products else None)
+    amount = _rupiah(data.get("amount"))
+    cooperative = next((c for c in cooperatives if str(c.pk) == data.get("cooperative", "")), None)
+    if cooperative is None and len(cooperatives) == 1:
+        cooperative = cooperatives[0]
+    start = timezone.localdate()
+    lines, problem = _simulate(product, amount, start)
+    context = {"fund": fund, "products": products, "product": product, "cooperatives": cooperatives,
+               "cooperative": cooperative, "amount": data.get("amount", ""), "purpose": data.get("purpose", ""),
+               "lines": lines, "problem": problem, "start": start}  # fmt: skip
+    if lines:
+        context["sums"] = {k: sum(getattr(x, k) for x in lines) for k in ("principal", "interest", "total")}
+    if request.method != "POST" or request.POST.get("action") != "submit":
+        return render(request, "fund/application_new.html", context)
+    plan = request.FILES.get("business_plan")
+    try:
+        if cooperative is None:
+            raise services.FundError(_("Choose the cooperative that applies."))
+        if product is None:
+            raise services.FundError(_("The fund has no product open for applications."))
+        if amount is None:
+            raise services.FundError(_("Give the amount in whole rupiah."))
+        if plan is not None and (plan.size > 10 * 1024 * 1024 or not plan.name.lower().endswith(".pdf")):
+            raise services.FundError(_("The business plan is a PDF of at most 10 MB."))
+        application = services.application_submit(
+            product=product, cooperative=cooperative, amount=amount, purpose=request.POST.get("purpose", ""),
+            actor=request.user, occurred_at=clock.now(), business_plan=plan,
+        )  # fmt: skip
+    except DomainError as exc:
+        context["error"] = exc.message
+        return render(request, "fund/application_new.html", context, status=400)
+    messages.success(request, _("The application was sent."))
+    return redirect("fund:application", pk=application.pk)
+
+
+@any_capability(FUND_VIEW, FUND_APPLY)
+def application_detail_view(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    fund = application.product.fund
+    today = timezone.localdate()
+    lines, problem = _simulate(application.product, application.amount, today)
+    context = {
+        "fund": fund,
+        "application": application,
+        "checklist": [(key, label, application.checklist.get(key)) for key, label in services.CHECKLIST.items()],
+        "lines": lines,
+        "problem": problem,
+        "today": today,
+        "pool": services.pool_balance(fund) if _can(request, FUND_VIEW) else None,
+        "can_manage": _can(request, FUND_MANAGE),
+        "can_approve": _can(request, FUND_APPROVE) and application.assessed_by_id != request.user.pk,
+        "loan": Loan.objects.filter(application=application).first(),
+    }
+    if lines:
+        context["sums"] = {k: sum(getattr(x, k) for x in lines) for k in ("principal", "interest", "total")}
+    return render(request, "fund/application_detail.html", context)
+
+
+@any_capability(FUND_VIEW, FUND_APPLY)
+def business_plan_view(request, pk):
+    application = selectors.application_get(user=request.user, pk=pk)
+    if not application.business_plan:
+        raise Http404
+    return FileResponse(
+        application.business_plan.open("rb"), as_attachment=True, filename=f"rencana-usaha-{application.pk}.pdf"
+    )
+
+
+@require_POST
+@any_capability(FUND_MANAGE, FUND_APPROVE)
+def application_action_view(request, pk, action: str):
+    application = selectors.application_get(user=request.user, pk=pk)
+    now = clock.now()
+    needs = {"assess": FUND_MANAGE, "disburse": FUND_MANAGE, "approve": FUND_APPROVE, "reject": FUND_APPROVE}
+    if action not in needs:
+        raise Http404
+    if not _can(request, needs[action]):
+        raise PermissionDenied(needs[action])
+    try:
+        if action == "assess":
+            try:
+                score = int(request.POST.get("score", ""))
+            except ValueError:
+                raise services.FundError(_("The score is a whole number from 0 to 100.")) from None
+            services.application_assess(
+                application=application, checklist={k: k in request.POST.getlist("checklist") for k in services.CHECKLIST},
+                score=score, note=request.POST.get("note", ""), actor=request.user, occurred_at=now,
+            )  # fmt: skip
+            messages.success(request, _("The assessment was saved."))
+        elif action == "approve":
+            services.application_approve(application=application, actor=request.user, occurred_at=now)
+            messages.success(request, _("The application was approved."))
+        elif action == "reject":
+            services.application_reject(
+                application=application, reason=request.POST.get("reason", ""), actor=request.user, occurred_at=now
+            )
+            messages.success(request, _("The application was rejected."))
+        else:
+            day = _day(request.POST.get("disbursed_on"))
+            if day is None or day > timezone.localdate():
+                raise services.FundError(_("Give the day the transfer was made (today or earlier)."))
+            loan = services.loan_disburse(
+                application=application, disbursed_on=day, bank_reference=request.POST.get("bank_reference", ""),
+                actor=request.user, occurred_at=now, recorded_at=now,
+            )  # fmt: skip
+            messages.success(request, _("Loan %(number)s was disbursed.") % {"number": loan.number})
+            return redirect("fund:loan", pk=loan.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("fund:application", pk=application.pk)
+
+
+# --- loans -------------------------------------------------------------------------------------
+
+
+@any_capability(FUND_VIEW)
+def loan_list_view(request, code: str):
+    fund = selectors.fund_get(user=request.user, code=code)
+    status = request.GET.get("status", "")
+    status = status if status in Loan.Status.values else ""
+    classes = selectors.quality_classes(fund)
+    quality = request.GET.get("quality", "")
+    quality = quality if quality in {c.code for c in classes} else ""
+    rows = selectors.loan_list(user=request.user, fund=fund, status=status, quality=quality, q=request.GET.get("q", ""))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context = {"fund": fund, "loans": page, "status": status, "statuses": Loan.Status.choices, "quality": quality,
+               "classes": classes, "class_names": {c.code: c.name for c in classes}, "q": request.GET.get("q", "")}  # fmt: skip
+    return render(request, "fund/loan_list.html", context)
+
+
+def _line_state(line, as_of: date) -> str:
+    if line.unpaid == 0:
+        return "paid"
+    if line.due_on < as_of:
+        return "late"
+    if line.principal_paid or line.interest_paid:
+        return "part"
+    return "due" if line.due_on == as_of else "coming"
+
+
+@any_capability(FUND_VIEW, FUND_APPLY)
+def loan_detail_view(request, pk):
+    loan = selectors.loan_get(user=request.user, pk=pk)
+    today = timezone.localdate()
+    position = services.loan_position(loan, as_of=today)
+    stored = {x.number: x for x in loan.instalments.filter(version=loan.schedule_version)}
+    lines = [{"line": x, "stored": stored[x.number], "state": _line_state(x, today)} for x in position.lines]
+    classes = {c.code: c for c in selectors.quality_classes(loan.fund)}
+    health = getattr(loan, "health", None)
+    repayments = list(loan.repayments.select_related("recorded_by").order_by("-paid_on", "-recorded_at"))
+    latest = next((r for r in repayments if r.status == Repayment.Status.POSTED), None)
+    next_due = position.next_due
+    context = {
+        "loan": loan,
+        "fund": loan.fund,
+        "position": position,
+        "lines": lines,
+        "next_due": next_due,
+        "method": METHOD_NAMES.get(loan.method, loan.method),
+        "next_due_amount": (next_due.unpaid + next_due.penalty_owed) if next_due else 0,
+        "due_now": position.arrears + position.penalty_owed,
+        "health": health,
+        "quality": classes.get(health.quality) if health else None,
+        "repayments": repayments,
+        "latest": latest,
+        "today": today,
+        "can_manage": _can(request, FUND_MANAGE),
+        "can_view_fund": _can(request, FUND_VIEW),
+        "sums": {k: sum(getattr(x["stored"], k) for x in lines) for k in ("principal", "interest", "total")},
+    }
+    return render(request, "fund/loan_detail.html", context)
+
+
+@any_capability(FUND_VIEW, FUND_APPLY)
+def agreement_annex_view(request, pk):
+    loan = selectors.loan_get(user=request.user, pk=pk)
+    instalments = list(loan.instalments.filter(version=loan.schedule_version).order_by("number"))
+    content = printing.agreement_annex_pdf(loan, instalments, printed_on=timezone.localdate())
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="lampiran-{loan.number}.pdf"'
+    return response
+
+
+@require_POST
+@any_capability(FUND_MANAGE)
+def repayment_record_view(request, pk):
+    loan = selectors.loan_get(user=request.user, pk=pk)
+    amount, day = _rupiah(request.POST.get("amount")), _day(request.POST.get("paid_on"))
+    now = clock.now()
+    try:
+        if amount is None:
+            raise services.FundError(_("Give the amount in whole rupiah."))
+        if day is None or day > timezone.localdate():
+            raise services.FundError(_("Give the day the bank booked it (today or earlier)."))
+        repayment = services.repayment_record(
+            loan=loan, amount=amount, paid_on=day, bank_reference=request.POST.get("bank_reference", ""),
+            actor=request.user, occurred_at=now, recorded_at=now,
+        )  # fmt: skip
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("fund:loan", pk=loan.pk)
+    a = repayment.allocation
+    messages.success(
+        request,
+        _("Recorded: penalty %(penalty)s, interest %(interest)s, principal %(principal)s, overpaid %(overpaid)s.")
+        % {k: services.format_rupiah(a[k]) for k in ("penalty", "interest", "principal", "overpaid")},
+    )
+    return redirect("fund:loan", pk=loan.pk)
+
+
+@require_POST
+@any_capability(FUND_MANAGE)
+def repayment_reverse_view(request, pk):
+    repayment = selectors.repayment_get(user=request.user, pk=pk)
+    now = clock.now()
+    try:
+        services.repayment_reverse(
+            repayment=repayment, reason=request.POST.get("reason", ""), actor=request.user, occurred_at=now,
+            recorded_at=now,
+        )  # fmt: skip
+        messages.success(request, _("The repayment was reversed."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("fund:loan", pk=repayment.loan_id)
+
+
+# --- the bank statement ------------------------------------------------------------------------
+
+
+@any_capability(FUND_MANAGE)
+def bank_statement_upload_view(request, code: str):
+    fund = selectors.fund_get(user=request.user, code=code)
+    if request.method != "POST":
+        recent = fund.bank_statements.order_by("-uploaded_at")[:20]
+        return render(request, "fund/bank_statement_upload.html", {"fund": fund, "recent": recent})
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose the bank statement's CSV file."))
+        return redirect("fund:bank_statement_upload", code=fund.code)
+    try:
+        statement = imports.repayments_import(
+            fund=fund, content=upload.read(), filename=upload.name, user=request.user, occurred_at=clock.now()
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("fund:bank_statement_upload", code=fund.code)
+    return redirect("fund:bank_statement", code=fund.code, pk=statement.pk)
+
+
+@any_capability(FUND_MANAGE)
+def bank_statement_view(request, code: str, pk):
+    fund = selectors.fund_get(user=request.user, code=code)
+    statement = selectors.bank_statement_get(fund=fund, pk=pk)
+    labels = {
+        "recorded": _("recorded"),
+        "already": _("already recorded"),
+        "refused": _("refused"),
+        "no_loan": _("no loan named"),
+        "other_way": _("money out"),
+        "unreadable": _("unreadable"),
+    }
+    counts = [(labels[o], statement.counts.get(o, 0), o) for o in imports.OUTCOMES if statement.counts.get(o)]
+    rows = [dict(row, label=labels.get(row["outcome"], row["outcome"])) for row in statement.outcomes]
+    return render(request, "fund/bank_statement.html", {"fund": fund, "statement": statement, "rows": rows,
+                                                        "counts": counts})  # fmt: skip
+
+
+# --- the cooperative's treasurer ---------------------------------------------------------------
+
+
+@any_capability(FUND_APPLY, FUND_VIEW)
+def cooperative_view(request):
+    """The treasurer's view: each of its cooperative's loans with what is due next and what is late,
+    and its applications."""
+    today = timezone.localdate()
+    loans = []
+    for loan in selectors.loan_list(user=request.user)[:50]:
+        position = services.loan_position(loan, as_of=today)
+        nxt = position.next_due
+        loans.append({"loan": loan, "outstanding": position.principal_outstanding, "arrears": position.arrears,
+                      "penalty": position.penalty_owed, "next": nxt,
+                      "next_amount": (nxt.unpaid + nxt.penalty_owed) if nxt else 0,
+                      "days": position.days_past_due})  # fmt: skip
+    funds = selectors.fund_list(user=request.user)
+    applications = [
+        a for fund in funds for a in selectors.application_list(user=request.user, fund=fund).exclude(
+            status=Application.Status.DISBURSED)[:20]
+    ]  # fmt: skip
+    context = {"loans": loans, "applications": applications, "funds": funds, "today": today,
+               "cooperative": selectors.cooperatives_for(user=request.user).first()
+               if selectors.is_cooperative_bound(request.user) else None}  # fmt: skip
+    return render(request, "fund/cooperative.html", context)

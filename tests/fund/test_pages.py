@@ -155,7 +155,7 @@ def test_a_future_repayment_date_is_refused(client, world):
     response = client.post(f"/dana-bergulir/pinjaman/{loan.pk}/angsuran/",
                            {"amount": "1000000", "paid_on": tomorrow.isoformat(), "bank_reference": "X"}, follow=True)  # fmt: skip
     assert not Repayment.objects.exists()
-    assert "today or earlier" in response.content.decode()
+    assert "hari ini atau sebelumnya" in response.content.decode()  # the page speaks Indonesian
 
 
 def test_the_treasurer_sees_its_loan_and_next_instalment_but_not_another_cooperatives(
@@ -257,8 +257,8 @@ def test_portfolio_by_regency_and_cooperative_with_xlsx(client, world):
     sheet = load_workbook(io.BytesIO(download.content)).active
     header, row = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
     assert row[0] == world.cooperative.name
-    assert row[header.index("Principal outstanding")] == health.principal_outstanding
-    assert row[header.index("Most days past due")] == health.days_past_due > 0
+    assert row[header.index("Sisa pokok")] == health.principal_outstanding  # headers in the user's language
+    assert row[header.index("Tunggakan terlama (hari)")] == health.days_past_due > 0
 
 
 def test_the_fund_page_shows_the_pool_its_flows_and_re_lending(client, world):

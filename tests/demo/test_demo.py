@@ -138,3 +138,27 @@ def test_the_demo_has_settlement_statements_paid_and_to_pay(demo_built):
 
     assert Settlement.objects.filter(status="PAID").exists()
     assert Settlement.objects.filter(status="ISSUED").exists()
+
+
+def test_the_demo_fund_has_loans_of_every_age_some_in_arrears_and_money_re_lent(client, demo_built):
+    from betang.fund.models import Application, Fund, Loan, LoanHealth
+    from betang.fund.selectors import relending
+    from betang.ledger.verify import ledger_verify
+
+    fund = Fund.objects.get(code="khbs-bergulir")
+    loans = Loan.objects.filter(fund=fund)
+    assert loans.count() >= 50
+    ages = {loan.disbursed_on.strftime("%Y-%m") for loan in loans}
+    assert len(ages) >= 12  # disbursed over many months
+    assert LoanHealth.objects.filter(fund=fund, days_past_due__gt=90).exists()  # a few stopped paying
+    assert LoanHealth.objects.filter(fund=fund, days_past_due=0).count() > loans.count() // 2
+    assert loans.filter(status=Loan.Status.REPAID).exists()
+    assert relending(fund).revolved_cooperatives > 0
+    assert {Application.Status.SUBMITTED, Application.Status.ASSESSED, Application.Status.APPROVED,
+            Application.Status.REJECTED} <= set(Application.objects.values_list("status", flat=True))  # fmt: skip
+    assert (settings.VAR_DIR / "contoh-rekening-koran-dana-bergulir.csv").exists()
+    assert all(c.ok for c in ledger_verify())
+
+    client.post(reverse("accounts:login"), {"username": "pengurus.kapuas", "password": demo_built["pengurus.kapuas"]})
+    page = client.get("/dana-bergulir/koperasi/").content.decode()
+    assert 'data-testid="cooperative-loan"' in page

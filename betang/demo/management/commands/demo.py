@@ -12,6 +12,7 @@ from betang.core import clock
 from betang.core.money import format_rupiah
 from betang.demo import services
 from betang.demo.aid_data import build_aid
+from betang.demo.fund_data import build_fund
 from betang.demo.outlet_data import build_outlets, distribution_and_reconciliation, settle
 from betang.demo.registry_data import build_members, build_registry, messy_household_sample
 
@@ -93,6 +94,16 @@ class Command(BaseCommand):
             f"      distribution tallies: {nodes} areas and cooperatives; reconciliation: {differences} differences "
             f"to explain; {anomalies} payment anomalies to look at"
         )
+        console.print("      revolving fund: loans to cooperatives, repayments…")
+        fund = build_fund(occurred_at=now, var_dir=settings.VAR_DIR)
+        if fund.skipped:
+            console.print(f"      already present: {fund.loans} loans")
+        else:
+            console.print(
+                f"      {fund.loans} loans, {fund.repayments} repayments; {fund.in_arrears} in arrears; "
+                f"{fund.revolved_cooperatives} cooperatives financed from repaid money; a bank statement to try the "
+                f"import with: {settings.VAR_DIR / 'contoh-rekening-koran-dana-bergulir.csv'}"
+            )
         if no_serve:
             console.print("Demo built.")
             return

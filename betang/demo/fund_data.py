@@ -141,7 +141,7 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
                 loan.refresh_from_db()
 
     loans: list[tuple[Loan, str]] = []
-    for k, (day, i, coop, product, amount, behaviour) in enumerate(plans):
+    for k, (day, _i, coop, product, amount, behaviour) in enumerate(plans):
         catch_up(day)
         if k == len(plans) // 2:
             services.fund_capital_add(fund=fund, amount=2_500_000_000, reference="SP2D-DB-0002", occurred_at=_at(day),

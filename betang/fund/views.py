@@ -61,6 +61,13 @@ def _can(request, capability: str) -> bool:
     return request.user.has_capability(capability)
 
 
+def _render(request, template: str, context: dict, status: int = 200):
+    """Every fund page knows whether to show the fund's tabs (officers) or the way back to the
+    cooperative's own loans (its treasurer)."""
+    context.setdefault("can_view_fund", _can(request, FUND_VIEW))
+    return render(request, template, context, status=status)
+
+
 # --- the fund ----------------------------------------------------------------------------------
 
 
@@ -72,7 +79,7 @@ def fund_home_view(request):
     funds = selectors.fund_list(user=request.user)
     if len(funds) == 1:
         return redirect("fund:fund", code=funds[0].code)
-    return render(request, "fund/fund_list.html", {"funds": funds})
+    return _render(request, "fund/fund_list.html", {"funds": funds})
 
 
 def _chart(months: list[selectors.Month], *, width: int = 720, height: int = 220) -> dict:
@@ -126,7 +133,7 @@ def fund_view(request, code: str):
         "can_manage": _can(request, FUND_MANAGE),
         "year_start": date(today.year, 1, 1),
     }
-    return render(request, "fund/fund.html", context)
+    return _render(request, "fund/fund.html", context)
 
 
 @any_capability(FUND_VIEW)
@@ -162,7 +169,7 @@ def portfolio_view(request, code: str):
                                            arrears=sum(r.arrears for r in rows), penalty=sum(r.penalty for r in rows),
                                            par30=sum(r.par30 for r in rows), problem=sum(r.problem for r in rows)),
                "can_manage": _can(request, FUND_MANAGE), "today": timezone.localdate()}  # fmt: skip
-    return render(request, "fund/portfolio.html", context)
+    return _render(request, "fund/portfolio.html", context)
 
 
 @require_POST
@@ -195,7 +202,7 @@ def application_list_view(request, code: str):
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     context = {"fund": fund, "applications": page, "status": status, "statuses": Application.Status.choices,
                "can_apply": _can(request, FUND_APPLY) or _can(request, FUND_MANAGE)}  # fmt: skip
-    return render(request, "fund/application_list.html", context)
+    return _render(request, "fund/application_list.html", context)
 
 
 def _simulate(product, amount: int | None, start: date):
@@ -228,7 +235,7 @@ def application_new_view(request, code: str):
     if lines:
         context["sums"] = {k: sum(getattr(x, k) for x in lines) for k in ("principal", "interest", "total")}
     if request.method != "POST" or request.POST.get("action") != "submit":
-        return render(request, "fund/application_new.html", context)
+        return _render(request, "fund/application_new.html", context)
     plan = request.FILES.get("business_plan")
     try:
         if cooperative is None:
@@ -245,7 +252,7 @@ def application_new_view(request, code: str):
         )  # fmt: skip
     except DomainError as exc:
         context["error"] = exc.message
-        return render(request, "fund/application_new.html", context, status=400)
+        return _render(request, "fund/application_new.html", context, status=400)
     messages.success(request, _("The application was sent."))
     return redirect("fund:application", pk=application.pk)
 
@@ -270,7 +277,7 @@ def application_detail_view(request, pk):
     }
     if lines:
         context["sums"] = {k: sum(getattr(x, k) for x in lines) for k in ("principal", "interest", "total")}
-    return render(request, "fund/application_detail.html", context)
+    return _render(request, "fund/application_detail.html", context)
 
 
 @any_capability(FUND_VIEW, FUND_APPLY)
@@ -342,7 +349,7 @@ def loan_list_view(request, code: str):
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     context = {"fund": fund, "loans": page, "status": status, "statuses": Loan.Status.choices, "quality": quality,
                "classes": classes, "class_names": {c.code: c.name for c in classes}, "q": request.GET.get("q", "")}  # fmt: skip
-    return render(request, "fund/loan_list.html", context)
+    return _render(request, "fund/loan_list.html", context)
 
 
 def _line_state(line, as_of: date) -> str:
@@ -385,7 +392,7 @@ def loan_detail_view(request, pk):
         "can_view_fund": _can(request, FUND_VIEW),
         "sums": {k: sum(getattr(x["stored"], k) for x in lines) for k in ("principal", "interest", "total")},
     }
-    return render(request, "fund/loan_detail.html", context)
+    return _render(request, "fund/loan_detail.html", context)
 
 
 @any_capability(FUND_VIEW, FUND_APPLY)
@@ -449,7 +456,7 @@ def bank_statement_upload_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     if request.method != "POST":
         recent = fund.bank_statements.order_by("-uploaded_at")[:20]
-        return render(request, "fund/bank_statement_upload.html", {"fund": fund, "recent": recent})
+        return _render(request, "fund/bank_statement_upload.html", {"fund": fund, "recent": recent})
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("Choose the bank statement's CSV file."))
@@ -478,7 +485,7 @@ def bank_statement_view(request, code: str, pk):
     }
     counts = [(labels[o], statement.counts.get(o, 0), o) for o in imports.OUTCOMES if statement.counts.get(o)]
     rows = [dict(row, label=labels.get(row["outcome"], row["outcome"])) for row in statement.outcomes]
-    return render(request, "fund/bank_statement.html", {"fund": fund, "statement": statement, "rows": rows,
+    return _render(request, "fund/bank_statement.html", {"fund": fund, "statement": statement, "rows": rows,
                                                         "counts": counts})  # fmt: skip
 
 
@@ -506,4 +513,4 @@ def cooperative_view(request):
     context = {"loans": loans, "applications": applications, "funds": funds, "today": today,
                "cooperative": selectors.cooperatives_for(user=request.user).first()
                if selectors.is_cooperative_bound(request.user) else None}  # fmt: skip
-    return render(request, "fund/cooperative.html", context)
+    return _render(request, "fund/cooperative.html", context)

@@ -6,10 +6,8 @@ the bank statement, and the cooperative treasurer's own view of its loans."""
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -27,23 +25,7 @@ from betang.fund.models import METHOD_NAMES, Application, Loan, Repayment
 from betang.fund.schedules import ScheduleError, schedule
 from betang.registry.exports import xlsx
 from betang.registry.validation import check_amount
-
-
-def any_capability(*capabilities: str):
-    """Sign in first; then 403 unless the user holds one of the capabilities."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not any(request.user.has_capability(c) for c in capabilities):
-                raise PermissionDenied(capabilities[0])
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+from betang.web.access import capability_required
 
 
 def _rupiah(text: str | None) -> int | None:
@@ -71,7 +53,7 @@ def _render(request, template: str, context: dict, status: int = 200):
 # --- the fund ----------------------------------------------------------------------------------
 
 
-@any_capability(FUND_VIEW, FUND_APPLY)
+@capability_required(FUND_VIEW, FUND_APPLY)
 def fund_home_view(request):
     """An officer goes to the fund (or chooses one); a cooperative's treasurer sees its loans."""
     if not _can(request, FUND_VIEW):
@@ -105,7 +87,7 @@ def _chart(months: list[selectors.Month], *, width: int = 720, height: int = 220
             "labels": labels, "label_y": height - 6}  # fmt: skip
 
 
-@any_capability(FUND_VIEW)
+@capability_required(FUND_VIEW)
 def fund_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     months = selectors.pool_flows(fund)
@@ -136,7 +118,7 @@ def fund_view(request, code: str):
     return _render(request, "fund/fund.html", context)
 
 
-@any_capability(FUND_VIEW)
+@capability_required(FUND_VIEW)
 def portfolio_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     by = "cooperative" if request.GET.get("by") == "cooperative" else "regency"
@@ -173,7 +155,7 @@ def portfolio_view(request, code: str):
 
 
 @require_POST
-@any_capability(FUND_MANAGE)
+@capability_required(FUND_MANAGE)
 def portfolio_run_view(request, code: str):
     """Run the portfolio now (as the nightly task does), in the task worker."""
     from betang.fund.tasks import portfolio_task
@@ -192,7 +174,7 @@ def portfolio_run_view(request, code: str):
 # --- applications ------------------------------------------------------------------------------
 
 
-@any_capability(FUND_VIEW, FUND_APPLY)
+@capability_required(FUND_VIEW, FUND_APPLY)
 def application_list_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     status = request.GET.get("status", "")
@@ -214,13 +196,13 @@ def _simulate(product, amount: int | None, start: date):
         return None, str(exc)
 
 
-@any_capability(FUND_APPLY, FUND_MANAGE)
+@capability_required(FUND_APPLY, FUND_MANAGE)
 def application_new_view(request, code: str):
     """Apply for a loan: the product, the amount and purpose, the business plan (PDF), with the
     schedule it would have simulated on the same page before sending."""
     fund = selectors.fund_get(user=request.user, code=code)
     products = list(selectors.product_list(fund))
-    cooperatives = list(selectors.cooperatives_for(user=request.user)[:500])
+    cooperatives = list(selectors.cooperatives_for(user=request.user)[:5000])  # a province has ~1,600
     data = request.POST if request.method == "POST" else request.GET
     product = next((p for p in products if str(p.pk) == data.get("product", "")), products[0] if products else None)
     amount = _rupiah(data.get("amount"))
@@ -244,8 +226,10 @@ def application_new_view(request, code: str):
             raise services.FundError(_("The fund has no product open for applications."))
         if amount is None:
             raise services.FundError(_("Give the amount in whole rupiah."))
-        if plan is not None and (plan.size > 10 * 1024 * 1024 or not plan.name.lower().endswith(".pdf")):
+        if plan is not None and (plan.size > 10 * 1024 * 1024 or plan.read(5) != b"%PDF-"):
             raise services.FundError(_("The business plan is a PDF of at most 10 MB."))
+        if plan is not None:
+            plan.seek(0)
         application = services.application_submit(
             product=product, cooperative=cooperative, amount=amount, purpose=request.POST.get("purpose", ""),
             actor=request.user, occurred_at=clock.now(), business_plan=plan,
@@ -257,7 +241,7 @@ def application_new_view(request, code: str):
     return redirect("fund:application", pk=application.pk)
 
 
-@any_capability(FUND_VIEW, FUND_APPLY)
+@capability_required(FUND_VIEW, FUND_APPLY)
 def application_detail_view(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
     fund = application.product.fund
@@ -280,7 +264,7 @@ def application_detail_view(request, pk):
     return _render(request, "fund/application_detail.html", context)
 
 
-@any_capability(FUND_VIEW, FUND_APPLY)
+@capability_required(FUND_VIEW, FUND_APPLY)
 def business_plan_view(request, pk):
     application = selectors.application_get(user=request.user, pk=pk)
     if not application.business_plan:
@@ -291,7 +275,7 @@ def business_plan_view(request, pk):
 
 
 @require_POST
-@any_capability(FUND_MANAGE, FUND_APPROVE)
+@capability_required(FUND_MANAGE, FUND_APPROVE)
 def application_action_view(request, pk, action: str):
     application = selectors.application_get(user=request.user, pk=pk)
     now = clock.now()
@@ -337,7 +321,7 @@ def application_action_view(request, pk, action: str):
 # --- loans -------------------------------------------------------------------------------------
 
 
-@any_capability(FUND_VIEW)
+@capability_required(FUND_VIEW)
 def loan_list_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     status = request.GET.get("status", "")
@@ -362,7 +346,7 @@ def _line_state(line, as_of: date) -> str:
     return "due" if line.due_on == as_of else "coming"
 
 
-@any_capability(FUND_VIEW, FUND_APPLY)
+@capability_required(FUND_VIEW, FUND_APPLY)
 def loan_detail_view(request, pk):
     loan = selectors.loan_get(user=request.user, pk=pk)
     today = timezone.localdate()
@@ -395,7 +379,7 @@ def loan_detail_view(request, pk):
     return _render(request, "fund/loan_detail.html", context)
 
 
-@any_capability(FUND_VIEW, FUND_APPLY)
+@capability_required(FUND_VIEW, FUND_APPLY)
 def agreement_annex_view(request, pk):
     loan = selectors.loan_get(user=request.user, pk=pk)
     instalments = list(loan.instalments.filter(version=loan.schedule_version).order_by("number"))
@@ -406,7 +390,7 @@ def agreement_annex_view(request, pk):
 
 
 @require_POST
-@any_capability(FUND_MANAGE)
+@capability_required(FUND_MANAGE)
 def repayment_record_view(request, pk):
     loan = selectors.loan_get(user=request.user, pk=pk)
     amount, day = _rupiah(request.POST.get("amount")), _day(request.POST.get("paid_on"))
@@ -433,7 +417,7 @@ def repayment_record_view(request, pk):
 
 
 @require_POST
-@any_capability(FUND_MANAGE)
+@capability_required(FUND_MANAGE)
 def repayment_reverse_view(request, pk):
     repayment = selectors.repayment_get(user=request.user, pk=pk)
     now = clock.now()
@@ -451,7 +435,7 @@ def repayment_reverse_view(request, pk):
 # --- the bank statement ------------------------------------------------------------------------
 
 
-@any_capability(FUND_MANAGE)
+@capability_required(FUND_MANAGE)
 def bank_statement_upload_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     if request.method != "POST":
@@ -471,7 +455,7 @@ def bank_statement_upload_view(request, code: str):
     return redirect("fund:bank_statement", code=fund.code, pk=statement.pk)
 
 
-@any_capability(FUND_MANAGE)
+@capability_required(FUND_MANAGE)
 def bank_statement_view(request, code: str, pk):
     fund = selectors.fund_get(user=request.user, code=code)
     statement = selectors.bank_statement_get(fund=fund, pk=pk)
@@ -492,7 +476,7 @@ def bank_statement_view(request, code: str, pk):
 # --- the cooperative's treasurer ---------------------------------------------------------------
 
 
-@any_capability(FUND_APPLY, FUND_VIEW)
+@capability_required(FUND_APPLY, FUND_VIEW)
 def cooperative_view(request):
     """The treasurer's view: each of its cooperative's loans with what is due next and what is late,
     and its applications."""

@@ -46,4 +46,4 @@ def test_apply_then_disburse_and_record_a_repayment(page, live_server, committed
     page.get_by_text("Dicatat: denda").wait_for()
     page.screenshot(path=str(artifacts / "fund-loan.png"), full_page=True)
     repayment = Repayment.objects.get()
-    assert repayment.paid_on == timezone.localdate() and repayment.bank_reference == "BRI-0001"
+    assert (repayment.paid_on, repayment.bank_reference) == (timezone.localdate(), "BRI-0001")

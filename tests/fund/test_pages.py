@@ -292,3 +292,12 @@ def test_the_nightly_run_can_be_queued_from_the_page(client, world):
     )
     assert response.status_code == 302
     assert Loan.objects.get().health.as_of == timezone.localdate()  # the test settings run tasks at once
+
+
+def test_a_business_plan_that_is_no_pdf_is_refused_and_nothing_is_sent(client, world, treasurer):
+    client.force_login(treasurer)
+    fake = SimpleUploadedFile("rencana.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    refused = client.post(f"/dana-bergulir/{world.fund.code}/pengajuan/baru/", {"product": world.product.pk,
+                          "amount": "250000000", "purpose": "x", "business_plan": fake, "action": "submit"})  # fmt: skip
+    assert refused.status_code == 400
+    assert not Application.objects.exists()

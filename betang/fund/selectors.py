@@ -66,12 +66,17 @@ def application_list(*, user: Any, fund: Fund, status: str = "") -> QuerySet[App
     return rows.select_related("cooperative", "product").order_by("-submitted_at")
 
 
-def application_get(*, user: Any, pk: Any) -> Application:
+def _uuid(pk: Any):
     try:
-        pk = as_uuid(pk)
+        return as_uuid(pk)
     except ValueError:
         raise Http404 from None
-    found = _scoped(Application.objects.filter(pk=pk), user).select_related("cooperative", "product__fund").first()
+
+
+def application_get(*, user: Any, pk: Any) -> Application:
+    found = (
+        _scoped(Application.objects.filter(pk=_uuid(pk)), user).select_related("cooperative", "product__fund").first()
+    )
     if found is None:
         raise Http404
     return found
@@ -91,22 +96,14 @@ def loan_list(*, user: Any, fund: Fund | None = None, status: str = "", quality:
 
 
 def loan_get(*, user: Any, pk: Any) -> Loan:
-    try:
-        pk = as_uuid(pk)
-    except ValueError:
-        raise Http404 from None
-    found = _scoped(Loan.objects.filter(pk=pk), user).select_related("cooperative", "product", "fund").first()
+    found = _scoped(Loan.objects.filter(pk=_uuid(pk)), user).select_related("cooperative", "product", "fund").first()
     if found is None:
         raise Http404
     return found
 
 
 def repayment_get(*, user: Any, pk: Any) -> Repayment:
-    try:
-        pk = as_uuid(pk)
-    except ValueError:
-        raise Http404 from None
-    found = Repayment.objects.filter(pk=pk).select_related("loan").first()
+    found = Repayment.objects.filter(pk=_uuid(pk)).select_related("loan").first()
     if found is None:
         raise Http404
     loan_get(user=user, pk=found.loan_id)  # the same reach as its loan
@@ -114,10 +111,10 @@ def repayment_get(*, user: Any, pk: Any) -> Repayment:
 
 
 def bank_statement_get(*, fund: Fund, pk: Any) -> FundBankStatement:
-    try:
-        return FundBankStatement.objects.get(fund=fund, pk=as_uuid(pk))
-    except (ValueError, FundBankStatement.DoesNotExist):
-        raise Http404 from None
+    found = FundBankStatement.objects.filter(fund=fund, pk=_uuid(pk)).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 # --- the pool over time, and re-lending ---------------------------------------------------------

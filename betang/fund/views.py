@@ -95,6 +95,7 @@ def fund_view(request, code: str):
     summary = portfolio.portfolio_summary(fund, region=region if region.startswith(fund.region_code) else "")
     today = timezone.localdate()
     paid, due = portfolio.collection_rate(fund, start=date(today.year, 1, 1), end=today)
+    counts = selectors.status_counts(user=request.user, fund=fund)
     context = {
         "fund": fund,
         "pool": services.pool_balance(fund),
@@ -107,11 +108,7 @@ def fund_view(request, code: str):
         "collection": {"paid": paid, "due": due, "percent": 100 * paid / due if due else None},
         "par": [(days, amount, summary.par_percent(days)) for days, amount in summary.par.items()],
         "by_quality": [(c, *summary.by_quality.get(c.code, (0, 0))) for c in selectors.quality_classes(fund)],
-        "statuses": [
-            (label, n)
-            for value, label in Application.Status.choices
-            if (n := selectors.status_counts(user=request.user, fund=fund)[value])
-        ],
+        "statuses": [(label, counts[value]) for value, label in Application.Status.choices if counts[value]],
         "can_manage": _can(request, FUND_MANAGE),
         "year_start": date(today.year, 1, 1),
     }
@@ -187,6 +184,11 @@ def application_list_view(request, code: str):
     return _render(request, "fund/application_list.html", context)
 
 
+def _sums(lines) -> dict[str, int]:
+    """The principal, interest and total of schedule lines (simulated or stored)."""
+    return {k: sum(getattr(x, k) for x in lines) for k in ("principal", "interest", "total")}
+
+
 def _simulate(product, amount: int | None, start: date):
     if product is None or amount is None or amount <= 0:
         return None, ""
@@ -215,7 +217,7 @@ def application_new_view(request, code: str):
                "cooperative": cooperative, "amount": data.get("amount", ""), "purpose": data.get("purpose", ""),
                "lines": lines, "problem": problem, "start": start}  # fmt: skip
     if lines:
-        context["sums"] = {k: sum(getattr(x, k) for x in lines) for k in ("principal", "interest", "total")}
+        context["sums"] = _sums(lines)
     if request.method != "POST" or request.POST.get("action") != "submit":
         return _render(request, "fund/application_new.html", context)
     plan = request.FILES.get("business_plan")
@@ -260,7 +262,7 @@ def application_detail_view(request, pk):
         "loan": Loan.objects.filter(application=application).first(),
     }
     if lines:
-        context["sums"] = {k: sum(getattr(x, k) for x in lines) for k in ("principal", "interest", "total")}
+        context["sums"] = _sums(lines)
     return _render(request, "fund/application_detail.html", context)
 
 
@@ -373,8 +375,7 @@ def loan_detail_view(request, pk):
         "latest": latest,
         "today": today,
         "can_manage": _can(request, FUND_MANAGE),
-        "can_view_fund": _can(request, FUND_VIEW),
-        "sums": {k: sum(getattr(x["stored"], k) for x in lines) for k in ("principal", "interest", "total")},
+        "sums": _sums([x["stored"] for x in lines]),
     }
     return _render(request, "fund/loan_detail.html", context)
 

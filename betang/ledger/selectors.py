@@ -94,11 +94,17 @@ def statement_lines(account_ids: list[int], *, limit: int = 20) -> list[Line]:
     ]
 
 
+def _normal_sign(account_id: int) -> int:
+    """+1 for a debit-normal account, -1 for a credit-normal one: amounts times it read "more money"."""
+    side = Account.objects.values_list("normal_side", flat=True).get(pk=account_id)
+    return 1 if side == Account.Side.DEBIT else -1
+
+
 def account_flows(account_id: int) -> list[tuple[date, str, int]]:
     """What moved on one account, month by month and by the kind of entry that moved it: (first day
     of the month, entry kind, net amount on the account's normal side), oldest month first. A
     reversal keeps its own kind (`<kind>.reversal`), so a caller can net it against what it undid."""
-    sign = 1 if Account.objects.values_list("normal_side", flat=True).get(pk=account_id) == Account.Side.DEBIT else -1
+    sign = _normal_sign(account_id)
     rows = (
         Posting.objects.filter(account_id=account_id)
         .annotate(month=TruncMonth("entry__occurred_at"))
@@ -114,7 +120,7 @@ def account_flows(account_id: int) -> list[tuple[date, str, int]]:
 
 def account_movements(account_id: int, *, kind: str) -> list[tuple[datetime, int]]:
     """When and how much entries of one kind moved an account (on its normal side), oldest first."""
-    sign = 1 if Account.objects.values_list("normal_side", flat=True).get(pk=account_id) == Account.Side.DEBIT else -1
+    sign = _normal_sign(account_id)
     rows = (
         Posting.objects.filter(account_id=account_id, entry__kind=kind)
         .values("entry_id", "entry__occurred_at")

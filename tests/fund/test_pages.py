@@ -4,6 +4,7 @@ and imports them from the bank's CSV; the portfolio by regency and cooperative (
 agreement annex (PDF); the treasurer's own view; every page scoped."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -268,6 +269,8 @@ def test_the_fund_page_shows_the_pool_its_flows_and_re_lending(client, world):
     assert f"Rp{pool_balance(world.fund):,}".replace(",", ".") in page
     assert 'data-testid="pool-chart"' in page
     assert "<svg" in page
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert not re.search(r'(x|y|width|height)="-?\d+,\d', svg)  # SVG numbers, not Indonesian decimals
     assert 'data-testid="relending"' in page
 
 

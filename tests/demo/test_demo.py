@@ -4,24 +4,38 @@ import json
 
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from betang.accounts.models import User
 from betang.demo.services import DEMO_USERS
 from betang.regions.models import Village
+from betang.regions.services import regions_load
+from tests.conftest import NOW
+
+
+@pytest.fixture(scope="module")
+def demo_var(django_db_setup, django_db_blocker, tmp_path_factory, region_subset_dir):
+    """The demo, built once for the module and committed (a build takes seconds); each test runs in
+    its own transaction on top of it, rolled back. When done, the module leaves the database as every
+    test database starts: emptied, with the two test provinces loaded (tests/conftest.py)."""
+    var = tmp_path_factory.mktemp("demo-var")
+    with django_db_blocker.unblock(), override_settings(VAR_DIR=var):
+        call_command("demo", no_serve=True, households=300)
+        try:
+            yield var
+        finally:
+            call_command("flush", interactive=False, verbosity=0)
+            ContentType.objects.clear_cache()
+            regions_load(occurred_at=NOW, source_dir=region_subset_dir)
 
 
 @pytest.fixture
-def demo_built(db, tmp_path, settings_var_dir):
-    call_command("demo", no_serve=True, households=300)
-    return json.loads((settings.VAR_DIR / "demo-logins.json").read_text())
-
-
-@pytest.fixture
-def settings_var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    return tmp_path
+def demo_built(demo_var, db, settings):
+    settings.VAR_DIR = demo_var
+    return json.loads((demo_var / "demo-logins.json").read_text())
 
 
 def test_demo_builds_all_regions_and_a_user_per_role(demo_built):

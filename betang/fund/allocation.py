@@ -30,6 +30,8 @@ class Due:
     due_on: date
     principal: int
     interest: int
+    capitalised: int = 0  # grace interest added to the principal on due_on (GraceInterest.CAPITALISE)
+    penalty: int = 0  # penalty carried from an earlier schedule version, owed from the start
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Line:
     penalty_paid: int = 0
     penalty_accrued: Decimal = Decimal(0)
     accrued_to: date | None = None
+    capitalised: int = 0
 
     @property
     def unpaid(self) -> int:
@@ -105,7 +108,10 @@ class Position:
 
     @property
     def principal_outstanding(self) -> int:
-        return sum(x.principal - x.principal_paid for x in self.lines)
+        """Principal still owed on as_of: interest capitalised in a grace month counts from its due date."""
+        return sum(x.principal - x.principal_paid for x in self.lines) - sum(
+            x.capitalised for x in self.lines if x.due_on > self.as_of
+        )
 
     @property
     def arrears(self) -> int:
@@ -167,7 +173,10 @@ def replay(
     if sorted(order) != sorted(ORDER):
         raise ValueError("the order names PENALTY, INTEREST and PRINCIPAL, each once")
     rate = Decimal(penalty_rate_per_day)
-    lines = [Line(d.number, d.due_on, d.principal, d.interest) for d in sorted(schedule, key=lambda d: d.number)]
+    lines = [
+        Line(d.number, d.due_on, d.principal, d.interest, penalty_accrued=Decimal(d.penalty), capitalised=d.capitalised)
+        for d in sorted(schedule, key=lambda d: d.number)
+    ]
     position = Position(as_of, lines)
     previous = None
     for payment in payments:
@@ -209,4 +218,69 @@ def _allocate(position: Position, payment: Payment, order: Sequence[str]) -> All
     position.overpaid += left
     return Allocation(
         payment.paid_on, payment.amount, totals["PENALTY"], totals["INTEREST"], totals["PRINCIPAL"], left, taken
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a loan owes on a day, to close it or to restructure it: the principal outstanding; the
+    interest of the instalments due and unpaid; the interest of the running period up to that day,
+    pro rata to its days (the rest of it, and every later instalment's interest, is not owed: the
+    early-settlement rebate); less interest already paid in advance on instalments due after it; and
+    the penalty owed."""
+
+    on: date
+    principal: int
+    interest_arrears: int
+    running_interest: int
+    interest_prepaid: int
+    penalty: int
+
+    @property
+    def interest(self) -> int:
+        """Interest owed on the day, net of interest paid in advance (negative: paid beyond it)."""
+        return self.interest_arrears + self.running_interest - self.interest_prepaid
+
+    @property
+    def payoff(self) -> int:
+        """What closes the loan that day."""
+        return self.principal + self.interest + self.penalty
+
+    def as_dict(self) -> dict:
+        return {
+            "on": self.on.isoformat(),
+            "principal": self.principal,
+            "interest_arrears": self.interest_arrears,
+            "running_interest": self.running_interest,
+            "interest_prepaid": self.interest_prepaid,
+            "penalty": self.penalty,
+            "payoff": self.payoff,
+        }
+
+
+def standing(position: Position, *, period_start: date) -> Standing:
+    """Where the loan stands on position.as_of (see Standing). `period_start` is the day the
+    schedule's first period began (its disbursement, or the day its version took over).
+
+    The running period is the one of the first instalment due after the day: from the previous
+    instalment's due date (or period_start) to its own. Its interest (or, in a capitalising grace
+    month, the interest it would add to the principal) is owed for the days elapsed, rounded half up."""
+    on = position.as_of
+    later = [x for x in position.lines if x.due_on > on]
+    running = 0
+    if later:
+        line = later[0]
+        before = [x.due_on for x in position.lines if x.due_on < line.due_on]
+        start = max(before) if before else period_start
+        days = (line.due_on - start).days
+        elapsed = min(max((on - start).days, 0), days)
+        if days > 0:
+            running = round_rupiah(Decimal(line.interest or line.capitalised) * elapsed / days)
+    return Standing(
+        on=on,
+        principal=position.principal_outstanding,
+        interest_arrears=sum(x.interest - x.interest_paid for x in position.lines if x.due_on <= on),
+        running_interest=running,
+        interest_prepaid=sum(x.interest_paid for x in later),
+        penalty=position.penalty_owed,
     )

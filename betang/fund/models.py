@@ -154,6 +154,9 @@ class Loan(models.Model):
     entry_id = models.UUIDField()  # the disbursement's ledger entry
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     schedule_version = models.PositiveSmallIntegerField(default=1)  # a restructuring adds a version
+    # The day the current version took over (a restructuring, an early settlement; None for the
+    # schedule made at disbursement): the repayments it counts are those recorded against it.
+    schedule_from = models.DateField(_("schedule from"), null=True, blank=True)
     disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"))
 
@@ -175,6 +178,11 @@ class Instalment(models.Model):
     outstanding = models.BigIntegerField(_("principal outstanding after"))
     grace = models.BooleanField(default=False)
     capitalised = models.BigIntegerField(default=0)
+    # The ledger entry that added `capitalised` to the receivable, once its due date has come.
+    capitalised_entry_id = models.UUIDField(null=True, blank=True)
+    # Penalty owed under the earlier version, carried onto this instalment by a restructuring or an
+    # early settlement (owed from the start, like an accrued penalty).
+    penalty_carried = models.BigIntegerField(default=0)
     # What the repayments so far paid of it, and its late penalty accrued up to `penalty_accrued_to`
     # (exact; rounded when owed): written back by every repayment and reversal from the loan's
     # replay (fund.allocation), so that the nightly portfolio run reads the state set-based.
@@ -206,6 +214,7 @@ class Repayment(models.Model):
     paid_on = models.DateField(_("paid on"))
     bank_reference = models.CharField(_("bank reference"), max_length=100)
     allocation = models.JSONField(_("allocation"))  # fund.allocation.Allocation.as_dict()
+    schedule_version = models.PositiveSmallIntegerField(default=1)  # the schedule it was allocated on
     entry_id = models.UUIDField()
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.POSTED)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -223,6 +232,52 @@ class Repayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan_id}: {self.amount} ({self.bank_reference})"
+
+
+class LoanChange(models.Model):
+    """A change to a loan beyond a repayment: a restructuring (a new schedule version, the earlier one
+    kept), a write-off, each proposed by a fund officer and decided by another user; or an early
+    settlement (recorded at once: its interest rebate is the fund's rule, not a decision)."""
+
+    class Kind(models.TextChoices):
+        RESTRUCTURE = "RESTRUCTURE", _("restructuring")
+        WRITE_OFF = "WRITE_OFF", _("write-off")
+        SETTLEMENT = "SETTLEMENT", _("early settlement")
+
+    class Status(models.TextChoices):
+        PROPOSED = "PROPOSED", _("proposed")
+        APPROVED = "APPROVED", _("approved")
+        REJECTED = "REJECTED", _("rejected")
+        REVERSED = "REVERSED", _("reversed")  # an early settlement whose payment was reversed
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    effective_on = models.DateField(_("effective on"))
+    terms = models.JSONField(_("new terms"), default=dict, blank=True)  # a restructuring's (fund.changes)
+    reason = models.CharField(_("reason"), max_length=1000)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=500, blank=True)
+    # Once carried out: where the loan stood that day (fund.allocation.Standing), the schedule
+    # version it made, and its ledger entry (if it moved money).
+    standing = models.JSONField(default=dict, blank=True)
+    version = models.PositiveSmallIntegerField(null=True, blank=True)
+    entry_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["loan", "proposed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan"], condition=Q(status="PROPOSED"), name="fund_change_one_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id}: {self.kind} {self.status}"
 
 
 class Disaster(models.Model):

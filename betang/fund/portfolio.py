@@ -17,12 +17,14 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
+from django.utils import timezone
 
 from betang.core.bulk import bulk_insert
 from betang.core.ids import as_uuid
 from betang.core.money import round_rupiah
 from betang.fund.models import Disaster, Fund, Instalment, Loan, LoanHealth
 from betang.fund.quality import RULE_SETS, classify, days_past_due
+from betang.fund.services import capitalisation_post
 from betang.regions.scope import RegionScope
 
 AGEING = ((1, 30), (31, 60), (61, 90), (91, 180), (181, None))  # days past due buckets of the arrears
@@ -47,6 +49,7 @@ def portfolio_run(fund: Fund, *, as_of: date) -> RunResult:
     rows of loans no longer active are removed)."""
     result = RunResult(fund.code, as_of)
     rules = RULE_SETS[fund.quality_rules]
+    _capitalise(fund, as_of)
     i, lo = Instalment._meta.db_table, Loan._meta.db_table
     q = connection.ops.quote_name
     as_of_param = connection.ops.adapt_datefield_value(as_of)
@@ -54,12 +57,12 @@ def portfolio_run(fund: Fund, *, as_of: date) -> RunResult:
         # One grouped pass: principal outstanding, arrears (due by as_of, unpaid), oldest unpaid due.
         cursor.execute(
             f"SELECT l.id, l.region_code, "  # noqa: S608 - table names from model meta
-            f"SUM(x.principal - x.principal_paid), "
+            f"SUM(x.principal - x.principal_paid - CASE WHEN x.due_on > %s THEN x.capitalised ELSE 0 END), "
             f"SUM(CASE WHEN x.due_on <= %s THEN x.principal + x.interest - x.principal_paid - x.interest_paid ELSE 0 END), "
             f"MIN(CASE WHEN x.due_on < %s AND x.principal_paid + x.interest_paid < x.principal + x.interest THEN x.due_on END) "
             f"FROM {q(lo)} l JOIN {q(i)} x ON x.loan_id = l.id AND x.version = l.schedule_version "
             f"WHERE l.fund_id = %s AND l.status = %s GROUP BY l.id, l.region_code",
-            [as_of_param, as_of_param, Fund._meta.pk.get_db_prep_value(fund.pk, connection), Loan.Status.ACTIVE],
+            [as_of_param] * 3 + [Fund._meta.pk.get_db_prep_value(fund.pk, connection), Loan.Status.ACTIVE],
         )
         loans = cursor.fetchall()
     penalties = _penalties(fund, as_of)
@@ -88,13 +91,31 @@ def portfolio_run(fund: Fund, *, as_of: date) -> RunResult:
     return result
 
 
+def _capitalise(fund: Fund, as_of: date) -> None:
+    """Grace interest capitalised by as_of and not yet in the receivables, posted first (only loans of
+    capitalising products have any)."""
+    pending = (
+        Instalment.objects.filter(
+            loan__fund=fund, loan__status=Loan.Status.ACTIVE, capitalised__gt=0, due_on__lte=as_of,
+            capitalised_entry_id__isnull=True, version=F("loan__schedule_version"),
+        )
+        .values_list("loan_id", flat=True)
+        .distinct()
+    )  # fmt: skip
+    now = timezone.now()
+    for loan in Loan.objects.filter(pk__in=list(pending)).select_related("fund"):
+        with transaction.atomic():
+            capitalisation_post(loan, as_of=as_of, actor=None, occurred_at=now)
+
+
 def _penalties(fund: Fund, as_of: date) -> dict[Any, int]:
     """Each loan's penalty owed on as_of: of every instalment late and unpaid, its accrual so far plus
     what accrued since on what is unpaid, rounded half up, less what was paid of it (fund.allocation's
     rule, from the state the last repayment left). Only late instalments are read."""
     owed: dict[Any, int] = defaultdict(int)
     late = (
-        Instalment.objects.filter(loan__fund=fund, loan__status=Loan.Status.ACTIVE, due_on__lt=as_of)
+        Instalment.objects.filter(loan__fund=fund, loan__status=Loan.Status.ACTIVE)
+        .filter(Q(due_on__lt=as_of) | Q(penalty_carried__gt=0))  # late, or owing a penalty carried onto it
         .exclude(loan__product__penalty_rate_per_day=0)
         .filter(version=F("loan__schedule_version"))
         .filter(  # unpaid, or a penalty accrued beyond what was paid of it

@@ -33,6 +33,13 @@ def receivable_account(code: str, loan_id: Any, number: str, region_code: str) -
             "owner_ref": f"fund.loan:{loan_id}"}  # fmt: skip
 
 
+def writeoff_account(code: str) -> dict[str, Any]:
+    """Loans written off (hapus buku): still owed, collected if the cooperative pays (or PUPN collects),
+    which then lowers it."""
+    return {"key": f"fund:{code}:writeoff", "name": f"Piutang dihapusbukukan {code}", "kind": "WRITE_OFF",
+            "normal_side": DEBIT, "allow_negative": False}  # fmt: skip
+
+
 def capital_legs(amount: int, *, pool: int, funding: int) -> list[Leg]:
     """Capital arrives: Dr pool, Cr funding source."""
     return [Leg(pool, amount), Leg(funding, -amount)]
@@ -66,3 +73,20 @@ def repayment_legs(
     if overpaid:
         legs.append(Leg(overpaid_account, -overpaid))
     return legs
+
+
+def capitalisation_legs(amount: int, *, receivable: int, income: int) -> list[Leg]:
+    """Interest added to the principal (a capitalising grace month, a restructuring's arrears): Dr the
+    loan's receivable, Cr the fund's income."""
+    return [Leg(receivable, amount), Leg(income, -amount)]
+
+
+def interest_credit_legs(amount: int, *, receivable: int, income: int) -> list[Leg]:
+    """Interest paid in advance for periods that will not run (a loan restructured or settled early)
+    goes to the principal: Dr the fund's income, Cr the loan's receivable."""
+    return [Leg(income, amount), Leg(receivable, -amount)]
+
+
+def writeoff_legs(amount: int, *, receivable: int, writeoff: int) -> list[Leg]:
+    """A loan written off: Dr the fund's write-offs, Cr the loan's receivable what it held."""
+    return [Leg(writeoff, amount), Leg(receivable, -amount)]

@@ -18,7 +18,7 @@ from betang.core.ids import new_id
 from betang.core.money import format_rupiah, round_rupiah
 from betang.fund import posting
 from betang.fund.allocation import Due, Payment, Position, replay
-from betang.fund.models import Application, Fund, Instalment, Loan, Product, Repayment
+from betang.fund.models import Application, Fund, Instalment, Loan, LoanChange, Product, Repayment
 from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule
 from betang.ledger import selectors as ledger
 from betang.ledger.services import InsufficientFunds, account_open, entry_reverse, journal_post
@@ -116,6 +116,11 @@ def pool_balance(fund: Fund) -> int:
     return ledger.account_balance(fund.pool_account_id)
 
 
+def writeoff_account(fund: Fund):
+    """The fund's receivables written off (opened the first time it is needed)."""
+    return account_open(**posting.writeoff_account(fund.code), occurred_at=fund.created_at)
+
+
 def product_create(
     *,
     fund: Fund,
@@ -135,11 +140,6 @@ def product_create(
     penalty_grace_days: int = 0,
     allocation_order: str = "PENALTY,INTEREST,PRINCIPAL",
 ) -> Product:
-    if grace and GraceInterest(grace_interest) == GraceInterest.CAPITALISE:
-        # The schedule can capitalise (betang fund schedule --capitalise), but the ledger does not yet
-        # post the interest into the receivable as it accrues: refused rather than a loan whose
-        # receivable would run short of its schedule.
-        raise FundError(_("Products that capitalise grace-period interest are not supported yet."))
     order = [part.strip().upper() for part in allocation_order.split(",")]
     if sorted(order) != ["INTEREST", "PENALTY", "PRINCIPAL"]:
         raise FundError(_("The repayment order names PENALTY, INTEREST and PRINCIPAL, each once."))
@@ -398,16 +398,16 @@ class OutOfOrder(FundError):
 
 
 def _dues(loan: Loan) -> list[Due]:
+    rows = loan.instalments.filter(version=loan.schedule_version)
     return [
-        Due(number, due_on, principal, interest)
-        for number, due_on, principal, interest in loan.instalments.filter(version=loan.schedule_version).values_list(
-            "number", "due_on", "principal", "interest"
-        )
+        Due(*row)
+        for row in rows.values_list("number", "due_on", "principal", "interest", "capitalised", "penalty_carried")
     ]
 
 
 def _posted(loan: Loan, *, until: date | None = None) -> list[Payment]:
-    rows = loan.repayments.filter(status=Repayment.Status.POSTED)
+    """The loan's posted repayments allocated on its current schedule version."""
+    rows = loan.repayments.filter(status=Repayment.Status.POSTED, schedule_version=loan.schedule_version)
     if until is not None:
         rows = rows.filter(paid_on__lte=until)
     return [
@@ -456,6 +456,41 @@ def _write_back(loan: Loan, position: Position) -> None:
     Instalment.objects.bulk_update(changed, list(_PAID_STATE), batch_size=500)
 
 
+def capitalisation_post(loan: Loan, *, as_of: date, actor: Any, occurred_at: datetime) -> int:
+    """Add to the loan's receivable the grace-period interest capitalised on each instalment due by
+    `as_of` and not yet added (GraceInterest.CAPITALISE): Dr receivable, Cr the fund's income, one
+    entry per instalment, keyed so that it is posted once. Called before anything reads or moves the
+    receivable on a day (a repayment, a change, the nightly run). Returns the rupiah added."""
+    pending = list(
+        loan.instalments.filter(
+            version=loan.schedule_version, capitalised__gt=0, due_on__lte=as_of, capitalised_entry_id__isnull=True
+        )
+    )
+    fund = loan.fund
+    for line in pending:
+        posted = journal_post(
+            key=f"fund:{fund.code}:capitalise:{loan.pk}:v{line.version}:{line.number}",
+            kind="fund.loan.interest_capitalised",
+            legs=posting.capitalisation_legs(
+                line.capitalised, receivable=loan.receivable_account_id, income=fund.income_account_id
+            ),
+            occurred_at=occurred_at,
+            recorded_at=occurred_at,
+            actor=actor,
+            memo=f"{loan.number} #{line.number}"[:300],
+        )
+        Instalment.objects.filter(pk=line.pk).update(capitalised_entry_id=posted.entry_id)
+    return sum(line.capitalised for line in pending)
+
+
+class NotReversible(FundError):
+    code = "fund.repayment_not_reversible"
+    message = gettext_lazy(
+        "This repayment was recorded before the loan was restructured, settled or written off: it can no "
+        "longer be reversed. Record a correcting entry with the fund's accountant."
+    )
+
+
 def repayment_record(
     *,
     loan: Loan,
@@ -486,6 +521,8 @@ def repayment_record(
             return earlier
         if paid_on < loan.disbursed_on:
             raise FundError(_("A repayment cannot be dated before the loan was disbursed."))
+        if loan.schedule_from is not None and paid_on < loan.schedule_from:
+            raise OutOfOrder(details={"schedule_from": loan.schedule_from.isoformat()})
         last = (
             loan.repayments.filter(status=Repayment.Status.POSTED)
             .order_by("-paid_on")
@@ -494,8 +531,13 @@ def repayment_record(
         )
         if last is not None and paid_on < last:
             raise OutOfOrder(details={"last_paid_on": last.isoformat()})
+        capitalisation_post(loan, as_of=paid_on, actor=actor, occurred_at=occurred_at)
         allocation = loan_position(loan, as_of=paid_on, extra=Payment(paid_on, amount)).allocations[-1]
         fund = loan.fund
+        # After a write-off the receivable is empty: principal recovered reduces what was written off.
+        principal_account = loan.receivable_account_id
+        if loan.status == Loan.Status.WRITTEN_OFF:
+            principal_account = writeoff_account(fund).pk
         overpaid_account = None
         if allocation.overpaid:
             overpaid_account = account_open(
@@ -510,7 +552,7 @@ def repayment_record(
                 income=allocation.interest + allocation.penalty,
                 overpaid=allocation.overpaid,
                 pool=fund.pool_account_id,
-                receivable=loan.receivable_account_id,
+                receivable=principal_account,
                 income_account=fund.income_account_id,
                 overpaid_account=overpaid_account,
             ),
@@ -521,7 +563,7 @@ def repayment_record(
         )
         repayment = Repayment.objects.create(
             loan=loan, amount=amount, paid_on=paid_on, bank_reference=reference, allocation=allocation.as_dict(),
-            entry_id=posted.entry_id, recorded_by=actor if getattr(actor, "pk", None) else None, recorded_at=recorded_at,
+            schedule_version=loan.schedule_version, entry_id=posted.entry_id, recorded_by=actor if getattr(actor, "pk", None) else None, recorded_at=recorded_at,
         )  # fmt: skip
         position = loan_position(loan, as_of=paid_on)
         _write_back(loan, position)
@@ -534,6 +576,28 @@ def repayment_record(
             },
         )  # fmt: skip
     return repayment
+
+
+def _settlement_undo(loan: Loan, repayment: Repayment, **when) -> None:
+    """The payment of an early settlement reversed: the settlement did not happen. The loan goes back
+    to the schedule version before it (and the interest it put to the principal is taken back)."""
+    settlement = loan.changes.filter(
+        kind=LoanChange.Kind.SETTLEMENT, status=LoanChange.Status.APPROVED, version=repayment.schedule_version
+    ).first()
+    if (
+        settlement is None
+        or loan.repayments.filter(status=Repayment.Status.POSTED, schedule_version=settlement.version).exists()
+    ):
+        return
+    if settlement.entry_id:
+        entry_reverse(entry_id=settlement.entry_id, key=f"fund:{loan.fund.code}:change-reverse:{settlement.pk}",
+                      memo=repayment.reversal_reason, **when)  # fmt: skip
+    version = settlement.version - 1
+    before = loan.changes.filter(status=LoanChange.Status.APPROVED, version=version).first()
+    loan.schedule_version, loan.schedule_from = version, before.effective_on if before else None
+    Loan.objects.filter(pk=loan.pk).update(schedule_version=loan.schedule_version, schedule_from=loan.schedule_from)
+    settlement.status, settlement.rejection_reason = LoanChange.Status.REVERSED, repayment.reversal_reason
+    settlement.save(update_fields=["status", "rejection_reason"])
 
 
 def repayment_reverse(
@@ -553,6 +617,13 @@ def repayment_reverse(
         )
         if latest is None or latest.pk != repayment.pk:
             raise OutOfOrder()
+        if (
+            repayment.schedule_version != loan.schedule_version
+            or loan.changes.filter(status=LoanChange.Status.APPROVED, decided_at__gt=repayment.recorded_at)
+            .exclude(kind=LoanChange.Kind.SETTLEMENT)
+            .exists()
+        ):
+            raise NotReversible()
         reversal = entry_reverse(
             entry_id=repayment.entry_id,
             key=f"fund:{loan.fund.code}:repay-reverse:{repayment.pk}",
@@ -568,6 +639,7 @@ def repayment_reverse(
             reason.strip()[:300],
         )
         repayment.save(update_fields=["status", "reversal_entry_id", "reversed_by", "reversed_at", "reversal_reason"])
+        _settlement_undo(loan, repayment, actor=actor, occurred_at=occurred_at, recorded_at=recorded_at)
         _write_back(loan, loan_position(loan, as_of=repayment.paid_on))
         if loan.status == Loan.Status.REPAID:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.ACTIVE)

@@ -58,6 +58,7 @@ class Account(models.Model):
         OUTPOST_ESCROW = "OUTPOST_ESCROW", _("outpost escrow")
         FUND_POOL = "FUND_POOL", _("revolving fund pool")
         LOAN_RECEIVABLE = "LOAN_RECEIVABLE", _("loan receivable")
+        WRITE_OFF = "WRITE_OFF", _("receivables written off")
         INCOME = "INCOME", _("income")
         SUSPENSE = "SUSPENSE", _("suspense")
 

@@ -9,8 +9,8 @@ import pytest
 
 from betang.core.errors import PermissionDenied
 from betang.core.models import AuditEvent
-from betang.fund.models import Application, Instalment, Loan, Product, Repayment
-from betang.fund.schedules import Method, schedule
+from betang.fund.models import Application, Instalment, Loan, Repayment
+from betang.fund.schedules import schedule
 from betang.fund.services import (
     FundError,
     OutOfOrder,
@@ -22,7 +22,6 @@ from betang.fund.services import (
     loan_disburse,
     loan_position,
     pool_balance,
-    product_create,
     repayment_reverse,
     terms_of,
 )
@@ -203,15 +202,3 @@ def test_paying_the_whole_loan_repays_it_and_what_is_beyond_is_owed_back(world):
     capital = ledger.account_balance(world.fund.funding_account_id)
     income = ledger.account_balance(world.fund.income_account_id)
     assert pool_balance(world.fund) + receivables == capital + income + kept
-
-
-def test_a_product_capitalising_grace_interest_is_refused_until_the_ledger_posts_it(world):
-    from betang.fund.schedules import GraceInterest
-
-    with pytest.raises(FundError):
-        product_create(
-            fund=world.fund, code="kapital", name="x", min_amount=1_000_000, max_amount=2_000_000,
-            annual_rate=Decimal("6"), method=Method.ANNUITY, months=12, grace=3,
-            grace_interest=GraceInterest.CAPITALISE, occurred_at=NOW, actor=world.assessor,
-        )  # fmt: skip
-    assert not Product.objects.filter(code="kapital").exists()

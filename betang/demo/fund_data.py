@@ -1,7 +1,7 @@
 """Demo of the revolving fund: the province's KHBS stimulus fund lent to 56 cooperatives of every
 regency over the last 22 months, through the fund's own services (apply, assess, approve by another
-user, disburse, repay). Most cooperatives pay on time; some pay late, a few stopped paying, two paid
-off early; a flood is declared in one regency. Loans of the later months are lent from repaid money
+user, disburse, repay). Most cooperatives pay on time; some pay late, a few stopped paying (one of
+them restructured, one proposed for write-off), two settled early; a flood is declared in one regency. Loans of the later months are lent from repaid money
 (the capital is used up), so the re-lending figure shows. Applications wait at each step, and a
 bank statement of this month's repayments is left to upload."""
 
@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from betang.accounts.models import User
 from betang.core.months import add_months
-from betang.fund import services
-from betang.fund.models import Disaster, Fund, Loan
+from betang.fund import changes, services
+from betang.fund.models import Disaster, Fund, Loan, LoanChange
 from betang.fund.portfolio import portfolio_run
 from betang.fund.schedules import GraceInterest, Method
 from betang.fund.selectors import relending
@@ -128,14 +128,17 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
                 paid_on = max(line.due_on + timedelta(days=state["delays"][n]), state["last"])
                 if paid_on > until or paid_on >= today:
                     break
-                amount = line.total
-                if state["behaviour"] == "early" and n == len(lines) // 3:  # the rest of the loan at once
-                    position = services.loan_position(loan, as_of=paid_on)
-                    amount = sum(x.unpaid for x in position.lines) + position.penalty_owed
-                services.repayment_record(
-                    loan=loan, amount=amount, paid_on=paid_on, bank_reference=f"BRI-{loan.number}-{n + 1:02d}",
-                    actor=officer, occurred_at=_at(paid_on), recorded_at=occurred_at,
-                )  # fmt: skip
+                reference = f"BRI-{loan.number}-{n + 1:02d}"
+                if state["behaviour"] == "early" and n == len(lines) // 3:  # settled early, later interest rebated
+                    changes.loan_settle(
+                        loan=loan, paid_on=paid_on, amount=changes.loan_standing(loan, on=paid_on).payoff,
+                        bank_reference=reference, actor=officer, occurred_at=_at(paid_on), recorded_at=occurred_at,
+                    )  # fmt: skip
+                else:
+                    services.repayment_record(
+                        loan=loan, amount=line.total, paid_on=paid_on, bank_reference=reference, actor=officer,
+                        occurred_at=_at(paid_on), recorded_at=occurred_at,
+                    )  # fmt: skip
                 repayments += 1
                 state["n"], state["last"] = n + 1, paid_on
                 loan.refresh_from_db()
@@ -169,6 +172,22 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
     Disaster.objects.create(region_code="62.06", starts_on=flood, ends_on=flood + timedelta(days=30),
                             basis="SK Bupati Katingan tentang Status Tanggap Darurat Banjir (contoh demo)",
                             declared_by=approver, created_at=occurred_at)  # fmt: skip
+
+    # Of the cooperatives that stopped paying: one restructured after a poor harvest (proposed by the fund
+    # officer, approved by the provincial officer), one proposed for write-off, waiting for a decision.
+    stopped = [loan for loan, behaviour in loans if behaviour == "stopped"]
+    if len(stopped) >= 2:
+        on = today - timedelta(days=10)
+        proposal = changes.change_propose(
+            loan=stopped[0], kind=LoanChange.Kind.RESTRUCTURE, effective_on=on, actor=officer,
+            terms=changes.Restructuring(24, Decimal("3"), Method.ANNUITY, grace=2, arrears=changes.CARRY),
+            reason="Gagal panen dua musim; koperasi mengajukan penjadwalan ulang (contoh demo)", occurred_at=_at(on),
+        )  # fmt: skip
+        changes.change_approve(change=proposal, actor=approver, occurred_at=_at(on), recorded_at=occurred_at)
+        changes.change_propose(
+            loan=stopped[1], kind=LoanChange.Kind.WRITE_OFF, effective_on=today, actor=officer, occurred_at=occurred_at,
+            reason="Usaha koperasi berhenti, pengurus tidak dapat dihubungi; diusulkan diserahkan ke PUPN (contoh demo)",
+        )  # fmt: skip
 
     # Applications waiting at each step.
     waiting = list(Cooperative.objects.filter(region_code__startswith="62.").exclude(

@@ -31,7 +31,7 @@ from betang.core.audit import audit_record
 from betang.core.money import format_rupiah
 from betang.fund import posting
 from betang.fund.allocation import Standing, standing
-from betang.fund.models import Instalment, Loan, LoanChange, LoanHealth, Repayment
+from betang.fund.models import Disaster, Instalment, Loan, LoanChange, LoanHealth, Repayment
 from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule
 from betang.fund.schedules import Instalment as ScheduleLine
 from betang.fund.services import (
@@ -344,3 +344,27 @@ def _rebate(loan: Loan, now: Standing) -> int:
     """The interest of the earlier schedule not charged by settling on that day (for the record)."""
     previous = loan.instalments.filter(version=loan.schedule_version, due_on__gt=now.on)
     return sum(previous.values_list("interest", flat=True)) - now.running_interest
+
+
+def disaster_declare(
+    *, region_code: str, starts_on: date, ends_on: date, basis: str, actor: Any, occurred_at: datetime
+) -> Disaster:
+    """Record a declared disaster (the governor's or regent's decree) over an area and period: the
+    loans of cooperatives there do not grow delinquent while it lasts (fund.quality), from the next
+    portfolio run. The same area, period and decree again returns the first record."""
+    if not basis.strip():
+        raise FundError(_("Name the decree that declared it."))
+    if ends_on < starts_on:
+        raise FundError(_("The period ends before it starts."))
+    if not actor.region_scope.contains(region_code):
+        raise FundError(_("That area is outside your region."))
+    with transaction.atomic():
+        disaster, created = Disaster.objects.get_or_create(
+            region_code=region_code, starts_on=starts_on, ends_on=ends_on, basis=basis.strip()[:300],
+            defaults={"declared_by": actor, "created_at": occurred_at},
+        )  # fmt: skip
+        if created:
+            audit_record(actor=actor, event="fund.disaster_declared", occurred_at=occurred_at, obj=disaster,
+                         changes={"area": region_code, "from": starts_on.isoformat(), "until": ends_on.isoformat(),
+                                  "basis": disaster.basis})  # fmt: skip
+    return disaster

@@ -15,9 +15,20 @@ from django.http import Http404
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.ids import as_uuid
 from betang.core.months import add_months
-from betang.fund.models import Application, Fund, FundBankStatement, Loan, LoanHealth, Product, Repayment
+from betang.fund.models import (
+    Application,
+    Disaster,
+    Fund,
+    FundBankStatement,
+    Loan,
+    LoanChange,
+    LoanHealth,
+    Product,
+    Repayment,
+)
 from betang.fund.quality import RULE_SETS
 from betang.ledger import selectors as ledger
+from betang.regions.scope import RegionScope
 from betang.regions.selectors import region_names
 from betang.registry.models import Cooperative
 
@@ -108,6 +119,37 @@ def repayment_get(*, user: Any, pk: Any) -> Repayment:
         raise Http404
     loan_get(user=user, pk=found.loan_id)  # the same reach as its loan
     return found
+
+
+def change_get(*, user: Any, pk: Any) -> LoanChange:
+    found = LoanChange.objects.filter(pk=_uuid(pk)).first()
+    if found is None:
+        raise Http404
+    loan_get(user=user, pk=found.loan_id)  # the same reach as its loan
+    return found
+
+
+def disaster_list(*, user: Any, fund: Fund) -> list[Disaster]:
+    """Declared disasters over the fund's area that the user's area touches, newest first."""
+    rows = Disaster.objects.select_related("declared_by").order_by("-starts_on")
+    return [
+        d
+        for d in rows
+        if user.region_scope.overlaps(d.region_code) and RegionScope(fund.region_code).overlaps(d.region_code)
+    ]
+
+
+def disaster_areas(*, user: Any, fund: Fund) -> list[tuple[str, str]]:
+    """The areas a disaster can be declared over: the fund's province and its regencies/cities, within
+    the user's area."""
+    from betang.regions.models import Province, Regency
+
+    scope, province = user.region_scope, fund.region_code[:2]
+    rows = [(p.code, p.name) for p in Province.objects.filter(code=province)]
+    rows += [(r.code, r.name) for r in Regency.objects.filter(code__startswith=f"{province}.").order_by("name")]
+    return [
+        (code, name) for code, name in rows if scope.contains(code) and RegionScope(fund.region_code).overlaps(code)
+    ]
 
 
 def bank_statement_get(*, fund: Fund, pk: Any) -> FundBankStatement:

@@ -34,6 +34,10 @@ CHECKLIST = {
 }
 
 
+# First path segments of the fund's pages (fund.urls): a fund coded so would be hidden behind them.
+RESERVED_CODES = frozenset({"koperasi", "pengajuan", "pinjaman", "angsuran", "perubahan"})
+
+
 class FundError(DomainError):
     code = "fund"
     http_status = 409
@@ -66,6 +70,8 @@ def fund_create(
     source: str = "",
     legal_basis: str = "",
 ) -> Fund:
+    if code in RESERVED_CODES:
+        raise FundError(_("The code %(code)s names a page of the fund: choose another.") % {"code": code})
     with transaction.atomic():
         pool = account_open(**posting.pool_account(code), occurred_at=occurred_at, region_code=region_code)
         funding = account_open(**posting.funding_account(code), occurred_at=occurred_at, region_code=region_code)
@@ -617,11 +623,11 @@ def repayment_reverse(
         )
         if latest is None or latest.pk != repayment.pk:
             raise OutOfOrder()
-        if (
-            repayment.schedule_version != loan.schedule_version
-            or loan.changes.filter(status=LoanChange.Status.APPROVED, decided_at__gt=repayment.recorded_at)
-            .exclude(kind=LoanChange.Kind.SETTLEMENT)
-            .exists()
+        # Not one a later schedule version was built on, nor one that repaid principal of a loan since
+        # written off (the write-off moved what the receivable held then).
+        if repayment.schedule_version != loan.schedule_version or (
+            loan.status == Loan.Status.WRITTEN_OFF
+            and ledger.entry_amount(repayment.entry_id, loan.receivable_account_id)
         ):
             raise NotReversible()
         reversal = entry_reverse(

@@ -6,6 +6,7 @@ the bank statement, and the cooperative treasurer's own view of its loans."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,9 +21,9 @@ from betang.accounts.access import FUND_APPLY, FUND_APPROVE, FUND_MANAGE, FUND_V
 from betang.core import clock
 from betang.core.errors import DomainError
 from betang.core.templatetags.betang import tanggal
-from betang.fund import imports, portfolio, printing, selectors, services
-from betang.fund.models import METHOD_NAMES, Application, Loan, Repayment
-from betang.fund.schedules import ScheduleError, schedule
+from betang.fund import changes, imports, portfolio, printing, selectors, services
+from betang.fund.models import METHOD_NAMES, Application, Loan, LoanChange, Repayment
+from betang.fund.schedules import Method, ScheduleError, schedule
 from betang.registry.exports import xlsx
 from betang.registry.validation import check_amount
 from betang.web.access import capability_required
@@ -377,7 +378,47 @@ def loan_detail_view(request, pk):
         "can_manage": _can(request, FUND_MANAGE),
         "sums": _sums([x["stored"] for x in lines]),
     }
+    context |= _changes_context(request, loan, position, today)
     return _render(request, "fund/loan_detail.html", context)
+
+
+def _changes_context(request, loan: Loan, position, today: date) -> dict:
+    """The loan's changes: the proposal waiting (with the new schedule it would give), the history,
+    the earlier schedule versions, and today's early-settlement figure."""
+    history = list(loan.changes.select_related("proposed_by", "decided_by").order_by("-proposed_at"))
+    waiting = next((c for c in history if c.status == LoanChange.Status.PROPOSED), None)
+    preview, preview_error = None, ""
+    if waiting is not None and waiting.kind == LoanChange.Kind.RESTRUCTURE:
+        try:
+            preview = changes.restructured(
+                loan, changes.Restructuring.from_dict(waiting.terms), on=waiting.effective_on
+            )
+        except DomainError as exc:
+            preview_error = exc.message
+    earlier: dict[int, list] = {}
+    for row in loan.instalments.filter(version__lt=loan.schedule_version).order_by("version", "number"):
+        earlier.setdefault(row.version, []).append(row)
+    active = loan.status == Loan.Status.ACTIVE
+    restructuring = next(
+        (c for c in history if c.kind == LoanChange.Kind.RESTRUCTURE and c.version == loan.schedule_version), None
+    )
+    current_terms = None
+    if restructuring is not None:
+        current_terms = restructuring.terms | {"method_name": METHOD_NAMES.get(restructuring.terms["method"], "")}
+    return {
+        "current_terms": current_terms,
+        "history": history,
+        "waiting": waiting,
+        "preview": preview,
+        "preview_sums": _sums(preview.lines) if preview else None,
+        "preview_error": preview_error,
+        "can_decide": waiting is not None and _can(request, FUND_APPROVE) and waiting.proposed_by_id != request.user.pk,
+        "earlier_versions": sorted(earlier.items()),
+        "quote": changes.loan_standing(loan, on=today) if active and _can(request, FUND_MANAGE) else None,
+        "can_change": active and waiting is None and _can(request, FUND_MANAGE),
+        "methods": METHOD_NAMES,
+        "instalments_left": sum(1 for x in position.lines if x.due_on > today) or 1,
+    }
 
 
 @capability_required(FUND_VIEW, FUND_APPLY)
@@ -431,6 +472,129 @@ def repayment_reverse_view(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("fund:loan", pk=repayment.loan_id)
+
+
+# --- changes to a loan: restructuring, write-off, early settlement ----------------------------
+
+
+def _whole(text: str | None, default: int | None = None) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return default
+    return int(text) if text.isdigit() else None
+
+
+def _rate(text: str | None) -> Decimal | None:
+    try:
+        rate = Decimal((text or "").strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return rate if rate.is_finite() and 0 <= rate <= 100 else None
+
+
+def _restructuring(post) -> changes.Restructuring:
+    months, grace, rate = _whole(post.get("months")), _whole(post.get("grace"), 0), _rate(post.get("annual_rate"))
+    method = post.get("method", "")
+    if months is None or not 1 <= months <= 240:
+        raise services.FundError(_("The new tenor is 1 to 240 months."))
+    if grace is None or grace >= months:
+        raise services.FundError(_("The grace period must be shorter than the new tenor."))
+    if rate is None:
+        raise services.FundError(_("The annual rate is a percentage from 0 to 100, e.g. 3 or 4,5."))
+    if method not in METHOD_NAMES:
+        raise services.FundError(_("Choose the repayment method."))
+    arrears = changes.CAPITALISE if post.get("arrears") == changes.CAPITALISE else changes.CARRY
+    return changes.Restructuring(months, rate, Method(method), grace, arrears, post.get("waive_penalty") == "on")
+
+
+@require_POST
+@capability_required(FUND_MANAGE)
+def loan_change_propose_view(request, pk):
+    loan = selectors.loan_get(user=request.user, pk=pk)
+    kind = request.POST.get("kind", "")
+    day = _day(request.POST.get("effective_on"))
+    try:
+        if day is None or day > timezone.localdate():
+            raise services.FundError(_("Give the day it takes effect (today or earlier)."))
+        terms = _restructuring(request.POST) if kind == LoanChange.Kind.RESTRUCTURE else None
+        changes.change_propose(loan=loan, kind=kind, effective_on=day, terms=terms,
+                               reason=request.POST.get("reason", ""), actor=request.user, occurred_at=clock.now())  # fmt: skip
+        messages.success(request, _("Proposed. Another user with the right to decide approves or rejects it."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("fund:loan", pk=loan.pk)
+
+
+@require_POST
+@capability_required(FUND_APPROVE)
+def loan_change_decide_view(request, pk, action: str):
+    change = selectors.change_get(user=request.user, pk=pk)
+    now = clock.now()
+    if action not in ("approve", "reject"):
+        raise Http404
+    try:
+        if action == "approve":
+            change = changes.change_approve(change=change, actor=request.user, occurred_at=now, recorded_at=now)
+            messages.success(request, _("Approved and carried out: %(kind)s.") % {"kind": change.get_kind_display()})
+        else:
+            changes.change_reject(change=change, reason=request.POST.get("reason", ""), actor=request.user,
+                                  occurred_at=now)  # fmt: skip
+            messages.success(request, _("The proposal was rejected."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("fund:loan", pk=change.loan_id)
+
+
+@require_POST
+@capability_required(FUND_MANAGE)
+def loan_settle_view(request, pk):
+    loan = selectors.loan_get(user=request.user, pk=pk)
+    amount, day = _rupiah(request.POST.get("amount")), _day(request.POST.get("paid_on"))
+    now = clock.now()
+    try:
+        if amount is None:
+            raise services.FundError(_("Give the amount in whole rupiah."))
+        if day is None or day > timezone.localdate():
+            raise services.FundError(_("Give the day the bank booked it (today or earlier)."))
+        changes.loan_settle(loan=loan, paid_on=day, amount=amount, bank_reference=request.POST.get("bank_reference", ""),
+                            actor=request.user, occurred_at=now, recorded_at=now)  # fmt: skip
+        messages.success(request, _("The loan was settled early and is repaid."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("fund:loan", pk=loan.pk)
+
+
+# --- declared disasters ------------------------------------------------------------------------
+
+
+@capability_required(FUND_VIEW)
+def disaster_view(request, code: str):
+    """Declared disasters (banjir, kebakaran lahan): loans of cooperatives in the area do not grow
+    delinquent during the period. A fund officer records a new declaration."""
+    fund = selectors.fund_get(user=request.user, code=code)
+    areas = selectors.disaster_areas(user=request.user, fund=fund)
+    if request.method == "POST":
+        if not _can(request, FUND_MANAGE):
+            raise PermissionDenied(FUND_MANAGE)
+        area, start, end = request.POST.get("region_code", ""), _day(request.POST.get("starts_on")), _day(
+            request.POST.get("ends_on"))  # fmt: skip
+        try:
+            if area not in dict(areas):
+                raise services.FundError(_("Choose the area from the list."))
+            if start is None or end is None:
+                raise services.FundError(_("Give the first and the last day of the period."))
+            changes.disaster_declare(region_code=area, starts_on=start, ends_on=end,
+                                     basis=request.POST.get("basis", ""), actor=request.user, occurred_at=clock.now())  # fmt: skip
+            messages.success(request, _("Recorded. The next portfolio run pauses delinquency in the area."))
+            return redirect("fund:disasters", code=fund.code)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    names = dict(areas)
+    rows = [{"disaster": d, "area": names.get(d.region_code, d.region_code)}
+            for d in selectors.disaster_list(user=request.user, fund=fund)]  # fmt: skip
+    context = {"fund": fund, "rows": rows, "areas": areas, "can_manage": _can(request, FUND_MANAGE),
+               "today": timezone.localdate()}  # fmt: skip
+    return _render(request, "fund/disasters.html", context)
 
 
 # --- the bank statement ------------------------------------------------------------------------

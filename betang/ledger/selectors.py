@@ -22,6 +22,12 @@ def account_balance(account_id: int) -> int:
     return total if side == Account.Side.DEBIT else -total
 
 
+def entry_amount(entry_id: UUID, account_id: int) -> int:
+    """What an entry posted to an account (debit > 0, credit < 0; 0 if it did not touch it)."""
+    rows = Posting.objects.filter(entry_id=entry_id, account_id=account_id)
+    return rows.aggregate(total=Sum("amount"))["total"] or 0
+
+
 def accounts_by_key(keys: list[str]) -> dict[str, tuple[int, int | None]]:
     """key → (account id, kept balance or None) for the accounts that exist.
 

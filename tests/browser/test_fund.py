@@ -2,15 +2,17 @@
 applies on a phone-sized screen; after the assessment and another user's approval, the fund officer
 disburses the loan and records the first repayment on the loan's page."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from betang.fund.models import Application, Loan, Repayment
-from betang.fund.services import application_approve, application_assess
+from betang.fund.services import application_approve, application_assess, loan_disburse
 from betang.registry.models import CooperativeStaff
 from tests.browser.test_aid_cycle import sign_in
 from tests.conftest import NOW
-from tests.fund.conftest import ALL_YES, world  # noqa: F401 - the fund's fixture
+from tests.fund.conftest import ALL_YES, approved, world  # noqa: F401 - the fund's fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,3 +49,36 @@ def test_apply_then_disburse_and_record_a_repayment(page, live_server, committed
     page.screenshot(path=str(artifacts / "fund-loan.png"), full_page=True)
     repayment = Repayment.objects.get()
     assert (repayment.paid_on, repayment.bank_reference) == (timezone.localdate(), "BRI-0001")
+
+
+def test_a_late_loan_is_restructured_by_one_officer_and_approved_by_another(
+    page,
+    live_server,
+    committed_regions,
+    world,  # noqa: F811 - the fund's fixture
+    artifacts,
+):
+    loan = loan_disburse(application=approved(world), disbursed_on=timezone.localdate() - timedelta(days=300),
+                         bank_reference="SP2D-7", actor=world.assessor, occurred_at=NOW, recorded_at=NOW)  # fmt: skip
+    base, url = live_server.url, f"/dana-bergulir/pinjaman/{loan.pk}/"
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, base, world.assessor.username, url)
+    page.get_by_test_id("propose-restructuring").locator("summary").click()
+    form = page.get_by_test_id("propose-restructuring")
+    form.get_by_label("Jangka waktu baru (bulan)").fill("24")
+    form.get_by_label("Suku bunga per tahun (%)").fill("3")
+    form.get_by_label("ditambahkan ke pokok (kapitalisasi)").check()
+    form.get_by_label("Alasan").fill("Gagal panen, banjir")
+    page.get_by_test_id("propose-restructure").click()
+    page.get_by_test_id("change-waiting").wait_for()
+    assert page.get_by_test_id("approve-change").count() == 0  # not for the proposer
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, base, world.approver.username, url)
+    assert page.get_by_test_id("preview-schedule").locator("tbody tr").count() == 24
+    page.get_by_test_id("approve-change").click()
+    page.get_by_test_id("earlier-schedule").wait_for()
+    page.screenshot(path=str(artifacts / "fund-restructured.png"), full_page=True)
+    loan.refresh_from_db()
+    assert loan.schedule_version == 2
+    assert page.get_by_test_id("loan-schedule").locator("tbody tr").count() == 24

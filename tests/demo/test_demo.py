@@ -155,7 +155,7 @@ def test_the_demo_has_settlement_statements_paid_and_to_pay(demo_built):
 
 
 def test_the_demo_fund_has_loans_of_every_age_some_in_arrears_and_money_re_lent(client, demo_built):
-    from betang.fund.models import Application, Fund, Loan, LoanHealth
+    from betang.fund.models import Application, Fund, Loan, LoanChange, LoanHealth
     from betang.fund.selectors import relending
     from betang.ledger.verify import ledger_verify
 
@@ -167,6 +167,13 @@ def test_the_demo_fund_has_loans_of_every_age_some_in_arrears_and_money_re_lent(
     assert LoanHealth.objects.filter(fund=fund, days_past_due__gt=90).exists()  # a few stopped paying
     assert LoanHealth.objects.filter(fund=fund, days_past_due=0).count() > loans.count() // 2
     assert loans.filter(status=Loan.Status.REPAID).exists()
+    # Changes: settled early with a rebate, restructured (approved by another user), a write-off waiting.
+    changes = LoanChange.objects.filter(loan__fund=fund)
+    assert changes.filter(kind="SETTLEMENT", status="APPROVED", standing__rebate__gt=0).exists()
+    restructured = changes.get(kind="RESTRUCTURE", status="APPROVED")
+    assert restructured.decided_by_id != restructured.proposed_by_id
+    assert restructured.loan.schedule_version == 2
+    assert changes.filter(kind="WRITE_OFF", status="PROPOSED").count() == 1
     assert relending(fund).revolved_cooperatives > 0
     assert {Application.Status.SUBMITTED, Application.Status.ASSESSED, Application.Status.APPROVED,
             Application.Status.REJECTED} <= set(Application.objects.values_list("status", flat=True))  # fmt: skip

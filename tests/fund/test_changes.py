@@ -227,6 +227,21 @@ def test_a_written_off_loan_leaves_the_receivables_and_a_later_recovery_lowers_t
                       recorded_at=NOW)  # fmt: skip
     assert ledger.account_balance(writeoff_account(world.fund).pk) == 250_000_000
     assert_the_books_add_up(world)
+    before = Repayment.objects.get(bank_reference=f"G{loan.pk}-1")  # paid interest only: may be reversed
+    repayment_reverse(repayment=before, reason="Salah", actor=world.approver, occurred_at=NOW, recorded_at=NOW)
+    assert_the_books_add_up(world)
+
+
+def test_a_repayment_of_principal_before_a_write_off_can_no_longer_be_reversed(world):
+    loan = disbursed(world)
+    paid = repay(world, loan, 20_000_000, date(2026, 2, 12), "BIG")  # interest, then principal in advance
+    assert paid.allocation["principal"] > 0
+    change = change_propose(loan=loan, kind="WRITE_OFF", effective_on=date(2026, 9, 1), reason="Macet",
+                            actor=world.assessor, occurred_at=NOW)  # fmt: skip
+    change_approve(change=change, actor=world.approver, occurred_at=NOW, recorded_at=NOW)
+    with pytest.raises(NotReversible):
+        repayment_reverse(repayment=paid, reason="Salah", actor=world.approver, occurred_at=NOW, recorded_at=NOW)
+    assert_the_books_add_up(world)
 
 
 # --- early settlement --------------------------------------------------------------------------

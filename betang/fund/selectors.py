@@ -129,6 +129,13 @@ def change_get(*, user: Any, pk: Any) -> LoanChange:
     return found
 
 
+def changes_waiting(*, user: Any, fund: Fund) -> list[LoanChange]:
+    """Restructurings and write-offs proposed on the fund's loans the user may see, waiting for a decision."""
+    loans = _scoped(Loan.objects.filter(fund=fund), user)
+    rows = LoanChange.objects.filter(status=LoanChange.Status.PROPOSED, loan__in=loans)
+    return list(rows.select_related("loan__cooperative", "proposed_by").order_by("proposed_at")[:50])
+
+
 def disaster_list(*, user: Any, fund: Fund) -> list[Disaster]:
     """Declared disasters over the fund's area that the user's area touches, newest first."""
     rows = Disaster.objects.select_related("declared_by").order_by("-starts_on")

@@ -112,6 +112,7 @@ def fund_view(request, code: str):
         "statuses": [(label, counts[value]) for value, label in Application.Status.choices if counts[value]],
         "can_manage": _can(request, FUND_MANAGE),
         "year_start": date(today.year, 1, 1),
+        "waiting_changes": selectors.changes_waiting(user=request.user, fund=fund),
     }
     return _render(request, "fund/fund.html", context)
 

@@ -48,6 +48,8 @@ def test_a_restructuring_is_proposed_seen_with_its_new_schedule_and_approved_by_
     assert change.status == "PROPOSED"  # refused: the proposer cannot approve
 
     client.force_login(world.approver)
+    waiting = client.get(f"/dana-bergulir/{world.fund.code}/").content.decode()
+    assert loan.number in waiting.split('data-testid="waiting-changes"')[1]  # the fund page points to it
     page = client.get(url).content.decode()
     preview = page.split('data-testid="preview-schedule"')[1].split("</table>")[0]
     assert len(re.findall(r"<tr>", preview)) == 24 + 2  # head, 24 instalments, total

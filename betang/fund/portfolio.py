@@ -17,8 +17,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum
-from django.utils import timezone
 
+from betang.core import clock
 from betang.core.bulk import bulk_insert
 from betang.core.ids import as_uuid
 from betang.core.money import round_rupiah
@@ -102,10 +102,10 @@ def _capitalise(fund: Fund, as_of: date) -> None:
         .values_list("loan_id", flat=True)
         .distinct()
     )  # fmt: skip
-    now = timezone.now()
-    for loan in Loan.objects.filter(pk__in=list(pending)).select_related("fund"):
-        with transaction.atomic():
-            capitalisation_post(loan, as_of=as_of, actor=None, occurred_at=now)
+    for loan_id in list(pending):
+        with transaction.atomic():  # the loan locked, as a repayment locks it
+            loan = Loan.objects.select_for_update().select_related("fund").get(pk=loan_id)
+            capitalisation_post(loan, as_of=as_of, actor=None, occurred_at=clock.now())
 
 
 def _penalties(fund: Fund, as_of: date) -> dict[Any, int]:

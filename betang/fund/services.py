@@ -466,7 +466,10 @@ def capitalisation_post(loan: Loan, *, as_of: date, actor: Any, occurred_at: dat
     """Add to the loan's receivable the grace-period interest capitalised on each instalment due by
     `as_of` and not yet added (GraceInterest.CAPITALISE): Dr receivable, Cr the fund's income, one
     entry per instalment, keyed so that it is posted once. Called before anything reads or moves the
-    receivable on a day (a repayment, a change, the nightly run). Returns the rupiah added."""
+    receivable on a day (a repayment, a change, the nightly run). Returns the rupiah added. Nothing
+    accrues on a loan written off: its receivable was emptied, and income is not recognised on it."""
+    if loan.status == Loan.Status.WRITTEN_OFF:
+        return 0
     pending = list(
         loan.instalments.filter(
             version=loan.schedule_version, capitalised__gt=0, due_on__lte=as_of, capitalised_entry_id__isnull=True

@@ -415,7 +415,7 @@ def _changes_context(request, loan: Loan, position, today: date) -> dict:
         "preview_error": preview_error,
         "can_decide": waiting is not None and _can(request, FUND_APPROVE) and waiting.proposed_by_id != request.user.pk,
         "earlier_versions": sorted(earlier.items()),
-        "quote": changes.loan_standing(loan, on=today) if active and _can(request, FUND_MANAGE) else None,
+        "quote": changes.loan_standing(loan, on=today) if active else None,  # the treasurer may ask it too
         "can_change": active and waiting is None and _can(request, FUND_MANAGE),
         "methods": METHOD_NAMES,
         "instalments_left": sum(1 for x in position.lines if x.due_on > today) or 1,

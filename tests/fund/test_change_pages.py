@@ -128,3 +128,19 @@ def test_disasters_are_listed_and_recorded_by_a_fund_officer_within_their_region
     assert "SK Bupati Kapuas 1" in page
     assert 'data-testid="disaster-form"' not in page
     assert client.post(url, form | {"basis": "lain"}).status_code == 403
+
+
+def test_the_treasurer_sees_what_closes_the_loan_today_but_records_nothing(client, world):
+    from betang.registry.models import CooperativeStaff
+
+    CooperativeStaff.objects.create(user=world.operator, cooperative=world.cooperative, since=NOW)
+    loan = _loan(world, days_ago=20)
+    client.force_login(world.operator)
+    page = client.get(f"/dana-bergulir/pinjaman/{loan.pk}/").content.decode()
+    assert 'data-testid="payoff"' in page
+    assert 'data-testid="settle"' not in page
+    assert 'data-testid="propose-restructuring"' not in page
+    response = client.post(f"/dana-bergulir/pinjaman/{loan.pk}/pelunasan/",
+                           {"amount": "300000000", "paid_on": timezone.localdate().isoformat(), "bank_reference": "X"})  # fmt: skip
+    assert response.status_code == 403
+    assert not Repayment.objects.exists()

@@ -72,6 +72,10 @@ def test_a_late_loan_is_restructured_by_one_officer_and_approved_by_another(
     page.get_by_test_id("propose-restructure").click()
     page.get_by_test_id("change-waiting").wait_for()
     assert page.get_by_test_id("approve-change").count() == 0  # not for the proposer
+    page.get_by_test_id("settlement").locator("summary").click()
+    wide = page.evaluate("""[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392)
+        .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + (e.dataset.testid || '') + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide  # nothing runs off a phone's screen
 
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, base, world.approver.username, url)

@@ -432,17 +432,23 @@ def agreement_annex_view(request, pk):
     return response
 
 
+def _paid(post) -> tuple[int, date]:
+    """A payment's amount (whole rupiah) and the day the bank booked it (today or earlier)."""
+    amount, day = _rupiah(post.get("amount")), _day(post.get("paid_on"))
+    if amount is None:
+        raise services.FundError(_("Give the amount in whole rupiah."))
+    if day is None or day > timezone.localdate():
+        raise services.FundError(_("Give the day the bank booked it (today or earlier)."))
+    return amount, day
+
+
 @require_POST
 @capability_required(FUND_MANAGE)
 def repayment_record_view(request, pk):
     loan = selectors.loan_get(user=request.user, pk=pk)
-    amount, day = _rupiah(request.POST.get("amount")), _day(request.POST.get("paid_on"))
     now = clock.now()
     try:
-        if amount is None:
-            raise services.FundError(_("Give the amount in whole rupiah."))
-        if day is None or day > timezone.localdate():
-            raise services.FundError(_("Give the day the bank booked it (today or earlier)."))
+        amount, day = _paid(request.POST)
         repayment = services.repayment_record(
             loan=loan, amount=amount, paid_on=day, bank_reference=request.POST.get("bank_reference", ""),
             actor=request.user, occurred_at=now, recorded_at=now,
@@ -550,13 +556,9 @@ def loan_change_decide_view(request, pk, action: str):
 @capability_required(FUND_MANAGE)
 def loan_settle_view(request, pk):
     loan = selectors.loan_get(user=request.user, pk=pk)
-    amount, day = _rupiah(request.POST.get("amount")), _day(request.POST.get("paid_on"))
     now = clock.now()
     try:
-        if amount is None:
-            raise services.FundError(_("Give the amount in whole rupiah."))
-        if day is None or day > timezone.localdate():
-            raise services.FundError(_("Give the day the bank booked it (today or earlier)."))
+        amount, day = _paid(request.POST)
         changes.loan_settle(loan=loan, paid_on=day, amount=amount, bank_reference=request.POST.get("bank_reference", ""),
                             actor=request.user, occurred_at=now, recorded_at=now)  # fmt: skip
         messages.success(request, _("The loan was settled early and is repaid."))

@@ -59,8 +59,10 @@ def test_a_restructuring_is_proposed_seen_with_its_new_schedule_and_approved_by_
     assert (change.status, loan.schedule_version) == ("APPROVED", 2)
     assert Instalment.objects.filter(loan=loan, version=2).count() == 24
     page = client.get(url).content.decode()
-    assert 'data-testid="earlier-schedule"' in page
+    assert page.count('data-testid="earlier-schedule"') == 1
     assert "versi 2" in page
+    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip().startswith(loan.number)
+    assert "<" not in re.search(r"<title>(.*?)</title>", page, re.S).group(1)
     assert all(c.ok for c in ledger_verify())
 
 

@@ -43,7 +43,7 @@ from betang.fund.services import (
     writeoff_account,
 )
 from betang.ledger import selectors as ledger
-from betang.ledger.services import Leg, journal_post
+from betang.ledger.services import journal_post
 
 CARRY, CAPITALISE = "carry", "capitalise"  # what a restructuring does with the arrears
 
@@ -243,21 +243,14 @@ def _post(loan: Loan, key: str, kind: str, legs, *, actor, occurred_at, recorded
 def _restructure(loan: Loan, change: LoanChange, **when) -> None:
     plan = restructured(loan, Restructuring.from_dict(change.terms), on=change.effective_on)
     fund, tag = loan.fund, f"fund:{loan.fund.code}:change:{change.pk}"
-    legs = []
-    if plan.capitalised:
-        legs += posting.capitalisation_legs(
-            plan.capitalised, receivable=loan.receivable_account_id, income=fund.income_account_id
+    # Arrears capitalised (Dr receivable, Cr income) less interest paid in advance put to the principal
+    # (Dr income, Cr receivable): on the same two accounts, so one entry of the difference.
+    net, accounts = plan.capitalised - plan.credited, {"receivable": loan.receivable_account_id,
+                                                       "income": fund.income_account_id}  # fmt: skip
+    if net:
+        legs = (
+            posting.capitalisation_legs(net, **accounts) if net > 0 else posting.interest_credit_legs(-net, **accounts)
         )
-    if plan.credited:
-        legs += posting.interest_credit_legs(
-            plan.credited, receivable=loan.receivable_account_id, income=fund.income_account_id
-        )
-    if legs:  # both at once net out on the same two accounts: one entry, summed per account
-        net: dict[int, int] = {}
-        for leg in legs:
-            net[leg.account_id] = net.get(leg.account_id, 0) + leg.amount
-        legs = [Leg(account, amount) for account, amount in net.items() if amount]
-    if legs:
         change.entry_id = _post(loan, tag, "fund.loan.restructured", legs, memo=_("restructuring"), **when).entry_id
     change.version = _new_version(loan, plan.lines, on=change.effective_on, penalty_carried=plan.penalty_carried)
     change.standing = plan.standing.as_dict() | {"capitalised": plan.capitalised, "credited": plan.credited,

@@ -139,11 +139,8 @@ def changes_waiting(*, user: Any, fund: Fund) -> list[LoanChange]:
 def disaster_list(*, user: Any, fund: Fund) -> list[Disaster]:
     """Declared disasters over the fund's area that the user's area touches, newest first."""
     rows = Disaster.objects.select_related("declared_by").order_by("-starts_on")
-    return [
-        d
-        for d in rows
-        if user.region_scope.overlaps(d.region_code) and RegionScope(fund.region_code).overlaps(d.region_code)
-    ]
+    fund_area = RegionScope(fund.region_code)
+    return [d for d in rows if user.region_scope.overlaps(d.region_code) and fund_area.overlaps(d.region_code)]
 
 
 def disaster_areas(*, user: Any, fund: Fund) -> list[tuple[str, str]]:
@@ -151,12 +148,10 @@ def disaster_areas(*, user: Any, fund: Fund) -> list[tuple[str, str]]:
     the user's area."""
     from betang.regions.models import Province, Regency
 
-    scope, province = user.region_scope, fund.region_code[:2]
+    scope, province, fund_area = user.region_scope, fund.region_code[:2], RegionScope(fund.region_code)
     rows = [(p.code, p.name) for p in Province.objects.filter(code=province)]
     rows += [(r.code, r.name) for r in Regency.objects.filter(code__startswith=f"{province}.").order_by("name")]
-    return [
-        (code, name) for code, name in rows if scope.contains(code) and RegionScope(fund.region_code).overlaps(code)
-    ]
+    return [(code, name) for code, name in rows if scope.contains(code) and fund_area.overlaps(code)]
 
 
 def bank_statement_get(*, fund: Fund, pk: Any) -> FundBankStatement:

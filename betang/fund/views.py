@@ -22,6 +22,7 @@ from betang.core import clock
 from betang.core.errors import DomainError
 from betang.core.templatetags.betang import tanggal
 from betang.fund import changes, imports, portfolio, printing, selectors, services
+from betang.fund.allocation import standing
 from betang.fund.models import METHOD_NAMES, Application, Loan, LoanChange, Repayment
 from betang.fund.schedules import Method, ScheduleError, schedule
 from betang.registry.exports import xlsx
@@ -415,7 +416,8 @@ def _changes_context(request, loan: Loan, position, today: date) -> dict:
         "preview_error": preview_error,
         "can_decide": waiting is not None and _can(request, FUND_APPROVE) and waiting.proposed_by_id != request.user.pk,
         "earlier_versions": sorted(earlier.items()),
-        "quote": changes.loan_standing(loan, on=today) if active else None,  # the treasurer may ask it too
+        # What closes the loan today, from the position already replayed (the treasurer may ask it too).
+        "quote": standing(position, period_start=changes.period_start(loan)) if active else None,
         "can_change": active and waiting is None and _can(request, FUND_MANAGE),
         "methods": METHOD_NAMES,
         "instalments_left": sum(1 for x in position.lines if x.due_on > today) or 1,

@@ -39,6 +39,7 @@ from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
 from betang.core.throttle import throttle_hit
+from betang.ledger import bankfile
 from betang.regions import selectors as region_selectors
 from betang.registry import selectors as registry_selectors
 from betang.web.access import capability_required
@@ -624,7 +625,7 @@ def settlement_paid_view(request, pk):
 def bank_statement_upload_view(request, code: str):
     program = _program_run_by(request, code)
     upload = request.FILES.get("file")
-    if upload is None or upload.size > 20 * 1024 * 1024:
+    if upload is None or upload.size > bankfile.MAX_BYTES:
         messages.error(request, _("Choose the bank statement (CSV, at most 20 MB)."))
         return redirect("aid:settlements", code=program.code)
     try:

@@ -25,6 +25,7 @@ from betang.fund import changes, imports, portfolio, printing, selectors, servic
 from betang.fund.allocation import standing
 from betang.fund.models import METHOD_NAMES, Application, Loan, LoanChange, Repayment
 from betang.fund.schedules import Method, ScheduleError, schedule
+from betang.ledger import bankfile
 from betang.registry.exports import xlsx
 from betang.registry.validation import check_amount
 from betang.web.access import capability_required
@@ -612,8 +613,8 @@ def bank_statement_upload_view(request, code: str):
         recent = fund.bank_statements.order_by("-uploaded_at")[:20]
         return _render(request, "fund/bank_statement_upload.html", {"fund": fund, "recent": recent})
     upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, _("Choose the bank statement's CSV file."))
+    if upload is None or upload.size > bankfile.MAX_BYTES:
+        messages.error(request, _("Choose the bank statement (CSV, at most 20 MB)."))
         return redirect("fund:bank_statement_upload", code=fund.code)
     try:
         statement = imports.repayments_import(

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy
 from betang.core.errors import DomainError
 from betang.registry.validation import parse_date
 
+MAX_BYTES = 20 * 1024 * 1024  # a statement larger than this is refused before it is read
+
 _HEADERS = {
     "date": {"tanggal", "tgl", "tanggal transaksi", "date", "posting date", "value date"},
     "description": {"keterangan", "uraian", "deskripsi", "berita", "description", "remark", "remarks"},

@@ -243,6 +243,16 @@ def test_a_file_that_is_no_bank_statement_is_refused_clearly(client, world):
     assert not FundBankStatement.objects.exists()
 
 
+def test_a_bank_statement_beyond_20_mb_is_refused_before_it_is_read(client, world):
+    from betang.ledger.bankfile import MAX_BYTES
+
+    client.force_login(world.assessor)
+    upload = SimpleUploadedFile("besar.csv", b"x" * (MAX_BYTES + 1), content_type="text/csv")
+    response = client.post(f"/dana-bergulir/{world.fund.code}/rekening-koran/", {"file": upload}, follow=True)
+    assert "paling besar 20 MB" in response.content.decode()
+    assert not FundBankStatement.objects.exists()
+
+
 def test_portfolio_by_regency_and_cooperative_with_xlsx(client, world):
     loan = _loan(world, days_ago=200)  # grace instalments unpaid: late
     portfolio_run(world.fund, as_of=timezone.localdate())

@@ -240,7 +240,8 @@ class Card(models.Model):
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="cards")
     region_code = models.CharField(_("village code"), max_length=13)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
-    pin_hash = models.CharField(max_length=200, blank=True)  # never the PIN; see aid.pins
+    pin_hash = models.CharField(max_length=200, blank=True)  # never the PIN: its online verifier (aid.pins)
+    pin_offline_hash = models.CharField(max_length=200, blank=True)  # what an outpost's roster will carry
     failed_pin_attempts = models.PositiveSmallIntegerField(default=0)
     batch = models.CharField(_("issue batch"), max_length=40, blank=True)
     issued_at = models.DateTimeField(_("issued at"))

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -164,6 +165,9 @@ def accounts_open_many(rows: Iterable[dict[str, Any]], *, occurred_at: datetime)
     return found
 
 
+_compact = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's output, without an encoder per call
+
+
 def _request_text(kind: str, pairs: Iterable[tuple[int, int]], memo: str, reverses: Any) -> str:
     """What a request hash is taken of: kind, legs as sorted [account, amount] pairs, memo, reversal."""
     body = {
@@ -172,7 +176,7 @@ def _request_text(kind: str, pairs: Iterable[tuple[int, int]], memo: str, revers
         "memo": memo,
         "reverses": str(reverses) if reverses else None,
     }
-    return json.dumps(body, separators=(",", ":"))
+    return _compact(body)
 
 
 def _request_hash(kind: str, legs: Sequence[Leg], memo: str, reverses: Any) -> str:
@@ -316,7 +320,9 @@ def _post_once(key, kind, legs, deltas, request_hash, occurred_at, recorded_at, 
     entry = (entry_id, key, request_hash, kind, occurred_at, recorded_at, actor_id, memo, reverses, digest)
     if connection.vendor == "postgresql":
         outcome = _post_at_once(entry, legs, deltas)
-    else:
+    elif _post_guarded(entry, legs, deltas):
+        outcome = None
+    else:  # SQLite, nothing written: _post_in_steps reads and checks, and answers why
         outcome = _post_in_steps(entry, legs, deltas)
     if isinstance(outcome, InsufficientFunds):
         # A post of this key may have committed while the lock was awaited (and taken the money):
@@ -337,9 +343,66 @@ def _not_written(key: str, request_hash: str, reverses: Any) -> Posted | LedgerE
     return LedgerError(_("The entry could not be written."), details={"idempotency_key": key})
 
 
+def _post_guarded(entry: tuple, legs: Sequence[Leg], deltas: dict[int, int]) -> bool:
+    """SQLite (the transaction holds the only write lock): the entry, its postings and the kept
+    balances' changes, the entry written only if every account exists, no limited balance would go
+    below zero and the key (or the entry reversed) is new. The checks sit in the INSERT itself, so a
+    post that passes reads nothing before it writes (on every payment: measured, a round trip and
+    most of the Python around it). False when nothing was written."""
+    adapt = connection.ops.adapt_datetimefield_value
+    values = dict(zip(_ENTRY_FIELDS, entry, strict=True))
+    entry_hex = values["id"] = entry[0].hex  # as Django keeps a UUID on SQLite
+    values["occurred_at"] = adapt(entry[4])
+    values["recorded_at"] = values["occurred_at"] if entry[5] == entry[4] else adapt(entry[5])
+    values["reverses"] = _db_id(entry[8]) if entry[8] else None
+    values |= {"accounts": len(deltas), "debit": Account.Side.DEBIT.value}
+    for n, (account, delta) in enumerate(deltas.items()):
+        values[f"a{n}"], values[f"d{n}"] = account, delta
+    with connection.cursor() as cursor:
+        cursor.execute(_guarded_insert(len(deltas)), values)
+        if cursor.rowcount != 1:
+            return False
+        cursor.execute(
+            _sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + _rows(len(legs), 3),
+            [v for leg in legs for v in (entry_hex, leg.account_id, leg.amount)],
+        )
+        cursor.executemany(
+            _sql(
+                "UPDATE {account} SET balance = balance + CASE WHEN normal_side = %s THEN %s ELSE -%s END, "
+                "version = version + 1 WHERE id = %s AND NOT allow_negative"
+            ),
+            [(Account.Side.DEBIT.value, delta, delta, pk) for pk, delta in deltas.items() if delta],
+        )
+    return True
+
+
+@lru_cache(maxsize=32)
+def _guarded_insert(accounts: int) -> str:
+    """_post_guarded's INSERT of an entry over `accounts` accounts, written only if each of them exists
+    and either may go negative or stays at or above zero. Named parameters: the entry's
+    fields, each account's id and sum (a0, d0, a1, d1 …), their number and the debit side's name
+    (Django's SQLite cursor turns positional ones into ?s by a regular expression, which costs more
+    than the statement on a text this long: measured). The CTE follows INSERT: Python's sqlite3
+    counts no rows of a statement that begins with one."""
+    pairs = ", ".join(f"(%(a{n})s, %(d{n})s)" for n in range(accounts))
+    return _sql(
+        f"INSERT INTO {{entry}} ({_ENTRY_COLUMNS}) WITH d(id, delta) AS (VALUES {pairs}) "  # noqa: S608 - placeholders
+        f"SELECT {', '.join(f'%({name})s' for name in _ENTRY_FIELDS)} "
+        "WHERE (SELECT count(*) FROM {account} AS a JOIN d ON d.id = a.id WHERE a.allow_negative "
+        "OR a.balance + CASE WHEN a.normal_side = %(debit)s THEN d.delta ELSE -d.delta END >= 0) = %(accounts)s "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def _rows(count: int, width: int) -> str:
+    """`count` rows of `width` placeholders for VALUES: `(%s, %s), (%s, %s)`."""
+    return ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)
+
+
 def _post_in_steps(entry: tuple, legs: Sequence[Leg], deltas: dict[int, int]) -> Posted | LedgerError | None:
-    """SQLite (one writer at a time): read the accounts and the key, check, then write the entry, its
-    postings and the kept balances. None once written, else the answer or refusal to return."""
+    """SQLite (one writer at a time), once _post_guarded wrote nothing: read the accounts and the key,
+    check, then write the entry, its postings and the kept balances (were the guard wrong). None once
+    written, else the answer or refusal to return."""
     key, request_hash, reverses = entry[1], entry[2], entry[8]
     try:
         signs, balances, seen = _lock_limited(deltas, key=key)
@@ -725,7 +788,12 @@ _SQLITE_PIECES = {
 
 def _sql(statement: str) -> str:
     """A statement over the ledger's tables, their names filled in from the models (and the staging
-    tables and SQL pieces of `journal_post_query`)."""
+    tables and SQL pieces of `journal_post_query`); made once per statement and database."""
+    return _sql_for(connection.vendor, statement)
+
+
+@lru_cache(maxsize=64)  # a bulk post's statement names every account of its batch: few sizes, kept few
+def _sql_for(vendor: str, statement: str) -> str:
     q = connection.ops.quote_name
     return statement.format(
         entry=q(Entry._meta.db_table),
@@ -734,7 +802,7 @@ def _sql(statement: str) -> str:
         stage_leg="ledger_stage_leg",
         stage_entry="ledger_stage_entry",
         stage_change="ledger_stage_change",
-        **(_PG_PIECES if connection.vendor == "postgresql" else _SQLITE_PIECES),
+        **(_PG_PIECES if vendor == "postgresql" else _SQLITE_PIECES),
     )
 
 
@@ -776,7 +844,7 @@ def _insert_entry(
 
 
 def _insert_postings(entry_id: UUID, legs: Sequence[Leg]) -> None:
-    values = ", ".join(["(%s, %s, %s)"] * len(legs))
+    values = _rows(len(legs), 3)
     params = [v for leg in legs for v in (_db_id(entry_id), leg.account_id, leg.amount)]
     with connection.cursor() as cursor:
         cursor.execute(_sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + values, params)

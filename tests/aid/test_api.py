@@ -54,6 +54,7 @@ def no_secrets(response, world) -> None:
     text = response.content.decode()
     assert PIN not in text
     assert world.card.pin_hash.split("$")[-1] not in text
+    assert world.card.pin_offline_hash.split("$")[-1] not in text
 
 
 def test_a_pos_pays_an_eligible_basket(world, pos):

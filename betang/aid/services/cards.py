@@ -47,6 +47,7 @@ def _new_card(household: Any, *, batch: str, occurred_at: datetime, replaces: Ca
                     household_id=household.pk if hasattr(household, "pk") else household[0],
                     region_code=household.region_code if hasattr(household, "region_code") else household[1],
                     pin_hash=pins.pin_hash(pin),
+                    pin_offline_hash=pins.pin_offline_hash(pin),
                     batch=batch,
                     issued_at=occurred_at,
                     replaces=replaces,
@@ -84,13 +85,24 @@ def cards_issue(*, households: list[Any], batch: str, occurred_at: datetime, act
                 household_id=household.pk,
                 region_code=household.region_code,
                 pin_hash=pins.pin_hash(pin),
+                pin_offline_hash=pins.pin_offline_hash(pin),
                 batch=batch,
                 issued_at=occurred_at,
             )
             issued.append(Issued(card, pin))
         bulk_insert(
             Card,
-            ["id", "number", "household", "region_code", "status", "pin_hash", "batch", "issued_at"],
+            [
+                "id",
+                "number",
+                "household",
+                "region_code",
+                "status",
+                "pin_hash",
+                "pin_offline_hash",
+                "batch",
+                "issued_at",
+            ],
             (
                 (
                     i.card.pk,
@@ -99,6 +111,7 @@ def cards_issue(*, households: list[Any], batch: str, occurred_at: datetime, act
                     i.card.region_code,
                     i.card.status,
                     i.card.pin_hash,
+                    i.card.pin_offline_hash,
                     i.card.batch,
                     i.card.issued_at,
                 )
@@ -132,10 +145,11 @@ def card_pin_set(*, card: Card, pin: str, actor: Any, occurred_at: datetime) -> 
         card = Card.objects.select_for_update().get(pk=card.pk)
         if card.status in (Card.Status.BLOCKED, Card.Status.REPLACED):
             raise CardError(_("This card can no longer be used."))
-        card.pin_hash, card.failed_pin_attempts = pins.pin_hash(pin), 0
+        card.pin_hash, card.pin_offline_hash = pins.pin_hash(pin), pins.pin_offline_hash(pin)
+        card.failed_pin_attempts = 0
         if card.status == Card.Status.LOCKED:
             card.status = Card.Status.ACTIVE
-        card.save(update_fields=["pin_hash", "failed_pin_attempts", "status"])
+        card.save(update_fields=["pin_hash", "pin_offline_hash", "failed_pin_attempts", "status"])
         audit_record(
             actor=actor, event="aid.card.pin_set", occurred_at=occurred_at, obj=card, region_code=card.region_code
         )

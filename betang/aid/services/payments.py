@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -124,6 +125,9 @@ class PaymentResult:
     replayed: bool = False
 
 
+_compact = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's output, without an encoder per call
+
+
 def _request_hash(card_number: str, cooperative_id: Any, outlet_id: Any, basket: Sequence[BasketLine]) -> str:
     body = {
         "card": card_number,
@@ -131,7 +135,7 @@ def _request_hash(card_number: str, cooperative_id: Any, outlet_id: Any, basket:
         "outlet": str(outlet_id) if outlet_id else None,
         "basket": [[b.category, b.amount, b.description] for b in basket],
     }
-    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(_compact(body).encode()).hexdigest()
 
 
 @dataclass
@@ -178,9 +182,10 @@ def _state_refusal(card: _CardState) -> PaymentError | None:
     return None
 
 
-def _count_pin(card: _CardState, error: PaymentError | None) -> PaymentError | None:
-    """Count a wrong PIN (the third locks the card), or clear the count after a right one; commits
-    with the caller's transaction. Returns the refusal to raise."""
+def _count_pin(card: _CardState, error: PaymentError | None, pin: str) -> PaymentError | None:
+    """Count a wrong PIN (the third locks the card), or after a right one clear the count and make
+    an outdated PIN verifier anew (aid.pins); commits with the caller's transaction. Returns the
+    refusal to raise."""
     if isinstance(error, WrongPin):
         card.failed_pin_attempts += 1
         if card.failed_pin_attempts >= MAX_PIN_FAILURES:
@@ -188,9 +193,13 @@ def _count_pin(card: _CardState, error: PaymentError | None) -> PaymentError | N
         Card.objects.filter(pk=card.id).update(failed_pin_attempts=card.failed_pin_attempts, status=card.status)
         left = MAX_PIN_FAILURES - card.failed_pin_attempts
         return CardLocked() if left <= 0 else WrongPin(details={"attempts_left": left})
-    if error is None and card.failed_pin_attempts:
-        card.failed_pin_attempts = 0
-        Card.objects.filter(pk=card.id).update(failed_pin_attempts=0)
+    if error is None:
+        fresh: dict[str, Any] = {"failed_pin_attempts": 0} if card.failed_pin_attempts else {}
+        if pins.pin_outdated(card.pin_hash):
+            fresh["pin_hash"] = pins.pin_hash(pin)
+        if fresh:
+            card.failed_pin_attempts = 0
+            Card.objects.filter(pk=card.id).update(**fresh)
     return error
 
 
@@ -257,7 +266,7 @@ def _card_opened(card_number: str, pin: str, *, counted: bool = True) -> tuple[_
     with transaction.atomic():
         card = _lock_card(card_number)
         if counted:
-            error = _count_pin(card, _refusal(card, pin))
+            error = _count_pin(card, _refusal(card, pin), pin)
         else:
             error = WrongPin() if not pins.pin_matches(pin, card.pin_hash) else _state_refusal(card)
         if error is None:
@@ -385,12 +394,12 @@ def card_pay(
                 return _replayed(key, request_hash, earlier)
             error = _refusal(card, pin)
             if error is None:
-                _count_pin(card, None)
+                _count_pin(card, None, pin)
                 asked = _Asked(cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator)
                 return _pay(card, enrolments, holdings, region_code, asked, origin)
             if (earlier := _replay(key, request_hash)) is not None:
                 return earlier  # and no wrong PIN counted for a payment already made
-            error = _count_pin(card, error)  # committed: the wrong-PIN count is kept
+            error = _count_pin(card, error, pin)  # committed: the wrong-PIN count is kept
     except (PaymentError, LedgerError):  # refused on the way and rolled back: unless it was paid meanwhile
         if (earlier := _replay(key, request_hash)) is not None:
             return earlier
@@ -398,18 +407,20 @@ def card_pay(
     raise error
 
 
+# Named parameters: Django's SQLite cursor turns positional ones into ?s by a regular expression,
+# which on a text this long cost more than the statement (measured).
 _START = (
     f"SELECT {_CARD_COLUMNS}, k.region_code, "  # noqa: S608 - placeholders
     "r.id, r.request_hash, r.receipt_number, r.amount, r.pockets, r.balances, e.program_id, e.cooperative_id, "
     "pk.id, w.id, w.balance, y.id "
-    "FROM {card} AS c LEFT JOIN {cooperative} AS k ON k.id = %s "
-    "LEFT JOIN {redemption} AS r ON r.idempotency_key = %s "
-    "LEFT JOIN {enrolment} AS e ON e.household_id = c.household_id AND e.status = %s "
+    "FROM {card} AS c LEFT JOIN {cooperative} AS k ON k.id = %(cooperative)s "
+    "LEFT JOIN {redemption} AS r ON r.idempotency_key = %(key)s "
+    "LEFT JOIN {enrolment} AS e ON e.household_id = c.household_id AND e.status = %(active)s "
     "LEFT JOIN {program} AS p ON p.id = e.program_id "
     "LEFT JOIN {pocket} AS pk ON pk.program_id = e.program_id "
     "LEFT JOIN {account} AS w ON w.key = {wallet_key} "
     "LEFT JOIN {account} AS y ON y.key = {payable_key} "
-    "WHERE c.number = %s{lock}"
+    "WHERE c.number = %(number)s{lock}"
 )
 _REPLAY = (
     "SELECT id, request_hash, receipt_number, amount, pockets, balances FROM {redemption} WHERE idempotency_key = %s"
@@ -417,7 +428,13 @@ _REPLAY = (
 
 
 def _sql(statement: str) -> str:
-    """A statement over aid's tables (and the cooperatives'), their names from the models."""
+    """A statement over aid's tables (and the cooperatives'), their names from the models; made once
+    per statement and database."""
+    return _sql_for(connection.vendor, statement)
+
+
+@lru_cache(maxsize=16)
+def _sql_for(vendor: str, statement: str) -> str:
     q = connection.ops.quote_name
     return statement.format(
         card=q(Card._meta.db_table),
@@ -428,8 +445,8 @@ def _sql(statement: str) -> str:
         pocket=q(Pocket._meta.db_table),
         account=q(Account._meta.db_table),
         wallet_key=posting.wallet_key_sql("p.code", "c.household_id", "pk.code"),
-        payable_key=posting.payable_key_sql("p.code", "%s"),
-        lock=" FOR UPDATE OF c" if connection.vendor == "postgresql" else "",  # SQLite: one writer at a time
+        payable_key=posting.payable_key_sql("p.code", "%(cooperative_text)s"),
+        lock=" FOR UPDATE OF c" if vendor == "postgresql" else "",  # SQLite: one writer at a time
     )
 
 
@@ -459,7 +476,13 @@ def _payment_start(
     basket is taken from, and the ledger checks them again under its lock when it posts. Plain SQL:
     asked on every payment, and each statement is a round trip (measured: reading the wallets here, ~5% more
     payments/s; compiling the ORM's queries cost more than running them)."""
-    params = [_db_id(cooperative_id), key, Enrolment.Status.ACTIVE.value, str(cooperative_id), card_number]
+    params = {
+        "cooperative": _db_id(cooperative_id),
+        "key": key,
+        "active": Enrolment.Status.ACTIVE.value,
+        "cooperative_text": str(cooperative_id),
+        "number": card_number,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_sql(_START), params)
         rows = cursor.fetchall()
@@ -527,8 +550,9 @@ def card_categories(*, card_number: str, cooperative_id: Any) -> frozenset[str]:
 
 
 def _receipt_number(occurred_at: datetime) -> str:
-    """`YYMMDD-` and ten random hex digits; the day is the local one the receipt shows (WIB), not UTC's."""
-    return f"{timezone.localtime(occurred_at):%y%m%d}-{secrets.token_hex(5).upper()}"
+    """`YYMMDD-` and ten random hex digits; the day is the local one the receipt shows (the platform's
+    time zone, WIB in Kalimantan Tengah), not UTC's nor a signed-in user's."""
+    return f"{occurred_at.astimezone(timezone.get_default_timezone()):%y%m%d}-{secrets.token_hex(5).upper()}"
 
 
 @dataclass(frozen=True)

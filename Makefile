@@ -47,9 +47,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-stress: install postgres  ## 100,000 concurrent card-payment attempts on SQLite and PostgreSQL (ledger)
-	BETANG_STRESS_ATTEMPTS=100000 $(BIN)/pytest -s -q tests/ledger/test_concurrency.py
-	BETANG_STRESS_ATTEMPTS=100000 DATABASE_URL=$(PG_URL) $(BIN)/pytest -s -q tests/ledger/test_concurrency.py
+STRESS_TESTS := tests/ledger/test_concurrency.py tests/aid/test_card_concurrency.py
+
+stress: install postgres  ## 100,000 concurrent payment attempts on hot wallets (ledger) and hot cards (card_pay), SQLite and PostgreSQL
+	BETANG_STRESS_ATTEMPTS=100000 $(BIN)/pytest -s -q $(STRESS_TESTS)
+	BETANG_STRESS_ATTEMPTS=100000 DATABASE_URL=$(PG_URL) $(BIN)/pytest -s -q $(STRESS_TESTS)
 
 bench: install postgres  ## benchmarks on SQLite and PostgreSQL; table printed, JSON in bench/results/
 	$(BIN)/python -m bench

@@ -9,8 +9,9 @@ reported by the processes against entries in the database) and kept balances tha
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -19,7 +20,7 @@ from betang.ledger.models import Account, Entry
 from betang.ledger.services import InsufficientFunds
 from betang.ledger.verify import ledger_verify
 
-Pay = Callable[[str, int, int], None]  # key, wallet account id, amount; raises InsufficientFunds
+Pay = Callable[[str, Any, int], None]  # key, target (a wallet's account id), amount; raises a refusal
 
 
 @dataclass
@@ -37,27 +38,43 @@ class Outcome:
         return not (self.errors or self.overdrafts or self.lost or self.drifted)
 
 
-def _attempts(pay: Pay, wallets: list[int], attempts: int, seed: int, name: str) -> tuple[list[str], int, list[str]]:
+def _attempts(
+    pay: Pay, targets: Sequence[Any], refusals: tuple[type[Exception], ...], attempts: int, seed: int, name: str
+) -> tuple[list[str], int, list[str]]:
     """One process's share: keys paid, count refused, unexpected errors."""
     rng = random.Random(seed)  # noqa: S311 - test traffic, not secrets
     paid, refused, errors = [], 0, []
     for n in range(attempts):
         key = f"{name}-{n}"
         try:
-            pay(key, rng.choice(wallets), rng.randint(1, 20_000))
+            pay(key, rng.choice(targets), rng.randint(1, 20_000))
             paid.append(key)
-        except InsufficientFunds:
+        except refusals:
             refused += 1
         except Exception as exc:  # reported: a sound service raises nothing else here
             errors.append(f"{type(exc).__name__}: {exc}")
     return paid, refused, errors
 
 
-def run(pay: Pay, *, wallets: list[int], kind: str, processes: int = 4, attempts: int = 2_000) -> Outcome:
-    """`attempts` in all, spread over `processes` forked processes; entries of `kind` are counted."""
+def run(
+    pay: Pay,
+    *,
+    wallets: list[int],
+    kind: str,
+    processes: int = 4,
+    attempts: int = 2_000,
+    targets: Sequence[Any] | None = None,
+    refusals: tuple[type[Exception], ...] = (InsufficientFunds,),
+    key_prefix: str = "",
+) -> Outcome:
+    """`attempts` in all, spread over `processes` forked processes, each paying a random amount from
+    one of `targets` (the wallets themselves, or what pays from them, such as cards) under its own
+    key; `refusals` are the expected answers of an empty wallet. The wallets are checked, and the
+    entries of `kind` counted against the keys paid (as the entry's key: `key_prefix` + key)."""
     per = attempts // processes
-    reports = at_once(lambda i: _attempts(pay, wallets, per, 1000 + i, f"p{i}"), processes)
-    paid = {key for keys, _, _ in reports for key in keys}
+    chosen = list(targets if targets is not None else wallets)
+    reports = at_once(lambda i: _attempts(pay, chosen, refusals, per, 1000 + i, f"p{i}"), processes)
+    paid = {key_prefix + key for keys, _, _ in reports for key in keys}
     written = set(Entry.objects.filter(kind=kind).values_list("idempotency_key", flat=True))
     checks = {c.number: c for c in ledger_verify()}
     overdrafts = sum(1 for p in checks[3].problems if any(f"account {w} " in p for w in wallets))

@@ -362,10 +362,7 @@ def _post_guarded(entry: tuple, legs: Sequence[Leg], deltas: dict[int, int]) -> 
         cursor.execute(_guarded_insert(len(deltas)), values)
         if cursor.rowcount != 1:
             return False
-        cursor.execute(
-            _sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + _rows(len(legs), 3),
-            [v for leg in legs for v in (entry_hex, leg.account_id, leg.amount)],
-        )
+        _insert_postings(cursor, entry_hex, legs)
         cursor.executemany(
             _sql(
                 "UPDATE {account} SET balance = balance + CASE WHEN normal_side = %s THEN %s ELSE -%s END, "
@@ -415,7 +412,8 @@ def _post_in_steps(entry: tuple, legs: Sequence[Leg], deltas: dict[int, int]) ->
         return changes
     if not _insert_entry(*entry):
         return _not_written(key, request_hash, reverses)
-    _insert_postings(entry[0], legs)
+    with connection.cursor() as cursor:
+        _insert_postings(cursor, _db_id(entry[0]), legs)
     _add_to_balances(changes)
     return None
 
@@ -843,11 +841,12 @@ def _insert_entry(
         return cursor.rowcount == 1
 
 
-def _insert_postings(entry_id: UUID, legs: Sequence[Leg]) -> None:
-    values = _rows(len(legs), 3)
-    params = [v for leg in legs for v in (_db_id(entry_id), leg.account_id, leg.amount)]
-    with connection.cursor() as cursor:
-        cursor.execute(_sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + values, params)
+def _insert_postings(cursor: Any, entry_db_id: Any, legs: Sequence[Leg]) -> None:
+    """An entry's postings, its id as the database takes it (_db_id)."""
+    cursor.execute(
+        _sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + _rows(len(legs), 3),
+        [v for leg in legs for v in (entry_db_id, leg.account_id, leg.amount)],
+    )
 
 
 BULK_BALANCES_FROM = 100  # changes; fewer (a payment's one or two) are plain UPDATEs

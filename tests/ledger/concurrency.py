@@ -89,3 +89,15 @@ def run(
         lost=len(paid ^ written),
         drifted=len(checks[2].problems),
     )
+
+
+def assert_sound_and_spent(outcome: Outcome, wallets: list[int]) -> None:
+    """What a sound payment leaves under contention: nothing failed, overdrawn, lost or drifted, every
+    attempt paid or refused, both seen, and each wallet spent down to less than one more payment."""
+    assert outcome.errors == []
+    assert (outcome.overdrafts, outcome.lost, outcome.drifted) == (0, 0, 0)
+    assert outcome.paid + outcome.refused == outcome.attempts
+    assert outcome.paid > 0
+    assert outcome.refused > 0  # the wallets did run dry while others were paying
+    for wallet in Account.objects.filter(pk__in=wallets):
+        assert 0 <= wallet.balance < 20_000

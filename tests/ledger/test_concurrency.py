@@ -52,13 +52,7 @@ def test_concurrent_payments_never_overdraw_and_never_lose_a_posting(hot):
 
     outcome = concurrency.run(pay, wallets=[w.pk for w in hot.wallets], kind="test.payment", attempts=ATTEMPTS)
     print(outcome)  # shown with -s, e.g. by `make stress`
-    assert outcome.errors == []
-    assert (outcome.overdrafts, outcome.lost, outcome.drifted) == (0, 0, 0)
-    assert outcome.paid + outcome.refused == outcome.attempts
-    assert outcome.paid > 0
-    assert outcome.refused > 0  # the wallets did run dry while others were paying
-    for wallet in Account.objects.filter(pk__in=[w.pk for w in hot.wallets]):
-        assert 0 <= wallet.balance < 20_000  # spent down to less than one more payment
+    concurrency.assert_sound_and_spent(outcome, [w.pk for w in hot.wallets])
 
 
 def _naive_pay(payable):

@@ -170,6 +170,24 @@ def _in_scope(ctx: Context, region_code: str) -> list[v.Issue]:
     ]
 
 
+def _elsewhere(code: str, what: str, field_name: str) -> v.Issue:
+    """A refusal for a match registered outside the user's area. It says only that the NIK, KK or number
+    is registered elsewhere (unavoidable: it cannot be registered twice), never whose it is or where,
+    and what to do: the other area's officer moves it, or it is corrected."""
+    messages = {
+        "nik": _(
+            "This NIK is registered in another area: ask that area's officer to move the person, or correct the NIK."
+        ),
+        "kk": _(
+            "This KK is registered in another area: ask that area's officer to move the household, or correct the KK."
+        ),
+        "org": _(
+            "This number is registered to an organisation in another area: ask that area's officer, or correct it."
+        ),
+    }
+    return v.Issue(code, messages[what], field=field_name)
+
+
 def _words(value: Any) -> str:
     """A cell as lower-case words with single spaces, for lookups in the tables of accepted terms."""
     return " ".join(str(value or "").lower().split())
@@ -509,11 +527,25 @@ def _match_households(
         issues = list(rec.warnings)
         changes: dict[str, Any] = {}
         person = persons.get(rec.nik)
+        # A write touches only rows inside the user's area: a person or household registered outside it
+        # is never updated or moved from here (that is a transfer, done by the other area's officer).
+        outside = None
+        old_home = homes_by_id.get(person.household_id) if person is not None else None
+        found_home = homes.get(rec.kk)
+        if person is not None and not ctx.scope.contains(person.region_code):
+            outside = _elsewhere("nik.out_of_scope", "nik", "nik")
+        elif any(h is not None and not ctx.scope.contains(h.region_code) for h in (found_home, old_home)):
+            outside = _elsewhere("kk.out_of_scope", "kk", "kk")
+        if outside is not None:
+            issues.append(outside)
+            results.append(RowResult(rec.line, rejected, issues, data=_unpack(rec.original)))
+            continue
         if person is not None and matching.name_score(person.name_key, rec.name_key) < 80:
             issues.append(
                 v.Issue(
                     "nik.conflict",
-                    _("NIK %(nik)s is already registered to %(name)s.") % {"nik": rec.nik, "name": person.name},
+                    _("NIK %(nik)s is already registered to %(name)s.")
+                    % {"nik": mask_nik(rec.nik), "name": person.name},
                     field="nik",
                 )
             )
@@ -926,6 +958,11 @@ def _key_value(values: dict[str, Any], key: str) -> Any:
     return values.get(key) or None
 
 
+def _key_field(spec: OrgSpec, values: dict[str, Any]) -> str:
+    """The column of the first key a row has a value for (the field a refusal points at)."""
+    return next((key.split("+")[0] for key in spec.keys if _key_value(values, key) is not None), "name")
+
+
 def _flush_orgs(
     ctx: Context,
     spec: OrgSpec,
@@ -958,6 +995,18 @@ def _flush_orgs(
             ),
             None,
         )
+        if obj is not None and not ctx.scope.contains(obj.region_code):
+            # Matched by a number (legal entity number, NIB) to another area's organisation: refused
+            # without naming it; it is neither updated nor moved into this area.
+            results.append(
+                RowResult(
+                    line,
+                    Outcome.REJECTED,
+                    [*issues, _elsewhere("registry.out_of_scope", "org", _key_field(spec, values))],
+                    data=ctx.original(raw),
+                )
+            )
+            continue
         if obj is None:
             obj = spec.model(created_at=now, updated_at=now, **values)
             to_create.append(obj)
@@ -1185,11 +1234,16 @@ def _flush_members(
         person = persons.get(values["nik"])
         if person is not None and person.merged_into_id:
             person = survivors.get(person.merged_into_id, person)
+        visible = person is not None and ctx.scope.contains(person.region_code)
         if person is not None and matching.name_score(person.name_key, values["name_key"]) < 80:
+            # The registered name is told only to a user who may read that person.
             issues.append(
                 v.Issue(
                     "nik.conflict",
-                    _("NIK %(nik)s is already registered to %(name)s.") % {"nik": values["nik"], "name": person.name},
+                    _("NIK %(nik)s is already registered to %(name)s.")
+                    % {"nik": mask_nik(values["nik"]), "name": person.name}
+                    if visible
+                    else _("NIK %(nik)s is registered under another name.") % {"nik": mask_nik(values["nik"])},
                     field="nik",
                 )
             )
@@ -1236,7 +1290,10 @@ def _flush_members(
                 v.Issue(
                     "member.domicile",
                     _("%(name)s is registered in village %(home)s, not in the cooperative's village %(village)s.")
-                    % {"name": person.name, "home": person.region_code, "village": coop.region_code},
+                    % {"name": person.name, "home": person.region_code, "village": coop.region_code}
+                    if visible
+                    else _("%(name)s is registered outside your area, not in the cooperative's village %(village)s.")
+                    % {"name": values["name"], "village": coop.region_code},
                     v.WARNING,
                     "nik",
                 )

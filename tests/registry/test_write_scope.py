@@ -93,7 +93,7 @@ def test_the_import_path_refuses_the_same_takeover_and_keeps_the_good_rows(run_i
         ["6203011203800003", "Budi Santoso", "12/03/1980", "L", "6203010101200001", "Kepala Keluarga", "62.03.01.1006"],
     ]
     headers = ["NIK", "Nama Lengkap", "Tanggal Lahir", "Jenis Kelamin", "No KK", "Hubungan Keluarga", "Kode Desa"]
-    batch, counts = run_import(csv_bytes(rows, headers=headers), actor=kapuas_officer)
+    batch, _ = run_import(csv_bytes(rows, headers=headers), actor=kapuas_officer)
     assert outcomes(batch) == {2: "REJECTED", 3: "REJECTED", 4: "REJECTED", 5: "CREATED"}
     assert reasons(batch) == {2: "nik.out_of_scope", 3: "nik.out_of_scope", 4: "kk.out_of_scope"}
     messages = " ".join(batch.rows.values_list("message", flat=True))

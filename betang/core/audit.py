@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 
+from betang.core.masking import mask_changes
 from betang.core.models import AuditEvent
 
 
@@ -19,7 +20,9 @@ def audit_record(
     region_code: str = "",
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit row. `changes` maps field → [old, new]; never pass secrets or full NIKs."""
+    """Append one audit row. `changes` maps field → [old, new]; never pass secrets. Sixteen-digit
+    numbers in it (NIK, KK, card numbers) are masked here, whoever the caller: audit text is read by
+    roles that may not see them, and it cannot be edited afterwards."""
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         event=event,
@@ -27,7 +30,7 @@ def audit_record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         region_code=region_code,
-        changes=changes or {},
+        changes=mask_changes(changes),
     )
 
 

@@ -1,12 +1,5 @@
-"""Masking of personal identifiers for pages, exports and messages."""
+"""The registry's masking of NIK and KK: the core helpers, under the names the registry has used."""
 
+from betang.core.masking import mask_changes, mask_kk, mask_nik, mask_text
 
-def mask_nik(nik: str) -> str:
-    """`6271031203800003` → `6271••••••••0003`: region and serial stay readable, birth date hidden."""
-    if not nik or len(nik) != 16:
-        return nik
-    return nik[:4] + "•" * 8 + nik[12:]
-
-
-def mask_kk(kk: str) -> str:
-    return mask_nik(kk)
+__all__ = ["mask_changes", "mask_kk", "mask_nik", "mask_text"]

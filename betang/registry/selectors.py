@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.ids import as_uuid
 from betang.regions.scope import RegionScope
+from betang.registry.masking import mask_changes
 from betang.registry.models import (
     Bumdes,
     Cooperative,
@@ -209,7 +210,8 @@ def duplicate_list(*, scope: RegionScope) -> QuerySet[DuplicateCandidate]:
 
 
 def change_history(*, object_ids: list[Any], limit: int = 50) -> list[dict[str, Any]]:
-    """What changed on these rows and through which door: import rows (file, line) and audited edits."""
+    """What changed on these rows and through which door: import rows (file, line) and audited edits.
+    Identifiers in the changes are masked: a full NIK or KK is shown only by its audited view."""
     from betang.core.models import AuditEvent
 
     entries = [
@@ -217,7 +219,7 @@ def change_history(*, object_ids: list[Any], limit: int = 50) -> list[dict[str, 
             "at": row.batch.created_at,
             "source": f"{row.batch.original_name}, baris {row.line}",
             "outcome": row.get_outcome_display(),
-            "changes": row.changes,
+            "changes": mask_changes(row.changes),
             "object_id": row.object_id,
         }
         for row in ImportRow.objects.filter(object_id__in=object_ids)
@@ -230,7 +232,7 @@ def change_history(*, object_ids: list[Any], limit: int = 50) -> list[dict[str, 
             "at": e.occurred_at,
             "source": e.actor.username if e.actor else "sistem",
             "outcome": e.event,
-            "changes": e.changes,
+            "changes": mask_changes(e.changes),
             "object_id": e.object_id,
         }
         for e in AuditEvent.objects.filter(object_id__in=[str(i) for i in object_ids]).select_related("actor")[:limit]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError, NotFound
+from betang.registry.masking import mask_changes
 from betang.registry.models import (
     Cooperative,
     CooperativeMember,
@@ -192,7 +193,7 @@ def registry_row_save(*, kind: str, fields: dict[str, Any], actor: Any, occurred
                 occurred_at=occurred_at,
                 obj=saved,
                 region_code=saved.region_code,
-                changes=result.changes,
+                changes=mask_changes(result.changes),  # audit text never holds a full NIK or KK
             )
     return result
 

@@ -15,7 +15,8 @@ LOAD_REGIONS = "regions.load"
 VIEW_AUDIT = "audit.view"
 VIEW_TASKS = "tasks.view"
 USE_ADMIN = "admin.use"
-VIEW_REGISTRY = "registry.view"
+VIEW_REGISTRY = "registry.view"  # organisations: cooperatives and their outlets, UMKM, BUMDes
+VIEW_PERSONS = "registry.persons"  # households and persons (masked NIK/KK), cooperative members, their imports
 EDIT_REGISTRY = "registry.edit"  # import files, create and update rows
 VIEW_FULL_NIK = "registry.full_nik"  # see an unmasked NIK/KK (each view is audited)
 REVIEW_DUPLICATES = "registry.review_duplicates"
@@ -37,7 +38,12 @@ FUND_APPLY = "fund.apply"  # a cooperative's treasurer: apply for a loan, see it
 COOPERATIVE_BOUND_ROLES = frozenset({Role.COOPERATIVE_OPERATOR, Role.CASHIER})
 
 _EVERYONE = {VIEW_REGIONS, VIEW_TASKS}
-_REGISTRY_OFFICER = {VIEW_REGISTRY, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICATES}
+_REGISTRY_OFFICER = {VIEW_REGISTRY, VIEW_PERSONS, EDIT_REGISTRY, VIEW_FULL_NIK, REVIEW_DUPLICATES}
+
+# Least privilege (docs/access.md holds the whole role × data matrix): a role sees the data its work
+# needs. The fund officer lends to cooperatives and the procurement buyer buys from UMKM, BUMDes and
+# cooperatives: both see organisations, never households or persons. The cooperative operator sees the
+# households and members of its own village (its scope); the cashier sees no registry at all.
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.PROVINCIAL_OFFICER: frozenset(
@@ -45,12 +51,13 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, FUND_VIEW}),
     Role.COOPERATIVE_OPERATOR: frozenset(
-        _EVERYONE | {VIEW_REGISTRY, AID_PAY, AID_VOID, OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE, FUND_APPLY}
+        _EVERYONE
+        | {VIEW_REGISTRY, VIEW_PERSONS, AID_PAY, AID_VOID, OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE, FUND_APPLY}
     ),
     Role.CASHIER: frozenset(_EVERYONE | {AID_PAY, OUTLET_SELL}),
     Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY, FUND_VIEW, FUND_MANAGE, FUND_APPROVE}),
     Role.PROCUREMENT_BUYER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
-    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_FULL_NIK, AID_VIEW, FUND_VIEW}),
+    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_PERSONS, VIEW_FULL_NIK, AID_VIEW, FUND_VIEW}),
     Role.ADMINISTRATOR: frozenset(
         _EVERYONE
         | _REGISTRY_OFFICER

@@ -101,7 +101,7 @@ def _save(request, kind: str, fields: dict[str, Any]) -> Status:
 @router.get("/households", response=list[HouseholdOut], summary="Search households (KK masked)")
 @paginate(PageNumberPagination, page_size=50)
 def household_search(request, q: str = "", village: str = "", decile: str = ""):
-    _require(request, "registry.view")
+    _require(request, "registry.persons")
     households = selectors.household_list(scope=request.user.region_scope, q=q, village=village, decile=decile)
     return [
         HouseholdOut(
@@ -118,7 +118,7 @@ def household_search(request, q: str = "", village: str = "", decile: str = ""):
 
 @router.get("/households/{household_id}", response=HouseholdDetailOut, summary="One household with its members")
 def household_detail(request, household_id: UUID):
-    _require(request, "registry.view")
+    _require(request, "registry.persons")
     household = selectors.household_get(scope=request.user.region_scope, pk=household_id)
     return HouseholdDetailOut(
         id=household.pk,
@@ -212,7 +212,7 @@ class OutletIn(Schema):
     "/cooperatives/{org_id}/members", response=list[CoopMemberOut], summary="A cooperative's members (NIK masked)"
 )
 def cooperative_members(request, org_id: UUID):
-    _require(request, "registry.view")
+    _require(request, "registry.persons")
     coop = selectors.org_get(Cooperative, scope=request.user.region_scope, pk=org_id)
     return [
         CoopMemberOut(

@@ -180,9 +180,15 @@ def registry_summary(*, scope: RegionScope) -> dict[str, int]:
     }
 
 
+PERSON_IMPORT_KINDS = (ImportBatch.Kind.HOUSEHOLDS, ImportBatch.Kind.MEMBERS)
+
+
 def import_batch_list(*, user: Any, scope: RegionScope) -> QuerySet[ImportBatch]:
-    """Batches uploaded inside the reader's area (an uploader's area is at least as wide as its rows)."""
+    """Batches uploaded inside the reader's area (an uploader's area is at least as wide as its rows);
+    files of households or members only to a reader who may see persons."""
     qs = ImportBatch.objects.select_related("uploaded_by")
+    if not user.has_capability("registry.persons"):
+        qs = qs.exclude(kind__in=PERSON_IMPORT_KINDS)
     if not scope.is_national:
         qs = qs.filter(Q(scope_region_code=scope.prefix) | Q(scope_region_code__startswith=scope.prefix + "."))
     return qs.order_by("-created_at")

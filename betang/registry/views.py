@@ -26,6 +26,7 @@ from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch,
 from betang.web.access import capability_required
 
 VIEW, EDIT, FULL_NIK, REVIEW = "registry.view", "registry.edit", "registry.full_nik", "registry.review_duplicates"
+PERSONS = "registry.persons"
 
 
 def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
@@ -37,7 +38,15 @@ def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
 @capability_required(VIEW)
 def registry_home_view(request):
     summary = selectors.registry_summary(scope=request.user.region_scope)
-    return render(request, "registry/home.html", {"summary": summary, "can_edit": request.user.has_capability(EDIT)})
+    return render(
+        request,
+        "registry/home.html",
+        {
+            "summary": summary,
+            "can_edit": request.user.has_capability(EDIT),
+            "can_see_persons": request.user.has_capability(PERSONS),
+        },
+    )
 
 
 # --- households ------------------------------------------------------------------------------------------
@@ -56,7 +65,7 @@ HOUSEHOLD_EXPORT_HEADERS = [
 ]
 
 
-@capability_required(VIEW)
+@capability_required(PERSONS)
 def household_list_view(request):
     params = {k: request.GET.get(k, "").strip() for k in ("q", "village", "decile")}
     households = selectors.household_list(scope=request.user.region_scope, **params)
@@ -100,7 +109,7 @@ def _household_export(request, households):
     return _xlsx_response(content, "rumah-tangga.xlsx")
 
 
-@capability_required(VIEW)
+@capability_required(PERSONS)
 def household_detail_view(request, pk):
     household = selectors.household_get(scope=request.user.region_scope, pk=pk)
     members = selectors.household_members(household)
@@ -255,14 +264,15 @@ def org_detail_view(request, kind: str, pk):
     ]
     context = {"spec": spec, "obj": obj, "fields": fields, "kind": kind}
     if kind == "koperasi":
-        members = selectors.cooperative_members(obj)
-        if request.GET.get("format") == "xlsx":
-            return _members_export(obj, members)
         context |= {
             "outlets": obj.outlets.order_by("-is_active", "name"),
-            "members": Paginator(members, 50).get_page(request.GET.get("page")),
             "staff": obj.staff.select_related("user").order_by("user__username"),
         }
+        if request.user.has_capability(PERSONS):  # members are persons: not for a buyer or a fund officer
+            members = selectors.cooperative_members(obj)
+            if request.GET.get("format") == "xlsx":
+                return _members_export(obj, members)
+            context["members"] = Paginator(members, 50).get_page(request.GET.get("page"))
     return render(request, "registry/org_detail.html", context)
 
 

@@ -18,8 +18,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from betang.aid.models import Settlement
 from betang.core.money import format_rupiah
+from betang.core.spreadsheet import xlsx
 from betang.core.templatetags.betang import tanggal, waktu
-from betang.registry.exports import xlsx
 
 
 @dataclass(frozen=True)

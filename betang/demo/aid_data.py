@@ -8,7 +8,6 @@ demo card with its PIN, and the PDF of the cashier's village (card sheets, then 
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from betang.aid.models import Card, Cycle, Enrolment, NationalAid, Program
 from betang.aid.services.cards import cards_issue
 from betang.aid.services.cycles import cycle_approve, cycle_close, cycle_credit, cycle_draft, cycle_submit
 from betang.aid.services.programs import PocketSpec, program_create, program_fund
+from betang.core.spreadsheet import csv_write
 from betang.registry.models import Household
 
 CODE = "khbs"
@@ -95,9 +95,9 @@ def build_aid(*, occurred_at: datetime, var_dir: Path, cashier_village: str, pro
     issued = cards_issue(households=enrolled, batch=f"{CODE}-demo", occurred_at=occurred_at, actor=maker)
     var_dir.mkdir(parents=True, exist_ok=True)
     with open(var_dir / "demo-cards.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["card_number", "pin", "village_code"])
-        writer.writerows((i.card.number, i.pin, i.card.region_code) for i in issued)
+        csv_write(
+            fh, [("card_number", "pin", "village_code"), *((i.card.number, i.pin, i.card.region_code) for i in issued)]
+        )
     local = [i for i in issued if i.card.region_code == cashier_village]
     if local:
         printed = aid_selectors.printed_cards([(i.card, i.pin) for i in local], program)

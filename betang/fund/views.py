@@ -20,13 +20,13 @@ from django.views.decorators.http import require_POST
 from betang.accounts.access import FUND_APPLY, FUND_APPROVE, FUND_MANAGE, FUND_VIEW
 from betang.core import clock
 from betang.core.errors import DomainError
+from betang.core.spreadsheet import xlsx
 from betang.core.templatetags.betang import tanggal
 from betang.fund import changes, imports, portfolio, printing, selectors, services
 from betang.fund.allocation import standing
 from betang.fund.models import METHOD_NAMES, Application, Loan, LoanChange, Repayment
 from betang.fund.schedules import Method, ScheduleError, schedule
 from betang.ledger import bankfile
-from betang.registry.exports import xlsx
 from betang.registry.validation import check_amount
 from betang.web.access import capability_required
 

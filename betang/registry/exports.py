@@ -1,54 +1,94 @@
-"""XLSX exports: identifiers and codes are written as text so Excel never turns them into numbers."""
+"""The registry's XLSX exports: the rejected rows of an import, NIK and KK masked unless the user may see them."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
-from typing import Any
+import re
+from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
+from betang.core.masking import mask_text
+from betang.core.spreadsheet import xlsx_write
 from betang.registry.models import ImportBatch, ImportRow
+from betang.registry.tabular import header_key
 
-TEXT = "@"
-
-
-def xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, text_columns: set[int], title: str) -> bytes:
-    """A one-sheet workbook; columns in `text_columns` are stored as text with the Text format."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    header_cells = []
-    for name in headers:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        cells = []
-        for index, value in enumerate(row):
-            if index in text_columns:
-                cell = WriteOnlyCell(sheet, value="" if value is None else str(value))
-                cell.number_format = TEXT
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+# The columns of an uploaded file that hold a NIK or a KK number, whatever the kind of import.
+IDENTIFIER_FIELDS = frozenset({"nik", "kk", "owner_nik"})
 
 
-def rejected_rows_xlsx(batch: ImportBatch, outcomes: tuple[str, ...] = (ImportRow.Outcome.REJECTED,)) -> bytes:
-    """The rejected rows as uploaded, each with its line and reason: fix them and upload this file again."""
+def identifier_columns(batch: ImportBatch) -> set[int]:
+    """Indexes of the batch's columns whose header the import reads as a NIK or KK (every such column,
+    not only the first the import used, so a second `NIK` column is masked too)."""
+    from betang.registry.importing import columns_for
+
+    alias_to_field = {
+        header_key(alias): column.field
+        for column in columns_for(batch.kind)
+        for alias in (column.field, column.label, *column.aliases)
+    }
+    return {i for i, header in enumerate(batch.headers) if alias_to_field.get(header_key(header)) in IDENTIFIER_FIELDS}
+
+
+def mask_identifier_cell(text: Any) -> Any:
+    """A NIK or KK cell as a rejected row holds it, perhaps malformed (`6203 0155 0582 0002`, 15 or 17
+    digits, `6.20301E+15`): its first and last four digits kept around bullets when it has twelve digits
+    or more, every digit hidden when it has fewer; a cell with no digit stays as it is."""
+    if not isinstance(text, str):
+        return text
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return text
+    if len(digits) >= 12:
+        return digits[:4] + "•" * (len(digits) - 8) + digits[-4:]
+    return "•" * len(digits)
+
+
+def rejected_rows_write(
+    target: IO[bytes] | str,
+    batch: ImportBatch,
+    outcomes: tuple[str, ...] = (ImportRow.Outcome.REJECTED,),
+    *,
+    full: bool,
+    progress: Any = None,
+) -> int:
+    """The rejected rows as uploaded, each with its line and reason: fix them and upload this file again.
+
+    Without `full` (the capability `registry.full_nik`) every NIK and KK is masked: in the columns the
+    import reads as NIK or KK, whatever their shape, and any sixteen-digit number in the other cells and
+    in the reason. Such a file is for reading the reasons; only a full one can be uploaded again."""
     rows = ImportRow.objects.filter(batch=batch, outcome__in=outcomes).order_by("line")
     width = max([len(batch.headers), *(len(d) for d in rows.values_list("data", flat=True).iterator())])
     headers = [h or f"#{i + 1}" for i, h in enumerate(batch.headers)] + [
         f"#{i + 1}" for i in range(len(batch.headers), width)
     ]
     extra = [_("Reason"), _("Reason code"), _("Line in the uploaded file")]
-    body = ([*r.data, *[""] * (width - len(r.data)), r.message, r.codes, r.line] for r in rows.iterator())
+    masked = set() if full else identifier_columns(batch)
+
+    def cells(row: ImportRow) -> list[Any]:
+        data = [*row.data, *[""] * (width - len(row.data))]
+        if full:
+            return [*data, row.message, row.codes, row.line]
+        data = [mask_identifier_cell(c) if i in masked else mask_text(c) if isinstance(c, str) else c
+                for i, c in enumerate(data)]  # fmt: skip
+        return [*data, mask_text(row.message), row.codes, row.line]
+
+    body = (cells(r) for r in rows.iterator(chunk_size=5000))
     # Every uploaded column is text: NIK, KK, codes and phone numbers must survive the round trip.
-    return xlsx(headers + extra, body, text_columns=set(range(len(headers) + 2)), title=_("Rejected rows"))
+    return xlsx_write(
+        target,
+        headers + extra,
+        body,
+        text_columns=set(range(len(headers) + 2)),
+        title=_("Rejected rows"),
+        progress_every=5000,
+        progress=progress,
+    )
+
+
+def rejected_rows_xlsx(
+    batch: ImportBatch, outcomes: tuple[str, ...] = (ImportRow.Outcome.REJECTED,), *, full: bool
+) -> bytes:
+    out = io.BytesIO()
+    rejected_rows_write(out, batch, outcomes, full=full)
+    return out.getvalue()

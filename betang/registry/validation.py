@@ -358,7 +358,8 @@ def check_phone(raw: Any) -> Checked:
     if raw is None or not str(raw).strip():
         return Checked(None)
     text = str(int(raw)) if isinstance(raw, int | float) else str(raw).strip()
-    digits = re.sub(r"[\s().\-]", "", text)
+    # `'+62…`: the apostrophe Excel users type, and our own exports write, so that `+` is not a formula.
+    digits = re.sub(r"[\s().\-]", "", text.removeprefix("'"))
     if digits.startswith("+"):
         digits = digits[1:]
         if not digits.startswith("62"):

@@ -20,6 +20,7 @@ from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
+from betang.core.spreadsheet import xlsx
 from betang.registry import exports, selectors, services
 from betang.registry.masking import mask_nik
 from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch, ImportRow, Person
@@ -98,7 +99,7 @@ def _household_export(request, households):
         ]
         for p in persons.iterator(chunk_size=2000)
     )
-    content = exports.xlsx(HOUSEHOLD_EXPORT_HEADERS, rows, text_columns={0, 1, 6, 8}, title=_("Households"))
+    content = xlsx(HOUSEHOLD_EXPORT_HEADERS, rows, text_columns={0, 1, 6, 8}, title=_("Households"))
     audit_record(
         actor=request.user,
         event="registry.households.exported",
@@ -230,7 +231,7 @@ def org_list_view(request, kind: str):
     rows = spec.list_selector(scope=request.user.region_scope, **kwargs)
     if request.GET.get("format") == "xlsx":
         body = ([_value(o, attr) for _, attr in spec.columns] for o in rows.iterator(chunk_size=2000))
-        content = exports.xlsx(
+        content = xlsx(
             [str(label) for label, _ in spec.columns], body, text_columns=spec.text_columns, title=str(spec.title)
         )
         return _xlsx_response(content, f"{spec.slug}.xlsx")
@@ -283,7 +284,7 @@ def _members_export(cooperative, members):
         [mask_nik(m.person.nik), m.person.name, m.get_role_display(), m.joined_date, m.term_end, m.person.region_code]
         for m in members.iterator(chunk_size=2000)
     )
-    content = exports.xlsx([str(h) for h in headers], body, text_columns={0, 5}, title=str(_("Members")))
+    content = xlsx([str(h) for h in headers], body, text_columns={0, 5}, title=str(_("Members")))
     return _xlsx_response(content, f"anggota-{cooperative.region_code}.xlsx")
 
 
@@ -359,7 +360,20 @@ def import_rejects_view(request, pk):
         else (ImportRow.Outcome.REJECTED,)
     )
     stem = batch.original_name.rsplit(".", 1)[0]
-    return _xlsx_response(exports.rejected_rows_xlsx(batch, outcomes), f"{stem}-ditolak.xlsx")
+    # Masked like the page unless the user may see full NIKs; a full file is for fixing and uploading
+    # again, and who took one is recorded, as for every full NIK shown.
+    full = request.user.has_capability(FULL_NIK)
+    content = exports.rejected_rows_xlsx(batch, outcomes, full=full)
+    if full:
+        audit_record(
+            actor=request.user,
+            event="registry.import.rejects_exported",
+            occurred_at=clock.now(),
+            obj=batch,
+            region_code=request.user.scope_region_code,
+            changes={"outcomes": [None, list(outcomes)], "full_identifiers": [None, True]},
+        )
+    return _xlsx_response(content, f"{stem}-ditolak.xlsx")
 
 
 @capability_required(EDIT)
@@ -369,7 +383,7 @@ def import_template_view(request, kind: str):
     if kind not in ImportBatch.Kind.values:
         raise Http404
     columns = columns_for(kind)
-    content = exports.xlsx([c.label for c in columns], [], text_columns=set(range(len(columns))), title=kind)
+    content = xlsx([c.label for c in columns], [], text_columns=set(range(len(columns))), title=kind)
     return _xlsx_response(content, f"templat-{kind}.xlsx")
 
 

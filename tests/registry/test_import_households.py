@@ -230,7 +230,7 @@ def test_rejected_rows_download_fix_and_reupload(run_import):
     batch, counts = run_import(csv_bytes(rows))
     assert counts == {"CREATED": 3, "UPDATED": 0, "UNCHANGED": 0, "REJECTED": 1, "HELD": 0}
 
-    sheet = load_workbook(io.BytesIO(rejected_rows_xlsx(batch))).active
+    sheet = load_workbook(io.BytesIO(rejected_rows_xlsx(batch, full=True))).active
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert table[0][: len(HEADERS)] == HEADERS
     assert table[1][0] == "6203015203900015"

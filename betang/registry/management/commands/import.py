@@ -12,7 +12,7 @@ from rich.table import Table
 
 from betang.accounts.models import User
 from betang.core import clock
-from betang.registry.exports import rejected_rows_xlsx
+from betang.registry.exports import rejected_rows_write
 from betang.registry.importing import import_run
 from betang.registry.models import ImportBatch, ImportRow
 from betang.registry.services import import_batch_create
@@ -69,5 +69,8 @@ class Command(BaseCommand):
             table.add_row(str(label), str(counts.get(outcome, 0)))
         console.print(table)
         if counts.get(ImportRow.Outcome.REJECTED) and rejects:
-            rejects.write_bytes(rejected_rows_xlsx(batch))
+            # Full NIKs and KKs: this is run by an operator on the server, who already holds the uploaded
+            # file itself, and the rejects must go back to the office to be fixed and imported again.
+            # Pages mask them for roles without `registry.full_nik` (`import_rejects_view`).
+            rejected_rows_write(rejects, batch, full=True)
             console.print(f"Rejected rows, each with its reason: {rejects}")

@@ -43,6 +43,7 @@ from betang.ledger import bankfile
 from betang.regions import selectors as region_selectors
 from betang.registry import selectors as registry_selectors
 from betang.web.access import capability_required
+from betang.web.search import list_filters
 
 DISTRIBUTION_REFRESH_SECONDS = 5
 BATCH_LIMIT = 2000  # cards per printed batch from a page: PINs are hashed one by one (a few seconds)
@@ -125,7 +126,9 @@ def rule_edit_view(request, code: str):
 def enrolment_list_view(request, code: str):
     scope = request.user.region_scope
     program = selectors.program_get(scope=scope, code=code)
-    params = {k: request.GET.get(k, "").strip() for k in ("q", "status", "basis", "village")}
+    params, answer = list_filters(request, ("q", "status", "basis", "village"))  # a NIK or KK never in a URL
+    if answer:
+        return answer
     try:
         enrolments = selectors.enrolment_list(program, scope=scope, **params)
     except ValueError:
@@ -349,7 +352,9 @@ def cards_issue_view(request, code: str):
 
 @capability_required(AID_VIEW)
 def card_list_view(request):
-    params = {k: request.GET.get(k, "").strip() for k in ("q", "status")}
+    params, answer = list_filters(request, ("q", "status"))  # a card number never goes in a URL
+    if answer:
+        return answer
     cards = selectors.card_list(scope=request.user.region_scope, **params)
     page = CappedPaginator(cards, 50).get_page(request.GET.get("page"))
     return render(request, "aid/card_list.html", {"page": page, "params": params, "statuses": Card.Status.choices})

@@ -25,6 +25,7 @@ from betang.registry import exports, selectors, services
 from betang.registry.masking import mask_nik
 from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch, ImportRow, Person
 from betang.web.access import capability_required
+from betang.web.search import audit_filters, list_filters
 
 VIEW, EDIT, FULL_NIK, REVIEW = "registry.view", "registry.edit", "registry.full_nik", "registry.review_duplicates"
 PERSONS = "registry.persons"
@@ -68,15 +69,17 @@ HOUSEHOLD_EXPORT_HEADERS = [
 
 @capability_required(PERSONS)
 def household_list_view(request):
-    params = {k: request.GET.get(k, "").strip() for k in ("q", "village", "decile")}
+    params, answer = list_filters(request, ("q", "village", "decile"))  # a NIK or KK never goes in a URL
+    if answer:
+        return answer
     households = selectors.household_list(scope=request.user.region_scope, **params)
     if request.GET.get("format") == "xlsx":
-        return _household_export(request, households)
+        return _household_export(request, households, params)
     page = CappedPaginator(households, 50).get_page(request.GET.get("page"))
     return render(request, "registry/household_list.html", {"page": page, "params": params, "deciles": range(1, 11)})
 
 
-def _household_export(request, households):
+def _household_export(request, households, params):
     full = request.user.has_capability(FULL_NIK)
     show = (lambda value: value) if full else mask_nik
     persons = (
@@ -105,7 +108,7 @@ def _household_export(request, households):
         event="registry.households.exported",
         occurred_at=clock.now(),
         region_code=request.user.scope_region_code,
-        changes={"filters": [None, dict(request.GET.items())], "full_identifiers": [None, full]},
+        changes={"filters": [None, audit_filters(params)], "full_identifiers": [None, full]},
     )
     return _xlsx_response(content, "rumah-tangga.xlsx")
 
@@ -225,8 +228,12 @@ def org_list_view(request, kind: str):
     spec = ORG_PAGES.get(kind)
     if spec is None:
         raise Http404
-    params = {k: request.GET.get(k, "").strip() for k in ("q", "village")}
-    extra = request.GET.get(spec.filter_name, "").strip() if spec.filter_name else ""
+    names = ("q", "village", spec.filter_name) if spec.filter_name else ("q", "village")
+    filters, answer = list_filters(request, names)  # an owner's NIK searched never goes in a URL
+    if answer:
+        return answer
+    params = {k: filters[k] for k in ("q", "village")}
+    extra = filters.get(spec.filter_name, "")
     kwargs = dict(params, **({spec.filter_name: extra} if spec.filter_name else {}))
     rows = spec.list_selector(scope=request.user.region_scope, **kwargs)
     if request.GET.get("format") == "xlsx":

@@ -70,6 +70,8 @@ def test_the_rule_is_changed_and_an_enrolment_ended_on_the_pages(page, live_serv
     assert page.get_by_test_id("enrolments").locator("tbody tr").count() == 3
     page.get_by_placeholder("Nama, NIK atau nomor KK").fill(world.poor[2].kk_number)
     page.get_by_role("button", name="Cari").click()
+    page.wait_for_url("**/peserta/?s=*")  # the KK searched is kept in the session, not in the address
+    assert world.poor[2].kk_number not in page.url
     rows = page.get_by_test_id("enrolments").locator("tbody tr")
     assert rows.count() == 1
     rows.get_by_text("Akhiri", exact=True).click()

@@ -175,6 +175,9 @@ class Cycle(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     credited_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Where the cycle's reconciliation window ends, fixed when it closes: card payments from then on
+    # belong to the next cycle's (see aid.services.reconciliation.cycle_window).
+    window_end_at = models.DateTimeField(null=True, blank=True)
     # The background draft while DRAFTING, then the credit's (APPROVED, CREDITING): for its progress.
     task_id = models.CharField(max_length=64, blank=True)
     close_task_id = models.CharField(max_length=64, blank=True)  # the background close (expiring funds)

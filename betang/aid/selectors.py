@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -27,6 +27,7 @@ from betang.aid.models import (
 )
 from betang.aid.printing import PrintedCard
 from betang.aid.statements import StatementLine
+from betang.core import clock
 from betang.ledger import selectors as ledger
 from betang.regions import codes as region_codes
 from betang.regions import selectors as regions
@@ -361,27 +362,71 @@ def _node_names(nodes: list[tuple[str, str]]) -> dict[str, str]:
     return names
 
 
-def reconciliation_of(cycle: Cycle, *, scope: RegionScope) -> dict[str, Any]:
-    """The cycle's four figures per outlet and its exceptions, inside the reader's area."""
-    rows = (
-        Reconciliation.objects.filter(scope.q("region_code"), cycle=cycle)
-        .select_related("cooperative", "outlet")
-        .order_by("region_code", "cooperative__name", "outlet__name")
-    )
+@dataclass(frozen=True)
+class Window:
+    """The card payments a cycle's reconciliation answers for: those made from `start` until `end`
+    (excluded). Windows follow one another without gap or overlap, so every payment of a program
+    belongs to exactly one cycle's reconciliation, including one that spends a balance carried over
+    from an ended cycle: the first cycle's window opens with its period; each next one where the one
+    before ends, which is where the next cycle's period begins, or the earlier cycle's close if no
+    next cycle existed then. The latest cycle's window is open (`end` None) until it closes; payments
+    after that close belong to the next cycle once there is one."""
+
+    start: datetime
+    end: datetime | None
+
+    def contains(self, moment: datetime) -> bool:
+        return moment >= self.start and (self.end is None or moment < self.end)
+
+
+def next_cycle(cycle: Cycle) -> Cycle | None:
+    return Cycle.objects.filter(program_id=cycle.program_id, number__gt=cycle.number).order_by("number").first()
+
+
+def _window_end(cycle: Cycle) -> datetime | None:
+    if cycle.window_end_at is not None:
+        return cycle.window_end_at
+    following = next_cycle(cycle)
+    return clock.day_start(following.period_start) if following is not None else None
+
+
+def cycle_window(cycle: Cycle) -> Window:
+    previous = Cycle.objects.filter(program_id=cycle.program_id, number__lt=cycle.number).order_by("-number").first()
+    start = _window_end(previous) if previous is not None else None
+    return Window(start or clock.day_start(cycle.period_start), _window_end(cycle))
+
+
+def reconciliation_of(cycle: Cycle, *, scope: RegionScope, q: str = "", differing: bool = False) -> dict[str, Any]:
+    """The cycle's four figures per outlet and its exceptions, inside the reader's area: totals over
+    the area, the rows narrowed by a cooperative's name or village code (`q`) and, with `differing`,
+    to those whose four figures do not agree; the window of payments it answers for, and what of the
+    cycle's credit was not spent in it."""
+    every = Reconciliation.objects.filter(scope.q("region_code"), cycle=cycle)
+    rows = every.select_related("cooperative", "outlet").order_by("region_code", "cooperative__name", "outlet__name")
+    if q := " ".join(q.split()):
+        rows = rows.filter(Q(cooperative__name__icontains=q) | Q(region_code__startswith=q))
+    if differing:
+        rows = rows.filter(Q(redeemed__gt=F("settled")) | ~Q(redeemed=F("issued")))
     exceptions = (
         ReconciliationException.objects.filter(scope.q("region_code"), cycle=cycle)
         .select_related("cooperative", "outlet", "resolved_by")
         .order_by("status", "-amount")
     )
-    totals = rows.aggregate(
-        credited=Sum("credited"), redeemed=Sum("redeemed"), issued=Sum("issued"), settled=Sum("settled")
-    )
+    totals = {
+        k: v or 0
+        for k, v in every.aggregate(
+            credited=Sum("credited"), redeemed=Sum("redeemed"), issued=Sum("issued"), settled=Sum("settled")
+        ).items()
+    }
     return {
         "rows": rows,
         "exceptions": exceptions,
-        "totals": {k: v or 0 for k, v in totals.items()},
+        "totals": totals,
+        "unspent": totals["credited"] - totals["redeemed"],  # negative: balances carried over were spent
+        "overspent": max(0, totals["redeemed"] - totals["credited"]),
+        "window": cycle_window(cycle),
         "open": exceptions.filter(status=ReconciliationException.Status.OPEN).count(),
-        "computed_at": rows.values_list("computed_at", flat=True).first(),
+        "computed_at": every.values_list("computed_at", flat=True).first(),
     }
 
 

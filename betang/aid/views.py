@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW, OUTLET_MANAGE
 from betang.aid import pins, printing, selectors, statements
 from betang.aid import tasks as aid_tasks
-from betang.aid.models import Card, Cycle, Enrolment, NationalAid, ReconciliationException, Settlement
+from betang.aid.models import Card, Cycle, Enrolment, NationalAid, Program, ReconciliationException, Settlement
 from betang.aid.services import cards as card_services
 from betang.aid.services import cycles as cycle_services
 from betang.aid.services import distribution, reconciliation
@@ -436,11 +436,17 @@ def reconciliation_view(request, code: str, number: int):
         reconciliation.reconcile(cycle, now=clock.now())
         messages.success(request, _("Reconciled again just now."))
         return redirect("aid:reconciliation", code=program.code, number=cycle.number)
+    q, differing = request.GET.get("q", "").strip()[:100], request.GET.get("selisih") == "1"
+    found = selectors.reconciliation_of(cycle, scope=scope, q=q, differing=differing)
     context = {
         "program": program,
         "cycle": cycle,
         "can_run": can_run,
-        **selectors.reconciliation_of(cycle, scope=scope),
+        **found,
+        "rows": CappedPaginator(found["rows"], 50).get_page(request.GET.get("page")),
+        "exceptions": CappedPaginator(found["exceptions"], 50).get_page(request.GET.get("halaman_selisih")),
+        "params": {"q": q, "selisih": "1" if differing else ""},
+        "carries_over": program.unspent != Program.Unspent.EXPIRE,
     }
     return render(request, "aid/reconciliation.html", context)
 

@@ -1,6 +1,9 @@
 """The four-way reconciliation of an aid cycle, per outlet: entitlements credited (to the outlet's
 cooperative's enrolled households) ↔ card payments redeemed there ↔ goods issued from stock for card
-sales ↔ settled (in a statement the program has paid). Registered with aid at start-up; aid keeps the
+sales ↔ settled (in a statement the program has paid). The payments, sales and stock moves are those
+of the cycle's window (aid.services.reconciliation.cycle_window), not of its calendar period: a
+payment made after the period, from a balance carried over, is reconciled with the cycle whose
+window it falls in, never with none. Registered with aid at start-up; aid keeps the
 figures and the exceptions and refuses to close a cycle with one open.
 
 The differences, each an exception with an owner:
@@ -8,7 +11,9 @@ The differences, each an exception with an owner:
   the cooperative;
 - a card sale whose payment was voided, the goods gone: the cooperative;
 - a stock shortfall: eligible goods taken off the shelf by an adjustment, not sold: the cooperative;
-- card payments of the cycle in no statement once its period has ended: the program office;
+- card payments of the cycle in no statement: those made within its period once the period has ended,
+  those made after it (spending a balance carried over) once the cycle's window has ended: the
+  program office;
 - a statement issued but not paid: the program office.
 A voided sale voids its payment and returns its goods: nothing to explain.
 """
@@ -25,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from betang.aid.contracts import GoodsCategory
 from betang.aid.models import Cycle, Entitlement, ReconciliationException, Redemption, Settlement
+from betang.aid.selectors import cycle_window
 from betang.aid.services.reconciliation import Figures, Found, reconciliation_record
 from betang.core import clock
 from betang.core.money import format_rupiah
@@ -49,9 +55,15 @@ def _zero() -> dict[str, int]:
 def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
     cycle = Cycle.objects.select_related("program").get(pk=cycle.pk)
     program = cycle.program
-    start, end = clock.day_start(cycle.period_start), clock.day_start(cycle.period_end + timedelta(days=1))
-    ended = timezone.localdate(now) > cycle.period_end
-    payments = Redemption.objects.filter(program=program, occurred_at__gte=start, occurred_at__lt=end)
+    window = cycle_window(cycle)
+    # The window's moments as filters: from its start, up to its end when it has one.
+    within = {"occurred_at__gte": window.start} | ({"occurred_at__lt": window.end} if window.end else {})
+    period_end = clock.day_start(cycle.period_end + timedelta(days=1))
+    # Payments within the period are due in a statement once it has ended; later ones (a balance
+    # carried over) once the window has: the next cycle has begun, or this one closed.
+    period_ended = timezone.localdate(now) > cycle.period_end
+    window_ended = window.end is not None and now >= window.end
+    payments = Redemption.objects.filter(program=program, **within)
     paid = payments.filter(status=Redemption.Status.PAID)
     sales = Sale.objects.filter(redemption_id__in=payments.values("id"))
     sold_for = dict(sales.filter(status=Sale.Status.PAID).values_list("redemption_id", "id"))
@@ -80,7 +92,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
             row["settled"] += amount
         elif status == Settlement.Status.ISSUED:
             unpaid[(settlement, coop, outlet)] += amount
-        elif ended:
+        elif window_ended or (period_ended and at < period_end):
             unsettled[(coop, outlet)][0] += 1
             unsettled[(coop, outlet)][1] += amount
         if pk not in sold_for:
@@ -141,8 +153,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
     shortfalls = StockMove.objects.filter(
         kind=StockMove.Kind.ADJUST,
         quantity__lt=0,
-        occurred_at__gte=start,
-        occurred_at__lt=end,
+        **within,
         item__category__in=eligible,
     )
     if program.region_code:

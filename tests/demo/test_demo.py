@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from betang.accounts.models import User
 from betang.demo.services import DEMO_USERS
@@ -113,19 +115,24 @@ def test_demo_runs_the_huma_betang_sejahtera_card(demo_built, capsys):
     program = Program.objects.get(code="khbs")
     assert sum(p.amount_per_household for p in program.pockets.all()) == 200_000
     cycles = list(Cycle.objects.filter(program=program).order_by("number"))
-    assert [c.status for c in cycles] == ["CLOSED", "CREDITED"]
+    assert [c.status for c in cycles] == ["CLOSED", "CREDITED", "CREDITED"]
+    # Three consecutive months, the last one current; each credited on its first day, before the
+    # outlets' past sales spend it.
+    today = timezone.localdate()
+    assert cycles[2].period_start <= today <= cycles[2].period_end
+    assert [c.period_end + timedelta(days=1) for c in cycles[:2]] == [c.period_start for c in cycles[1:]]
     assert cycles[0].created_by.username == "dinas.kalteng"
     assert [a.approver.username for a in cycles[0].approvals.all()] == ["admin"]
     enrolled = Enrolment.objects.filter(program=program, status="ACTIVE").count()
     assert enrolled > 0
-    assert cycles[1].total == enrolled * 200_000
+    assert cycles[2].total == enrolled * 200_000
     assert Card.objects.filter(status="ACTIVE").count() == enrolled
     rows = (settings.VAR_DIR / "demo-cards.csv").read_text().splitlines()[1:]
     number, pin, _village = rows[0].split(",")
     assert pin_matches(pin, Card.objects.get(number=number).pin_hash)
     assert all(c.ok for c in ledger_verify())
     call_command("demo", no_serve=True, households=300)  # a second build adds nothing
-    assert Cycle.objects.filter(program=program).count() == 2
+    assert Cycle.objects.filter(program=program).count() == 3
     assert "already present" in capsys.readouterr().out
 
 
@@ -248,3 +255,20 @@ def test_every_demo_role_crawls_its_pages_and_exports_without_a_500_or_an_unmask
                     continue
                 shapes[shape] = shapes.get(shape, 0) + 1
                 queue.append(link)
+
+
+def test_every_demo_card_payment_is_reconciled_with_exactly_one_cycle(demo_built):
+    """The demo's past sales fall in the current cycle's window; summed over the cycles, the
+    reconciliations redeem exactly what the cards paid (before: Rp0 beside millions redeemed)."""
+    from django.db.models import Sum
+
+    from betang.aid.models import Cycle, Reconciliation, Redemption
+    from betang.aid.services.reconciliation import reconcile
+
+    for cycle in Cycle.objects.filter(status=Cycle.Status.CREDITED):
+        reconcile(cycle, now=timezone.now())
+    paid = Redemption.objects.filter(status=Redemption.Status.PAID).aggregate(s=Sum("amount"))["s"]
+    assert paid > 0
+    assert Reconciliation.objects.aggregate(s=Sum("redeemed"))["s"] == paid
+    current = Cycle.objects.order_by("-number").first()
+    assert Reconciliation.objects.filter(cycle=current).aggregate(s=Sum("redeemed"))["s"] > 0

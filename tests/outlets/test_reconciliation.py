@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 
 from betang.aid.contracts import BasketLine
-from betang.aid.models import Cycle, Reconciliation, ReconciliationException
+from betang.aid.models import Cycle, Reconciliation, ReconciliationException, Redemption
+from betang.aid.selectors import cycle_window
 from betang.aid.services import payments, settlements
-from betang.aid.services.cycles import cycle_close
+from betang.aid.services.cycles import cycle_approve, cycle_close, cycle_credit, cycle_draft, cycle_submit
 from betang.aid.services.reconciliation import ExceptionsOpen, ResolutionNeeded, exception_resolve, reconcile
 from betang.ledger.verify import ledger_verify
 from betang.outlets.services import LineIn, sale_complete, sale_void, stock_adjust
@@ -196,3 +197,80 @@ def test_the_pages_show_the_figures_and_let_each_owner_resolve_its_own(client, s
     client.force_login(kapuas_officer)  # a regency officer: reads, cannot rerun
     assert client.get(url).status_code == 200
     assert client.post(url).status_code == 403
+
+
+def _redeemed(cycle) -> int:
+    return sum(Reconciliation.objects.filter(cycle=cycle).values_list("redeemed", flat=True))
+
+
+def test_a_payment_after_the_period_is_reconciled_with_the_cycle_whose_window_it_falls_in(shop):
+    """The demo's trap: a cycle of November, a card paying in December from what was left. That
+    payment is the November cycle's while no December cycle exists, and the December cycle's once one
+    begins; never nobody's, never two cycles'. Every payment is counted exactly once."""
+
+    november = cycle_of(shop)
+    december_2 = NOW.replace(month=12, day=2)
+    december_5 = NOW.replace(month=12, day=5)
+    card_sale(shop, [(shop.rice, 1)], "nov", at=NOW)
+    card_sale(shop, [(shop.eggs, 1)], "dec-2", at=december_2)  # from November's balance, carried over
+
+    reconcile(november, now=december_2 + timedelta(hours=1))
+    assert _redeemed(november) == 98_000  # both: no later cycle has begun
+    assert cycle_window(november).end is None
+    assert Kind.NOT_IN_STATEMENT in exceptions(november)  # November's own payment is due (its period ended)
+    assert exceptions(november)[Kind.NOT_IN_STATEMENT][0] == 70_000  # the December one is not due yet
+
+    world = shop.world
+    december = cycle_draft(program=world.program, occurred_at=december_2, actor=world.maker)
+    assert december.period_start.isoformat() == "2026-12-01"
+    cycle_submit(cycle=december, actor=world.maker, occurred_at=december_2)
+    cycle_approve(cycle=december, actor=world.checker, occurred_at=december_2)
+    cycle_credit(cycle=december, occurred_at=december_2, recorded_at=december_2)
+    card_sale(shop, [(shop.eggs, 1)], "dec-5", at=december_5)
+
+    later = december_5 + timedelta(hours=1)
+    reconcile(november, now=later)
+    reconcile(december, now=later)
+    assert _redeemed(november) == 70_000  # November's window ended where December's period began
+    assert _redeemed(december) == 56_000  # both December payments, the one from carried-over money too
+    paid = sum(Redemption.objects.filter(status=Redemption.Status.PAID).values_list("amount", flat=True))
+    assert _redeemed(november) + _redeemed(december) == paid
+    assert cycle_window(november).end == cycle_window(december).start
+
+
+def test_a_cycle_closed_before_the_next_exists_keeps_its_window_and_later_payments_go_to_the_next(shop):
+
+    november, world = cycle_of(shop), shop.world
+    closed_on = NOW.replace(month=12, day=3, hour=10)
+    cycle_close(cycle=november, actor=world.checker, occurred_at=closed_on, recorded_at=closed_on)
+    november.refresh_from_db()
+    assert cycle_window(november).end == closed_on
+    card_sale(shop, [(shop.rice, 1)], "after-close", at=closed_on + timedelta(hours=2))  # carried-over money
+
+    december = cycle_draft(program=world.program, occurred_at=closed_on, actor=world.maker)
+    cycle_submit(cycle=december, actor=world.maker, occurred_at=closed_on)
+    cycle_approve(cycle=december, actor=world.checker, occurred_at=closed_on)
+    cycle_credit(cycle=december, occurred_at=closed_on, recorded_at=closed_on)
+    assert cycle_window(november).end == closed_on  # kept: the closed reconciliation never changes
+    assert cycle_window(december).start == closed_on  # December's begins there, not on 1 December
+    reconcile(december, now=closed_on + timedelta(days=1))
+    assert _redeemed(december) == 70_000
+
+
+def test_the_page_says_which_payments_it_counts_and_what_is_left_and_filters_its_rows(client, shop, month):
+    reconcile(month, now=AFTER)
+    client.force_login(shop.world.maker)
+    url = f"/bantuan/program/{shop.world.program.code}/siklus/{month.number}/rekonsiliasi/"
+    page = client.get(url).content.decode()
+    assert 'data-testid="reconciliation-window"' in page
+    assert "1 November 2026" in page  # the window opens with the period
+    assert "sampai sekarang" in page  # the latest cycle: open until the next begins
+    # Credited Rp400.000 to coop A's households (and coop B's), redeemed Rp80.000: said in words.
+    unspent = page.split('data-testid="unspent">', 1)[1].split("</p>", 1)[0]
+    assert "belum dibelanjakan" in unspent
+    assert "terbawa" in unspent
+    filtered = client.get(url, {"q": "tidak ada koperasi begini"}).content.decode()
+    assert shop.outlet.name not in filtered.split('data-testid="reconciliation"', 1)[1]
+    assert "Tidak ada gerai yang cocok" in filtered
+    differing = client.get(url, {"selisih": "1"}).content.decode()
+    assert shop.outlet.name in differing.split('data-testid="reconciliation"', 1)[1]  # redeemed ≠ issued there

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from betang.aid import posting
 from betang.aid.models import Cycle, CycleApproval, Enrolment, Entitlement, Program
 from betang.aid.services.programs import enrolments_review, rule_text
-from betang.aid.services.reconciliation import close_allowed
+from betang.aid.services.reconciliation import close_allowed, window_end_at_close
 from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
@@ -577,7 +577,12 @@ def cycle_close(
             after = page[-1][0]
             report(done, total, str(cycle))
     with transaction.atomic():
-        Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CLOSED, closed_at=recorded_at, expired_total=swept)
+        Cycle.objects.filter(pk=cycle.pk).update(
+            status=Cycle.Status.CLOSED,
+            closed_at=recorded_at,
+            expired_total=swept,
+            window_end_at=window_end_at_close(cycle, occurred_at=occurred_at),
+        )
         audit_record(
             actor=actor, event="aid.cycle.closed", occurred_at=occurred_at, obj=cycle, changes={"expired": swept}
         )

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.aid.models import Cycle, Reconciliation, ReconciliationException
+from betang.aid.selectors import next_cycle
+from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 
@@ -62,6 +64,12 @@ class Found:
     amount: int
     detail: str
     owner: str
+
+
+def window_end_at_close(cycle: Cycle, *, occurred_at: datetime) -> datetime:
+    """Where a cycle closing now ends its window: at the next cycle's period, or at the close."""
+    following = next_cycle(cycle)
+    return min(occurred_at, clock.day_start(following.period_start)) if following is not None else occurred_at
 
 
 def reconciler_register(reconciler: Reconciler) -> None:

@@ -71,7 +71,7 @@ class Line:
 
 
 def statement_lines(account_ids: list[int], *, limit: int = 20) -> list[Line]:
-    """The latest entries touching these accounts, newest first (by when they were recorded), each
+    """The latest entries touching these accounts, newest first (by when they happened), each
     with what it moved on each of them. One grouped pass over the accounts' own postings (their
     index): a cycle credit's entry has a posting for every household of its batch, none of which
     but these accounts' are read."""
@@ -91,7 +91,10 @@ def statement_lines(account_ids: list[int], *, limit: int = 20) -> list[Line]:
     ):
         moved.setdefault(entry_id, {})[account_id] = signs[account_id] * amount
         last[entry_id] = max(last.get(entry_id, 0), newest)
-    latest = sorted(last, key=last.__getitem__, reverse=True)[:limit]
+    # Newest first by when they happened (a payment recorded late, an outpost's, sorts where it
+    # belongs), then by when they were recorded. A household's wallets have few entries: all are read.
+    when = dict(Entry.objects.filter(pk__in=list(last)).values_list("id", "occurred_at"))
+    latest = sorted(last, key=lambda e: (when[e], last[e]), reverse=True)[:limit]
     entries = {e["id"]: e for e in Entry.objects.filter(pk__in=latest).values("id", "occurred_at", "kind", "memo")}
     return [
         Line(e, entries[e]["occurred_at"], entries[e]["kind"], entries[e]["memo"], moved[e])

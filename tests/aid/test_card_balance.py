@@ -139,3 +139,36 @@ def test_the_window_ends(world):
     assert 899 <= hits[2] <= 901
     assert throttle_hit("k", limit=2, window=timedelta(minutes=15), now=NOW + timedelta(minutes=14)) > 0
     assert throttle_hit("k", limit=2, window=timedelta(minutes=15), now=NOW + timedelta(minutes=15)) == 0
+
+
+def test_movements_read_in_the_order_they_happened_not_the_order_they_were_recorded(client, world):
+    """A payment recorded late (an outpost syncing, a correction) sorts where it happened."""
+    from datetime import timedelta
+
+    late = card_pay(
+        card_number=world.card.number,
+        pin=PIN,
+        cooperative_id=world.coop_a.pk,
+        basket=[BasketLine("BERAS", 30_000, "Beras")],
+        key="later",
+        occurred_at=NOW + timedelta(days=2),
+        recorded_at=NOW + timedelta(days=2),
+    )
+    early = card_pay(
+        card_number=world.card.number,
+        pin=PIN,
+        cooperative_id=world.coop_a.pk,
+        basket=[BasketLine("BERAS", 10_000, "Beras")],
+        key="synced-late",
+        occurred_at=NOW + timedelta(days=1),
+        recorded_at=NOW + timedelta(days=3),
+    )
+    statement = card_statement(card_number=world.card.number, pin=PIN, counted=False)
+    assert [m.amount for m in statement.movements] == [-30_000, -10_000, 200_000]
+    assert [m.occurred_at for m in statement.movements] == sorted(
+        (m.occurred_at for m in statement.movements), reverse=True
+    )
+    assert late.receipt_number != early.receipt_number
+    page = client.get("/saldo/").content.decode()
+    note = page.split('data-testid="pin-note">', 1)[1].split("</p>", 1)[0]
+    assert "tidak mengunci" in note  # the truth here: wrong PINs on this page lock nothing

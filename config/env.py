@@ -51,6 +51,22 @@ VARIABLES: dict[str, Var] = {
             "reverse proxies in front of the server that append to X-Forwarded-For; the client address is what "
             "the outermost one saw (empty: 1 in production, behind nginx; 0 elsewhere)",
         ),
+        Var(
+            "BETANG_IMPORT_MAX_ROWS",
+            "3000000",
+            "rows an import file may hold under its header (a province's households fit; a zip bomb does not)",
+        ),
+        Var("BETANG_IMPORT_MAX_COLUMNS", "256", "columns an import file's rows may fill"),
+        Var(
+            "BETANG_IMPORT_MAX_UNPACKED_MB",
+            "2048",
+            "megabytes an XLSX import may unpack to (Excel's 1,048,576 rows of the household template: about 750)",
+        ),
+        Var(
+            "BETANG_IMPORT_MAX_RATIO",
+            "100",
+            "how many times its size an XLSX import unpacking to more than 16 MB may grow (real workbooks: 5 to 20)",
+        ),
         Var("BETANG_SECURE_COOKIES", "true", "production only: cookies sent over HTTPS only"),
         Var("BETANG_HSTS_SECONDS", "31536000", "production only: Strict-Transport-Security max-age"),
     ]

@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from queue import Empty, Full
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -28,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from betang.core.bulk import analyze, bulk_insert, commit_without_waiting
 from betang.core.ids import new_id, new_id_hex
 from betang.core.progress import ProgressCallback
+from betang.core.stopping import Stopped, stop_requested
 from betang.regions.scope import RegionScope
 from betang.registry import matching
 from betang.registry import validation as v
@@ -1509,9 +1512,23 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
     """
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=8)
+    parent = os.getpid()
+
+    def put(item: Any) -> None:
+        while True:
+            try:
+                queue.put(item, timeout=1)
+                return
+            except Full:
+                if os.getppid() != parent:  # the parent died (SIGKILL): nobody reads; do not linger
+                    os._exit(1)
 
     def child() -> None:
         code = 0
+        # Stopping is the parent's to decide (SIGTERM to the worker, Ctrl+C to the whole terminal's
+        # group): it kills this process when it no longer needs it.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         gc.freeze()  # the same pace as the parent's (see _fewer_collections); this process ends with os._exit
         gc.set_threshold(*_IMPORT_GC_THRESHOLD)
         try:
@@ -1519,14 +1536,14 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
             for item in produce():
                 batch.append(item)
                 if len(batch) >= 1000:
-                    queue.put(batch)
+                    put(batch)
                     batch = []
-            queue.put(batch)
-            queue.put(_DONE)
-        except TableError as exc:
-            queue.put((_FAILED, True, exc.message))
+            put(batch)
+            put(_DONE)
+        except TableError as exc:  # its class too: the refusal's code (import.too_many_rows, …) is kept
+            put((_FAILED, type(exc), exc.message))
         except BaseException as exc:  # reported to the parent, which raises it
-            queue.put((_FAILED, False, f"{type(exc).__name__}: {exc}"))
+            put((_FAILED, None, f"{type(exc).__name__}: {exc}"))
             code = 1
         finally:
             queue.close()
@@ -1537,15 +1554,22 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
     process.start()
     try:
         while True:
-            item = queue.get()
+            try:
+                item = queue.get(timeout=0.5)
+            except Empty:
+                if stop_requested():
+                    raise Stopped() from None
+                if not process.is_alive():
+                    raise RuntimeError(f"import reader ended without answering (exit {process.exitcode})") from None
+                continue
             if item == _DONE:
                 return
             if isinstance(item, tuple) and item and item[0] == _FAILED:
-                raise TableError(item[2]) if item[1] else RuntimeError(f"import reader failed: {item[2]}")
+                raise item[1](item[2]) if item[1] else RuntimeError(f"import reader failed: {item[2]}")
             yield from item
     finally:
         if process.is_alive():
-            process.terminate()
+            process.kill()  # it ignores SIGTERM
         process.join(timeout=10)
 
 
@@ -1764,6 +1788,8 @@ def _import_run(batch, occurred_at, progress, parallel, pipelined) -> dict[str, 
     rows = _in_second_process(cleaned_rows) if parallel else cleaned_rows()
     try:
         for _line, cleaned in rows:
+            if stop_requested():  # the worker is stopping: what is written stays, a rerun resumes after it
+                raise Stopped()
             done += 1
             if cleaned is None:
                 continue
@@ -1785,6 +1811,11 @@ def _import_run(batch, occurred_at, progress, parallel, pipelined) -> dict[str, 
             status=ImportBatch.Status.FAILED, error=exc.message, finished_at=timezone.now()
         )
         batch.status, batch.error = ImportBatch.Status.FAILED, exc.message
+        raise
+    except Stopped:
+        writer.close()  # the chunks handed to the writer are committed; the rows after them wait
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.QUEUED)
+        batch.status = ImportBatch.Status.QUEUED
         raise
     except BaseException:
         writer.close(quietly=True)  # what was matched before is still written: chunks stay whole

@@ -6,11 +6,13 @@ import csv
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from betang.core.errors import DomainError
@@ -21,6 +23,72 @@ class TableError(DomainError):
 
     code = "import.not_a_table"
     message = "The file is not a table (CSV or XLSX)."
+
+
+# Refusals of a file beyond the import's limits (settings IMPORT_MAX_*, from config/env.py): a zip
+# bomb (a 917 KB workbook holding 5.8 million rows) must end as a failed batch, not fill a worker's memory.
+
+
+class TooLargeUnpacked(TableError):
+    code = "import.too_large_unpacked"
+
+
+class TooCompressed(TableError):
+    code = "import.compression_ratio"
+
+
+class TooManyRows(TableError):
+    code = "import.too_many_rows"
+
+
+class TooManyColumns(TableError):
+    code = "import.too_many_columns"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int  # rows under the header (blank lines count)
+    max_columns: int
+    max_unpacked_bytes: int  # a workbook's parts, unpacked, all together
+    max_ratio: int  # unpacked ÷ packed, for a workbook unpacking to more than RATIO_FLOOR
+
+    @classmethod
+    def current(cls) -> Limits:
+        return cls(
+            max_rows=settings.IMPORT_MAX_ROWS,
+            max_columns=settings.IMPORT_MAX_COLUMNS,
+            max_unpacked_bytes=settings.IMPORT_MAX_UNPACKED_MB * 1024 * 1024,
+            max_ratio=settings.IMPORT_MAX_RATIO,
+        )
+
+
+RATIO_FLOOR = 16 * 1024 * 1024  # a small workbook may compress well: only its unpacked size can hurt
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f}".replace(",", ".")
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def _too_many_rows(limits: Limits) -> TooManyRows:
+    return TooManyRows(
+        _("The file has more than %(limit)s rows; split it into smaller files (for example one per regency).")
+        % {"limit": _number(limits.max_rows)}
+    )
+
+
+def _check_columns(limits: Limits, line: int, cells: list[Any]) -> list[Any]:
+    """The row, cut to the limit when what lies beyond is empty; refused when it is not."""
+    if len(cells) <= limits.max_columns:
+        return cells
+    if any(c is not None and c != "" for c in cells[limits.max_columns :]):
+        raise TooManyColumns(
+            _("Row %(line)s has more than %(limit)s columns.") % {"line": line, "limit": _number(limits.max_columns)}
+        )
+    return cells[: limits.max_columns]
 
 
 @dataclass(frozen=True)
@@ -46,6 +114,11 @@ def _decode(raw: bytes) -> str:
     raise TableError(_("The file is neither UTF-8 nor Windows text."))
 
 
+def _newlines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+
+
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     with open(path, "rb") as fh:
         head = fh.read(64 * 1024)
@@ -65,11 +138,23 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         # A cut in the middle of a multi-byte character at the end of the sample is still UTF-8.
         if exc.start < len(head) - 4:
             encoding = "cp1252"
+    limits = Limits.current()
+    if _newlines(path) > limits.max_rows + 1:  # perhaps too long: refused before any row is imported
+        with open(path, encoding=encoding, errors="replace", newline="") as fh:
+            records = csv.reader(fh, delimiter=delimiter)
+            try:
+                too_many = any(n > limits.max_rows + 1 for n, _ in enumerate(records, start=1))  # cells hold newlines
+            except csv.Error:
+                too_many = False  # the reading below says where the file breaks
+        if too_many:
+            raise _too_many_rows(limits)
     with open(path, encoding=encoding, errors="strict", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         try:
-            for record in reader:
-                yield reader.line_num, record
+            for count, record in enumerate(reader, start=1):
+                if count > limits.max_rows + 1:  # the header and max_rows rows under it
+                    raise _too_many_rows(limits)
+                yield reader.line_num, _check_columns(limits, reader.line_num, record)
         except UnicodeDecodeError:
             raise TableError(_("The file mixes text encodings; save it again as CSV UTF-8.")) from None
         except csv.Error as exc:
@@ -78,17 +163,114 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
             ) from None
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
+class _Unpacked:
+    """A part of the workbook being unpacked, counted against the workbook's limit as it is read."""
 
+    def __init__(self, stream: Any, archive: _CappedZip) -> None:
+        self._stream, self._archive = stream, archive
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:  # everything: still in pieces, so the limit stops it early
+            pieces = []
+            while piece := self.read(1 << 20):
+                pieces.append(piece)
+            return b"".join(pieces)
+        data = self._stream.read(size)
+        self._archive.count(len(data))
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> _Unpacked:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _CappedZip(zipfile.ZipFile):
+    """The workbook's archive: its directory checked before anything is unpacked, and every byte
+    unpacked counted while it is read (a directory can lie about sizes)."""
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        super().__init__(path)
+        self.limits, self.unpacked = limits, 0
+        members = self.infolist()
+        declared = sum(m.file_size for m in members)
+        packed = sum(m.compress_size for m in members)
+        if declared > limits.max_unpacked_bytes:
+            raise self._too_large()
+        if declared > RATIO_FLOOR and declared > limits.max_ratio * max(packed, 1):
+            raise TooCompressed(
+                _(
+                    "The XLSX file unpacks to %(ratio)s times its size (the limit is %(limit)s times): "
+                    "it is refused as a possible zip bomb."
+                )
+                % {"ratio": _number(declared // max(packed, 1)), "limit": _number(limits.max_ratio)}
+            )
+
+    def _too_large(self) -> TooLargeUnpacked:
+        return TooLargeUnpacked(
+            _("The XLSX file unpacks to more than %(limit)s MB; split it or save it as CSV.")
+            % {"limit": _mb(self.limits.max_unpacked_bytes)}
+        )
+
+    def count(self, size: int) -> None:
+        self.unpacked += size
+        if self.unpacked > self.limits.max_unpacked_bytes:
+            raise self._too_large()
+
+    def open(self, name: Any, mode: str = "r", pwd: bytes | None = None, **kwargs: Any) -> Any:
+        stream = super().open(name, mode, pwd, **kwargs)
+        return _Unpacked(stream, self) if mode == "r" else stream
+
+
+def _open_workbook(path: Path, limits: Limits) -> Any:
+    """openpyxl's load_workbook (read-only, values), reading through a _CappedZip."""
+    from openpyxl.reader.excel import ExcelReader
+
+    archive = _CappedZip(path, limits)  # refuses before anything is unpacked
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with open(path, "rb") as fh:  # a file, not a name: openpyxl would refuse a name not ending .xlsx
+            reader = ExcelReader(fh, read_only=True, data_only=True)
+            reader.archive.close()  # it read the directory only
+        reader.archive = archive
+        reader.read()
+    except BaseException:
+        archive.close()
+        raise
+    return reader.wb
+
+
+# What a damaged or truncated workbook raises while it is parsed (SyntaxError: the XML parser's).
+_BROKEN_XLSX = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, SyntaxError, zlib.error)
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    limits = Limits.current()
+    try:
+        workbook = _open_workbook(path, limits)
+    except TableError:
+        raise
+    except _BROKEN_XLSX as exc:
         raise TableError(_("The XLSX file cannot be opened: %(problem)s") % {"problem": exc}) from None
     try:
         sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(row)
+        if (sheet.max_row or 0) > limits.max_rows + 1:  # as the sheet declares it; counted again below
+            raise _too_many_rows(limits)
+        # Rows are padded to the width the sheet declares: beyond the limit, to one column more than it
+        # (enough to see a cell there), never to 16,384.
+        width = sheet.max_column
+        max_col = limits.max_columns + 1 if width is None or width > limits.max_columns else None
+        for number, row in enumerate(sheet.iter_rows(max_col=max_col, values_only=True), start=1):
+            if number > limits.max_rows + 1:  # counts the empty rows a sheet may skip to, too
+                raise _too_many_rows(limits)
+            yield number, _check_columns(limits, number, list(row))
+    except TableError:
+        raise
+    except _BROKEN_XLSX as exc:
+        raise TableError(_("The XLSX file cannot be read: %(problem)s") % {"problem": exc}) from None
     finally:
         workbook.close()
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from betang.core.progress import progress_reporter, progress_start
+from betang.core.stopping import Stopped
 
 
 @task(takes_context=True)
@@ -19,5 +22,14 @@ def import_run_task(context, *, batch_id: str, occurred_at: str) -> dict:
     progress_start(task_id=task_id, label=batch.original_name, created_by=batch.uploaded_by)
     try:
         return import_run(batch, occurred_at=parse_datetime(occurred_at), progress=progress_reporter(task_id))
-    except TableError as exc:
-        return {"error": exc.message}
+    except TableError as exc:  # the batch is FAILED with the reason; the file is kept
+        return {"error": exc.message, "code": exc.code}
+    except Stopped:  # the worker is stopping: the batch waits (QUEUED) and this task runs again, resuming
+        raise
+    except Exception:  # never left RUNNING: the batch says it failed, the task keeps the traceback
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
+            status=ImportBatch.Status.FAILED,
+            error=_("The import stopped on an unexpected error; the file is kept."),
+            finished_at=timezone.now(),
+        )
+        raise

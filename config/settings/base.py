@@ -135,6 +135,12 @@ AXES_CLIENT_IP_CALLABLE = "betang.core.http.client_address"
 AXES_SENSITIVE_PARAMETERS = ["password", "pin"]
 AXES_VERBOSE = False
 
+# What one import file may hold (betang.registry.tabular.Limits).
+IMPORT_MAX_ROWS = env.get_int("BETANG_IMPORT_MAX_ROWS")
+IMPORT_MAX_COLUMNS = env.get_int("BETANG_IMPORT_MAX_COLUMNS")
+IMPORT_MAX_UNPACKED_MB = env.get_int("BETANG_IMPORT_MAX_UNPACKED_MB")
+IMPORT_MAX_RATIO = env.get_int("BETANG_IMPORT_MAX_RATIO")
+
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "betang" / "locale"]

@@ -1,7 +1,84 @@
-"""`betang worker`: runs background tasks (imports, region loads, cycle credits) from the database queue."""
+"""`betang worker`: runs background tasks (imports, region loads, cycle credits) from the database queue.
 
-from django.core.management import call_command
+django-tasks' database worker, with two things added. On SIGTERM or Ctrl+C it asks the running task to
+stop (betang.core.stopping): a resumable task (an import) stops at its next chunk and is queued again,
+the same task, for the next worker; other tasks still finish first. And a task left RUNNING by a worker
+of this machine that died without that (SIGKILL, the machine lost power) is queued again at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+
 from django.core.management.base import BaseCommand
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Command as DbWorker
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from betang.core.stopping import Stopped, stop_request, stop_reset
+
+logger = logging.getLogger("betang.worker")
+
+# Only tasks that resume where they stopped (their runs are idempotent) are queued again after a crash.
+RESUMABLE_TASKS = ("betang.registry.tasks.import_run_task",)
+
+
+def _worker_id() -> str:
+    """host:pid:random, so that a later worker of the same host can tell whether this one still runs."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{get_random_string(8)}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _queue_again(result: DBTaskResult) -> bool:
+    return bool(
+        DBTaskResult.objects.filter(pk=result.pk, status="RUNNING").update(
+            status="READY", started_at=None, finished_at=None
+        )
+    )
+
+
+def reclaim_orphans() -> list[str]:
+    """Queue again the resumable tasks RUNNING under a worker of this host whose process is gone."""
+    host = socket.gethostname()[:40]
+    reclaimed = []
+    for result in DBTaskResult.objects.filter(status="RUNNING", task_path__in=RESUMABLE_TASKS):
+        last = (result.worker_ids or [""])[-1].split(":")
+        mine = len(last) == 3 and last[0] == host and last[1].isdigit()
+        if mine and not _alive(int(last[1])) and _queue_again(result):
+            reclaimed.append(str(result.pk))
+    return reclaimed
+
+
+class _Worker(Worker):
+    def shutdown(self, signum, frame) -> None:
+        stop_request()  # the running task, if it can, stops at its next safe point
+        super().shutdown(signum, frame)
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        failed = db_task_result.set_failed
+
+        def set_failed(exc: BaseException) -> None:
+            if isinstance(exc, Stopped):  # stopped where a rerun resumes: queued again, the same task
+                _queue_again(db_task_result)
+                logger.warning("Task id=%s stopped; queued again", db_task_result.id)
+            else:
+                failed(exc)
+
+        db_task_result.set_failed = set_failed
+        super().run_task(db_task_result)
 
 
 class Command(BaseCommand):
@@ -12,12 +89,24 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
 
     def handle(self, *args, batch, interval, **options):
-        call_command(
-            "db_worker",
-            queue_name="*",
-            batch=batch,
+        stop_reset()
+        DbWorker(stdout=self.stdout).configure_logging(options["verbosity"])  # its loggers, at our verbosity
+        for task_id in reclaim_orphans():
+            logger.warning("Task id=%s was left running by a worker that died; queued again", task_id)
+        worker = _Worker(
+            queue_names=["*"],
             interval=interval,
-            reload=False,
+            batch=batch,
+            backend_name="default",
             startup_delay=not batch,
-            verbosity=options["verbosity"],
+            max_tasks=None,
+            worker_id=_worker_id(),
+            excluded_queue_names=[],
         )
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+        worker.configure_signals()
+        try:
+            worker.run()
+        finally:
+            for number, handler in previous.items():  # a test calling this keeps its own handlers
+                signal.signal(number, handler)

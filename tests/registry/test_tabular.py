@@ -1,0 +1,189 @@
+"""An import file's limits: a zip bomb, too many rows or columns end as a failed batch with a stable code."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from betang.registry import tabular
+from betang.registry.models import ImportBatch, ImportRow
+from betang.registry.tabular import TableError
+from tests.registry.conftest import FAMILY, HEADERS, csv_bytes, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    "</Types>"
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="xl/workbook.xml" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/>'
+    "</Relationships>"
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="worksheets/sheet1.xml" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/>'
+    "</Relationships>"
+)
+
+
+def _cell(value: str) -> str:
+    return f'<c t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+def bomb(rows: int, *, dimension: str = "") -> bytes:
+    """A workbook whose sheet holds the header and `rows` rows of one tiny cell: a few hundred KB packed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b'<?xml version="1.0" encoding="UTF-8"?>')
+            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            if dimension:
+                sheet.write(f'<dimension ref="{dimension}"/>'.encode())
+            sheet.write(b"<sheetData><row>" + "".join(_cell(h) for h in HEADERS).encode() + b"</row>")
+            piece = b"<row><c><v>1</v></c></row>" * 10_000
+            for _ in range(rows // 10_000):
+                sheet.write(piece)
+            sheet.write(b"</sheetData></worksheet>")
+    return out.getvalue()
+
+
+def _refused(run_import, content, name, code):
+    started = time.monotonic()
+    with pytest.raises(TableError) as raised:
+        run_import(content, name=name)
+    assert raised.value.code == code
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.error == raised.value.message
+    assert batch.file.read() == content  # the upload is kept
+    assert time.monotonic() - started < 60  # generous: the old code read every row, for minutes
+    return batch, raised.value
+
+
+def test_a_zip_bomb_is_refused_from_its_directory_before_a_row_is_read(run_import):
+    content = bomb(2_000_000)  # 54 MB of sheet in a few hundred KB
+    assert len(content) < 1_000_000
+    _batch, error = _refused(run_import, content, "bom.xlsx", "import.compression_ratio")
+    assert "bom zip" in error.message  # Indonesian: "… ditolak karena mungkin bom zip"
+    assert not ImportRow.objects.exists()
+
+
+def test_the_bomb_is_still_stopped_by_the_row_limit_when_the_ratio_is_allowed(run_import, settings):
+    settings.IMPORT_MAX_RATIO = 1_000_000
+    settings.IMPORT_MAX_ROWS = 1000
+    batch, error = _refused(run_import, bomb(2_000_000), "bom.xlsx", "import.too_many_rows")
+    assert "1.000 baris" in error.message
+    assert batch.rows.count() <= 1000
+
+
+def test_a_sheet_declaring_more_rows_than_the_limit_is_refused_before_a_row_is_imported(run_import, settings):
+    settings.IMPORT_MAX_ROWS = 1000
+    _refused(run_import, bomb(0, dimension="A1:J5800000"), "besar.xlsx", "import.too_many_rows")
+    assert not ImportRow.objects.exists()
+
+
+def test_a_workbook_unpacking_beyond_the_limit_is_refused(run_import, settings):
+    settings.IMPORT_MAX_UNPACKED_MB = 1
+    rows = [[f"62030112038{i:05d}", f"Warga {i}", "12/03/1980", "L"] for i in range(20_000)]
+    _batch, error = _refused(run_import, xlsx_bytes(rows), "besar.xlsx", "import.too_large_unpacked")
+    assert "1 MB" in error.message
+    assert not ImportRow.objects.exists()
+
+
+def test_what_is_unpacked_is_counted_as_it_is_read_not_only_from_the_directory(tmp_path):
+    path = tmp_path / "dua.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.xml", b"x" * 700_000)
+    limits = tabular.Limits(max_rows=10, max_columns=10, max_unpacked_bytes=1_000_000, max_ratio=10**6)
+    archive = tabular._CappedZip(path, limits)  # the directory says 700,000 bytes: allowed
+    assert len(archive.read("a.xml")) == 700_000
+    with pytest.raises(tabular.TooLargeUnpacked), archive.open("a.xml") as again:  # read twice: 1.4 MB
+        again.read()
+
+
+def test_a_workbook_whose_directory_lies_about_its_size_fails_cleanly(run_import, settings):
+    honest = bomb(200_000)
+    archive = zipfile.ZipFile(io.BytesIO(honest))
+    sheet = archive.getinfo("xl/worksheets/sheet1.xml")
+    # The central directory's entry (found by the member's name) claims 1,000 bytes unpacked.
+    lying = bytearray(honest)
+    at = lying.rindex(b"xl/worksheets/sheet1.xml") - 46  # the central directory record's start
+    assert lying[at : at + 4] == b"PK\x01\x02"
+    lying[at + 24 : at + 28] = (1000).to_bytes(4, "little")
+    assert zipfile.ZipFile(io.BytesIO(bytes(lying))).getinfo(sheet.filename).file_size == 1000
+    _refused(run_import, bytes(lying), "bohong.xlsx", "import.not_a_table")
+
+
+def test_a_csv_longer_than_the_limit_is_refused_before_a_row_is_imported(run_import, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    _batch, _error = _refused(run_import, csv_bytes(FAMILY), "keluarga.csv", "import.too_many_rows")
+    assert not ImportRow.objects.exists()
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_row_wider_than_the_limit_is_refused_and_empty_cells_beyond_it_are_not(run_import, settings, parallel):
+    settings.IMPORT_MAX_COLUMNS = 12
+    trailing = [[*row, "", "", "", "", ""] for row in FAMILY]  # 15 cells, the last 5 empty
+    _batch, counts = run_import(csv_bytes(trailing), parallel=parallel)
+    assert counts["CREATED"] == 3
+    wide = [*FAMILY, [*FAMILY[0], "", "", "x"]]
+    with pytest.raises(tabular.TooManyColumns) as raised:
+        run_import(csv_bytes(wide), name="lebar.csv", parallel=parallel)
+    assert raised.value.code == "import.too_many_columns"
+    assert "Baris 5" in raised.value.message
+    assert ImportBatch.objects.get(original_name="lebar.csv").status == ImportBatch.Status.FAILED
+
+
+def test_a_workbook_padded_to_the_last_excel_column_reads_as_narrow_rows(run_import, settings):
+    settings.IMPORT_MAX_COLUMNS = 20
+    content = xlsx_bytes(FAMILY)
+    # The sheet declares it spans A:XFD (16,384 columns); each row is still read 21 cells wide at most.
+    with zipfile.ZipFile(io.BytesIO(content)) as src:
+        parts = {i.filename: src.read(i.filename) for i in src.infolist()}
+    name = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    parts[name] = parts[name].replace(b'<dimension ref="A1:J4" />', b'<dimension ref="A1:XFD4" />')
+    assert b"XFD4" in parts[name]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for part, data in parts.items():
+            dst.writestr(part, data)
+    rows = list(tabular.read_rows(_saved(out.getvalue()), "lebar.xlsx"))
+    assert [len(cells) for _, cells in rows] == [20, 20, 20, 20]
+    _, counts = run_import(out.getvalue(), name="lebar.xlsx")
+    assert counts["CREATED"] == 3
+
+
+def _saved(content: bytes, _counter=[0]):  # noqa: B006 - a unique file name per call
+    import tempfile
+    from pathlib import Path
+
+    _counter[0] += 1
+    path = Path(tempfile.mkdtemp()) / f"t{_counter[0]}.xlsx"
+    path.write_bytes(content)
+    return path

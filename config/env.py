@@ -67,6 +67,12 @@ VARIABLES: dict[str, Var] = {
             "100",
             "how many times its size an XLSX import unpacking to more than 16 MB may grow (real workbooks: 5 to 20)",
         ),
+        Var(
+            "BETANG_EXPORT_TASK_ROWS",
+            "20000",
+            "rows beyond which an export (households, rejected rows) is made by the task worker with a progress "
+            "page and a download link, instead of inside the request",
+        ),
         Var("BETANG_SECURE_COOKIES", "true", "production only: cookies sent over HTTPS only"),
         Var("BETANG_HSTS_SECONDS", "31536000", "production only: Strict-Transport-Security max-age"),
     ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("gerai/", include("betang.outlets.urls")),
     path("dana-bergulir/", include("betang.fund.urls")),
     path("tugas/<str:task_id>/", web_views.task_progress_view, name="web_task_progress"),
+    path("unduhan/<uuid:pk>/", web_views.export_download_view, name="web_export_download"),
     path("bahasa/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from betang.core.ids import new_id
+
 
 class AuditEvent(models.Model):
     """Who did what to which row, when; written in the same transaction as the business write."""
@@ -65,3 +67,27 @@ class Throttle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.hits}"
+
+
+class ExportFile(models.Model):
+    """A file made by a background task for the one user who asked for it (a large export): kept in the
+    private media storage, never served by URL, downloaded only by that user, each download audited."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    kind = models.CharField(max_length=40)  # dotted: registry.households, registry.rejects
+    label = models.CharField(max_length=200)
+    filename = models.CharField(max_length=200)  # what the browser saves it as
+    # What to export (filters, a batch): read by the task, emptied once the file is made, since a
+    # search may hold a NIK.
+    params = models.JSONField(default=dict, blank=True)
+    full_identifiers = models.BooleanField(default=False)  # decided when asked: registry.full_nik
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    region_code = models.CharField(max_length=13, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    file = models.FileField(upload_to="exports/", blank=True)
+    rows = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.filename}"

@@ -1,4 +1,4 @@
-"""The registry's XLSX exports: the rejected rows of an import, NIK and KK masked unless the user may see them."""
+"""The registry's XLSX exports (households, rejected rows of an import): NIK and KK masked without full_nik."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import io
 import re
 from typing import IO, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from betang.core.masking import mask_text
+from betang.core.masking import mask_nik, mask_text
 from betang.core.spreadsheet import xlsx_write
-from betang.registry.models import ImportBatch, ImportRow
+from betang.registry.models import Household, ImportBatch, ImportRow, Person
 from betang.registry.tabular import header_key
 
 # The columns of an uploaded file that hold a NIK or a KK number, whatever the kind of import.
@@ -92,3 +93,69 @@ def rejected_rows_xlsx(
     out = io.BytesIO()
     rejected_rows_write(out, batch, outcomes, full=full)
     return out.getvalue()
+
+
+HOUSEHOLD_EXPORT_HEADERS = [
+    "No KK",
+    "NIK",
+    "Nama Lengkap",
+    "Tanggal Lahir",
+    "Jenis Kelamin",
+    "Hubungan Keluarga",
+    "Kode Desa",
+    "Alamat",
+    "No HP",
+    "Desil",
+]
+_HOUSEHOLD_FIELDS = (
+    "household__kk_number",
+    "nik",
+    "name",
+    "birth_date",
+    "sex",
+    "relation",
+    "region_code",
+    "household__address",
+    "phone",
+    "household__latest_decile",
+)
+
+
+def household_persons(households: QuerySet[Household]) -> QuerySet[Person]:
+    """The members of the listed households, one export row each, family by family."""
+    return Person.objects.filter(household__in=households.values("pk"), merged_into__isnull=True).order_by(
+        "household__region_code", "household__kk_number", "birth_date"
+    )
+
+
+def households_write(target: IO[bytes] | str, persons: QuerySet[Person], *, full: bool, progress: Any = None) -> int:
+    """The households' members in the import template's columns (so the file imports again), NIK and KK
+    masked without `full`. Rows are read as tuples, not model instances: a province is a million rows."""
+    show = str if full else mask_nik
+    relations = {value: str(label) for value, label in Person.Relation.choices}
+    rows = (
+        [
+            show(kk),
+            show(nik),
+            name,
+            birth.strftime("%d-%m-%Y"),
+            "L" if sex == "M" else "P",
+            relations.get(relation, relation),
+            region,
+            address,
+            phone,
+            decile,
+        ]
+        for kk, nik, name, birth, sex, relation, region, address, phone, decile in persons.values_list(
+            *_HOUSEHOLD_FIELDS
+        ).iterator(chunk_size=5000)
+    )
+    return xlsx_write(
+        target,
+        HOUSEHOLD_EXPORT_HEADERS,
+        rows,
+        text_columns={0, 1, 6, 8},
+        title=_("Households"),
+        progress_every=5000,
+        progress=progress,
+    )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,12 +21,13 @@ from django.views.decorators.http import require_POST
 from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
+from betang.core.exports import export_start
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
 from betang.core.spreadsheet import xlsx
 from betang.registry import exports, selectors, services
 from betang.registry.masking import mask_nik
-from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch, ImportRow, Person
+from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch, ImportRow
 from betang.web.access import capability_required
 from betang.web.search import audit_filters, list_filters
 
@@ -53,19 +57,6 @@ def registry_home_view(request):
 
 # --- households ------------------------------------------------------------------------------------------
 
-HOUSEHOLD_EXPORT_HEADERS = [
-    "No KK",
-    "NIK",
-    "Nama Lengkap",
-    "Tanggal Lahir",
-    "Jenis Kelamin",
-    "Hubungan Keluarga",
-    "Kode Desa",
-    "Alamat",
-    "No HP",
-    "Desil",
-]
-
 
 @capability_required(PERSONS)
 def household_list_view(request):
@@ -81,28 +72,7 @@ def household_list_view(request):
 
 def _household_export(request, households, params):
     full = request.user.has_capability(FULL_NIK)
-    show = (lambda value: value) if full else mask_nik
-    persons = (
-        Person.objects.filter(household__in=households.values("pk"), merged_into__isnull=True)
-        .select_related("household")
-        .order_by("household__region_code", "household__kk_number", "birth_date")
-    )
-    rows = (
-        [
-            show(p.household.kk_number),
-            show(p.nik),
-            p.name,
-            p.birth_date.strftime("%d-%m-%Y"),
-            "L" if p.sex == "M" else "P",
-            p.get_relation_display(),
-            p.region_code,
-            p.household.address,
-            p.phone,
-            p.household.latest_decile,
-        ]
-        for p in persons.iterator(chunk_size=2000)
-    )
-    content = xlsx(HOUSEHOLD_EXPORT_HEADERS, rows, text_columns={0, 1, 6, 8}, title=_("Households"))
+    persons = exports.household_persons(households)
     audit_record(
         actor=request.user,
         event="registry.households.exported",
@@ -110,7 +80,44 @@ def _household_export(request, households, params):
         region_code=request.user.scope_region_code,
         changes={"filters": [None, audit_filters(params)], "full_identifiers": [None, full]},
     )
-    return _xlsx_response(content, "rumah-tangga.xlsx")
+    if _exceeds(persons, settings.EXPORT_TASK_ROWS):
+        return _export_in_background(
+            request,
+            kind="registry.households",
+            label=_("Household export"),
+            filename="rumah-tangga.xlsx",
+            params={"filters": params},
+            full=full,
+        )
+    out = io.BytesIO()
+    exports.households_write(out, persons, full=full)
+    return _xlsx_response(out.getvalue(), "rumah-tangga.xlsx")
+
+
+def _exceeds(rows, limit: int) -> bool:
+    """More than `limit` rows, counted no further than `limit + 1` (a province is a million)."""
+    return rows[: limit + 1].count() > limit
+
+
+def _export_in_background(request, *, kind, label, filename, params, full):
+    """A large export is made by the task worker; the progress page follows it and offers the file."""
+    from betang.registry.tasks import export_run_task
+
+    export = export_start(
+        kind=kind,
+        label=label,
+        filename=filename,
+        params=params | {"language": translation.get_language()},
+        full_identifiers=full,
+        user=request.user,
+        region_code=request.user.scope_region_code,
+        enqueue=lambda export_id: export_run_task.enqueue(export_id=export_id),
+        occurred_at=clock.now(),
+    )
+    messages.info(
+        request, _("The file is large: it is being made in the background, and this page offers it when done.")
+    )
+    return redirect("web_task_progress", task_id=export.task_id)
 
 
 @capability_required(PERSONS)
@@ -370,7 +377,6 @@ def import_rejects_view(request, pk):
     # Masked like the page unless the user may see full NIKs; a full file is for fixing and uploading
     # again, and who took one is recorded, as for every full NIK shown.
     full = request.user.has_capability(FULL_NIK)
-    content = exports.rejected_rows_xlsx(batch, outcomes, full=full)
     if full:
         audit_record(
             actor=request.user,
@@ -380,7 +386,16 @@ def import_rejects_view(request, pk):
             region_code=request.user.scope_region_code,
             changes={"outcomes": [None, list(outcomes)], "full_identifiers": [None, True]},
         )
-    return _xlsx_response(content, f"{stem}-ditolak.xlsx")
+    if sum(batch.counts.get(o, 0) for o in outcomes) > settings.EXPORT_TASK_ROWS:
+        return _export_in_background(
+            request,
+            kind="registry.rejects",
+            label=_("Rejected rows of %(file)s") % {"file": batch.original_name},
+            filename=f"{stem}-ditolak.xlsx",
+            params={"batch": str(batch.pk), "outcomes": list(outcomes)},
+            full=full,
+        )
+    return _xlsx_response(exports.rejected_rows_xlsx(batch, outcomes, full=full), f"{stem}-ditolak.xlsx")
 
 
 @capability_required(EDIT)

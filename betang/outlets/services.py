@@ -344,6 +344,26 @@ def _card_share(priced: list[tuple[Item, int]], categories: frozenset[str], card
     return share
 
 
+def _affordable(outlet: Outlet, card_number: str, priced: list[tuple[Item, int]], share: list[int]) -> list[int]:
+    """The card's share of each line cut to what its balances pay now. When they pay nothing the
+    share is left whole: the card payment then checks the PIN before it says the balance is short,
+    so an empty card tells nobody anything without its PIN."""
+    wanted = [
+        (index, BasketLine(item.category, part))
+        for index, ((item, _qty), part) in enumerate(zip(priced, share, strict=True))
+        if part
+    ]
+    can = payments.card_affordable(
+        card_number=card_number, cooperative_id=outlet.cooperative_id, basket=[line for _i, line in wanted]
+    )
+    if not any(can):
+        return share
+    cut = [0] * len(share)
+    for (index, _line), amount in zip(wanted, can, strict=True):
+        cut[index] = amount
+    return cut
+
+
 def _sale_number(occurred_at: datetime) -> str:
     return f"S{timezone.localtime(occurred_at):%y%m%d}-{secrets.token_hex(4).upper()}"
 
@@ -388,6 +408,8 @@ def sale_complete(
                 categories = payments.card_categories(card_number=card_number, cooperative_id=outlet.cooperative_id)
                 # no categories: an unknown or unenrolled card; card_pay, asked for all, names the refusal
                 share = _card_share(priced, categories, card_amount) if categories else amounts
+                if categories and card_amount is None:  # blank: the card pays what it can, cash the rest
+                    share = _affordable(outlet, card_number, priced, share)
             cash_amount = total - sum(share)
             tendered = cash_amount if cash_tendered is None else cash_tendered
             if type(tendered) is not int or tendered < cash_amount:
@@ -439,6 +461,52 @@ def sale_complete(
     if refused is not None:
         raise refused
     return SaleResult(sale)
+
+
+@dataclass(frozen=True)
+class SaleQuote:
+    """What a sale would be, for the cashier to read out before the beneficiary confirms: the total,
+    the card's part (per line and per pocket, by the pockets' names) and the cash."""
+
+    total: int
+    card: int
+    cash: int
+    lines: list[tuple[str, int, int, int]]  # item name, quantity, amount, paid by card
+    pockets: dict[str, int]
+    balances: dict[str, int]
+
+
+def sale_quote(
+    *, outlet: Outlet, lines: Sequence[LineIn], card_number: str, pin: str, card_amount: int | None = None
+) -> SaleQuote:
+    """Price a basket and split it between the card and cash as sale_complete would, once the card's
+    PIN is right (a wrong one counts, as at the till). Nothing is sold, paid or held."""
+    card_number = "".join(card_number.split())
+    with transaction.atomic():
+        priced, _held = _priced(outlet, lines)
+    amounts = [item.price * qty for item, qty in priced]
+    categories = payments.card_categories(card_number=card_number, cooperative_id=outlet.cooperative_id)
+    share = _card_share(priced, categories, card_amount) if categories else amounts
+    wanted = [(i, BasketLine(priced[i][0].category, part)) for i, part in enumerate(share) if part]
+    quote = payments.card_quote(
+        card_number=card_number,
+        pin=pin,
+        cooperative_id=outlet.cooperative_id,
+        basket=[line for _i, line in wanted],
+    )
+    card = [0] * len(priced)
+    for (index, _line), amount in zip(wanted, quote.lines, strict=True):
+        card[index] = amount
+    if card_amount is not None and sum(card) < card_amount:
+        raise payments.InsufficientBalance(details={"pockets": quote.balances})
+    return SaleQuote(
+        total=sum(amounts),
+        card=sum(card),
+        cash=sum(amounts) - sum(card),
+        lines=[(item.name, qty, amount, part) for (item, qty), amount, part in zip(priced, amounts, card, strict=True)],
+        pockets=quote.pockets,
+        balances=quote.balances,
+    )
 
 
 def _record(

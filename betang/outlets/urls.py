@@ -8,6 +8,7 @@ app_name = "outlets"
 urlpatterns = [
     path("", views.outlet_home_view, name="home"),
     path("<uuid:outlet>/jual/", views.sale_view, name="sale"),
+    path("<uuid:outlet>/jual/rincian/", views.sale_quote_view, name="sale_quote"),
     path("<uuid:outlet>/penjualan/", views.sales_today_view, name="sales_today"),
     path("<uuid:outlet>/tutup-kasir/", views.day_close_view, name="day_close"),
     path("<uuid:outlet>/laporan/", views.report_view, name="report"),

@@ -4,10 +4,11 @@ the PIN, Enter), the 58 mm receipt, the day's sales with voids, and stock with i
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from betang.accounts.access import OUTLET_MANAGE, OUTLET_SELL, OUTLET_VOID
@@ -51,19 +52,66 @@ def _sale_form(request, outlet, *, quantities=None, card_number="", card_amount=
     return render(request, "outlets/sale.html", context, status=status)
 
 
-@capability_required(OUTLET_SELL)
-def sale_view(request, outlet):
-    outlet = selectors.outlet_get(user=request.user, pk=outlet)
-    if request.method != "POST":
-        return _sale_form(request, outlet)
+def _basket(request) -> tuple[dict[str, int], list[services.LineIn]]:
+    """The quantities typed on the sale form (item id → quantity) and the basket's lines."""
     quantities: dict[str, int] = {}
     for name, value in request.POST.items():
         if name.startswith("qty-") and value.strip():
             try:
                 quantities[name[4:]] = int(value)
             except ValueError:
-                quantities[name[4:]] = -1  # refused below as a bad quantity
-    lines = [services.LineIn(item_id, n) for item_id, n in quantities.items() if n != 0]
+                quantities[name[4:]] = -1  # refused as a bad quantity
+    return quantities, [services.LineIn(item_id, n) for item_id, n in quantities.items() if n != 0]
+
+
+@require_POST
+@capability_required(OUTLET_SELL)
+def sale_quote_view(request, outlet):
+    """The sale page asks, once the PIN is typed: what will the card pay and what is cash? (JSON)"""
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    _quantities, lines = _basket(request)
+    card_number = "".join(request.POST.get("card_number", "").split())
+    try:
+        quote = services.sale_quote(
+            outlet=outlet,
+            lines=lines,
+            card_number=card_number,
+            pin=request.POST.get("pin", ""),
+            card_amount=_rupiah(request.POST.get("card_amount", "")),
+        )
+    except DomainError as exc:
+        message = str(exc.message)
+        if left := (exc.details or {}).get("attempts_left"):
+            message += " " + ngettext(
+                "%(n)s attempt left before the card locks.", "%(n)s attempts left before the card locks.", left
+            ) % {"n": left}
+        body = {"code": exc.code, "message": message, "details": exc.details}
+        return JsonResponse(body, status=exc.http_status if exc.http_status < 500 else 400)
+    return JsonResponse(
+        {
+            "total": quote.total,
+            "card": quote.card,
+            "cash": quote.cash,
+            "text": {
+                "total": format_rupiah(quote.total),
+                "card": format_rupiah(quote.card),
+                "cash": format_rupiah(quote.cash),
+                "pockets": ", ".join(f"{name} {format_rupiah(amount)}" for name, amount in quote.pockets.items()),
+                "left": ", ".join(
+                    f"{name} {format_rupiah(balance - quote.pockets.get(name, 0))}"
+                    for name, balance in quote.balances.items()
+                ),
+            },
+        }
+    )
+
+
+@capability_required(OUTLET_SELL)
+def sale_view(request, outlet):
+    outlet = selectors.outlet_get(user=request.user, pk=outlet)
+    if request.method != "POST":
+        return _sale_form(request, outlet)
+    quantities, lines = _basket(request)
     card_number = "".join(request.POST.get("card_number", "").split())
     card_amount, cash = request.POST.get("card_amount", ""), request.POST.get("cash", "")
     key = request.POST.get("key", "").strip()[:64]

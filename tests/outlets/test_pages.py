@@ -7,6 +7,7 @@ from betang.aid.models import Card
 from betang.core.models import AuditEvent
 from betang.core.templatetags.betang import tanggal
 from betang.outlets.models import Item, Sale, Stock
+from betang.outlets.services import LineIn, sale_complete
 from betang.registry.models import Outlet
 from tests.aid.conftest import PIN, cooperative
 from tests.conftest import NOW
@@ -100,15 +101,36 @@ def test_each_refusal_has_a_clear_message_on_the_page(client, shop, setup, field
         card_block(card=shop.world.card, reason="hilang", actor=shop.world.maker, occurred_at=NOW)
     elif setup == "ineligible":
         basket = [(shop.cigarettes, 1)]
-    else:
-        basket = [(shop.rice, 4)]  # Rp280.000, more than the card's Rp200.000
+    else:  # a card already spent: Rp200.000 of three sacks went on it earlier
+        sale_complete(
+            outlet=shop.outlet,
+            cashier=shop.cashier,
+            lines=[LineIn(shop.rice.pk, 3)],
+            key="drain",
+            occurred_at=NOW,
+            recorded_at=NOW,
+            card_number=shop.world.card.number,
+            pin=PIN,
+        )
+    sales = Sale.objects.count()
     client.force_login(shop.cashier)
     page = client.post(
         sale_page(shop), form(shop, basket, card_number=shop.world.card.number, pin=PIN)
     ).content.decode()
     assert f'data-code="{code}"' in page
     assert words in page
-    assert Sale.objects.count() == 0
+    assert Sale.objects.count() == sales
+    if setup == "empty":  # the pockets by their names, never FOOD or GENERAL
+        assert "Pangan Rp0" in page
+        assert "FOOD" not in page
+
+
+def test_a_basket_above_the_balance_is_paid_by_card_as_far_as_it_goes_and_the_rest_in_cash(client, shop):
+    client.force_login(shop.cashier)
+    response = client.post(sale_page(shop), form(shop, [(shop.rice, 4)], card_number=shop.world.card.number, pin=PIN))
+    assert response.status_code == 302  # sold: Rp280.000, Rp200.000 by card and Rp80.000 in cash
+    sale = Sale.objects.get()
+    assert (sale.total, sale.card_amount, sale.cash_amount) == (280_000, 200_000, 80_000)
 
 
 def test_a_cashier_of_another_cooperative_cannot_reach_this_outlet(client, shop, make_user):
@@ -185,3 +207,26 @@ def test_a_cashier_closes_their_day_and_the_operator_sees_it_on_the_report(clien
     assert "Rp70.000" in report
     assert "selisih" in report.lower()
     assert 'data-testid="position"' in report
+
+
+def test_the_quote_tells_the_cashier_what_the_card_pays_and_what_is_cash_before_paying(client, shop):
+    client.force_login(shop.cashier)
+    url = f"/gerai/{shop.outlet.pk}/jual/rincian/"
+    basket = [(shop.rice, 4), (shop.cigarettes, 1)]  # Rp280.000 of rice, Rp32.000 of cigarettes
+    answer = client.post(url, form(shop, basket, card_number=shop.world.card.number, pin=PIN))
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["total"], body["card"], body["cash"]) == (312_000, 200_000, 112_000)
+    assert body["text"]["pockets"] == "Pangan Rp150.000, Umum Rp50.000"
+    assert body["text"]["left"] == "Pangan Rp0, Umum Rp0"
+    assert Sale.objects.count() == 0  # nothing sold, nothing paid
+    assert Card.objects.get(pk=shop.world.card.pk).failed_pin_attempts == 0
+
+    wrong = client.post(url, form(shop, basket, card_number=shop.world.card.number, pin="000000"))
+    assert wrong.status_code in (401, 403)
+    assert wrong.json()["code"] == "aid.wrong_pin"
+    assert Card.objects.get(pk=shop.world.card.pk).failed_pin_attempts == 1  # counted, as at the till
+    assert "saldo" not in wrong.json()["message"].lower()
+
+    page = client.get(sale_page(shop)).content.decode()
+    assert 'data-testid="item-code">8991001<' in page  # the code the scanner types, shown

@@ -99,6 +99,27 @@ def test_a_card_amount_splits_a_basket_between_card_and_cash(shop):
     assert balances(shop) == {"FOOD": 0, "GENERAL": 50_000}
 
 
+def test_a_blank_card_amount_lets_the_card_pay_what_it_can_and_cash_the_rest(shop):
+    """The README's promise and the page's hint ("kosong: semampunya"): a basket above the card's
+    balance is not refused; the card pays all its pockets hold for the eligible lines."""
+    sale = sell(shop, [(shop.rice, 9), (shop.cigarettes, 1)], card=shop.world.card.number).sale
+    assert (sale.total, sale.card_amount, sale.cash_amount) == (662_000, 200_000, 462_000)
+    assert [line.card_amount for line in sale.lines.order_by("item__code")] == [200_000, 0]
+    assert balances(shop) == {"FOOD": 0, "GENERAL": 0}
+    assert all(c.ok for c in ledger_verify())
+
+
+def test_an_empty_card_is_refused_only_after_its_pin(shop):
+    sell(shop, [(shop.rice, 3)], card=shop.world.card.number, key="drain")  # Rp200.000 of Rp210.000
+    before = state(shop)
+    with pytest.raises(payments.WrongPin):  # a wrong PIN learns nothing of the balance
+        sell(shop, [(shop.rice, 1)], card=shop.world.card.number, pin="000000", key="empty-wrong")
+    with pytest.raises(payments.InsufficientBalance) as refused:
+        sell(shop, [(shop.rice, 1)], card=shop.world.card.number, key="empty-right")
+    assert refused.value.details["pockets"] == {"Pangan": 0, "Umum": 0}  # named, never FOOD or GENERAL
+    assert state(shop) == before
+
+
 def test_the_same_key_sells_once_and_answers_the_same(shop):
     first = sell(shop, [(shop.rice, 1)], card=shop.world.card.number).sale
     again = sell(shop, [(shop.rice, 1)], card=shop.world.card.number)
@@ -117,7 +138,7 @@ def test_the_same_key_sells_once_and_answers_the_same(shop):
         ("rice9", {"card": "wrongpin"}, payments.WrongPin),
         ("rice1", {"card": "0000000000000000"}, payments.CardUnknown),
         ("cigarettes", {"card": "card"}, services.NothingForCard),
-        ("rice9", {"card": "card"}, payments.InsufficientBalance),
+        ("rice9", {"card": "card", "card_amount": 630_000}, payments.InsufficientBalance),
         ("rice1", {"card": "card", "card_amount": 80_000}, services.CardAmountTooHigh),
         ("rice11", {}, services.OutOfStock),
         ("rice1", {"cash": 50_000}, services.CashShort),

@@ -226,13 +226,17 @@ def _wallets(household_id: Any, program_id: Any) -> list[tuple[Pocket, int | Non
     return out
 
 
-def _allocate(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | None, int]]) -> dict[int, int]:
-    """Take each line from the most restrictive pocket that admits it, then the wider ones."""
+def _take(
+    basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | None, int]]
+) -> tuple[dict[int, int], list[int]]:
+    """Take each line from the most restrictive pocket that admits it, then the wider ones, as far as
+    the balances go: what is taken from each wallet account, and what of each line is left unpaid.
+    A line no pocket admits is refused."""
     order = sorted(wallets, key=lambda w: (not w[0].categories, len(w[0].categories)))  # food pocket first
     left = {w[0].code: w[2] for w in wallets}
     excluded = set(wallets[0][0].program.excluded_categories) if wallets else set()
     taken: dict[int, int] = {}
-    short = []
+    missing = []
     for line in basket:
         eligible = [
             w
@@ -242,7 +246,7 @@ def _allocate(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | No
         if not eligible:
             raise ItemNotEligible(
                 _("%(item)s (%(category)s) cannot be paid with the card.")
-                % {"item": line.description or line.category, "category": line.category},
+                % {"item": line.description or line.category, "category": _category_label(line.category)},
                 details={"category": line.category, "description": line.description},
             )
         need = line.amount
@@ -252,10 +256,29 @@ def _allocate(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | No
                 taken[account] = taken.get(account, 0) + use
                 left[pocket.code] -= use
                 need -= use
-        if need:
-            short.append({"category": line.category, "missing": need})
-    if short:
-        raise InsufficientBalance(details={"short": short, "balances": {w[0].code: w[2] for w in wallets}})
+        missing.append(need)
+    return taken, missing
+
+
+def _category_label(category: str) -> str:
+    return str(GoodsCategory(category).label) if category in GoodsCategory.values else category
+
+
+def _allocate(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | None, int]]) -> dict[int, int]:
+    """Take each line whole from the pockets (see _take), or refuse the basket if a line is short."""
+    taken, missing = _take(basket, wallets)
+    if any(missing):
+        raise InsufficientBalance(
+            details={
+                "short": [
+                    {"category": line.category, "missing": need}
+                    for line, need in zip(basket, missing, strict=True)
+                    if need
+                ],
+                "balances": {w[0].code: w[2] for w in wallets},
+                "pockets": {str(w[0].name): w[2] for w in wallets},
+            }
+        )
     return taken
 
 
@@ -278,6 +301,57 @@ def _card_opened(card_number: str, pin: str, *, counted: bool = True) -> tuple[_
     if error is not None:
         raise error
     return card, enrolments
+
+
+def _home_wallets(card_number: str, cooperative_id: Any) -> list[tuple[Pocket, int | None, int]]:
+    """The card's wallets in the program it pays with at this cooperative (none for an unknown or
+    unenrolled card)."""
+    household_id = Card.objects.filter(number=card_number).values_list("household_id", flat=True).first()
+    enrolments = list(
+        Enrolment.objects.filter(household_id=household_id, status=Enrolment.Status.ACTIVE)
+        .order_by("enrolled_at", "id")
+        .values_list("program_id", "cooperative_id")
+    )
+    if household_id is None or not enrolments:
+        return []
+    return _wallets(household_id, _program_at(enrolments, as_uuid(cooperative_id)))
+
+
+def card_affordable(*, card_number: str, cooperative_id: Any, basket: Sequence[BasketLine]) -> list[int]:
+    """How much of each line the card's balances would pay now, taken as a payment takes them: a
+    point of sale asks it to let the card pay what it can and cash the rest. No PIN: the answer goes
+    to no one but the sale, whose card payment checks the PIN and the balances again."""
+    wallets = _home_wallets(card_number, cooperative_id)
+    if not wallets:
+        return [0] * len(basket)
+    _taken, missing = _take(basket, wallets)
+    return [line.amount - need for line, need in zip(basket, missing, strict=True)]
+
+
+@dataclass(frozen=True)
+class CardQuote:
+    """What the card would pay of a basket, for the cashier to show before the sale: per line, per
+    pocket (by its name), and each pocket's balance now."""
+
+    lines: list[int]
+    pockets: dict[str, int]
+    balances: dict[str, int]
+
+
+def card_quote(*, card_number: str, pin: str, cooperative_id: Any, basket: Sequence[BasketLine]) -> CardQuote:
+    """The card's share of a basket before it is paid, once the PIN is right (a wrong one counts as at
+    the till). Nothing is paid or held: the payment checks everything again."""
+    _card_opened(card_number, pin)
+    wallets = _home_wallets(card_number, cooperative_id)
+    if not wallets:
+        raise NotEnrolled()
+    taken, missing = _take(basket, wallets)
+    name_of = {account: str(pocket.name) for pocket, account, _balance in wallets if account is not None}
+    return CardQuote(
+        lines=[line.amount - need for line, need in zip(basket, missing, strict=True)],
+        pockets={name_of[account]: amount for account, amount in taken.items()},
+        balances={str(pocket.name): balance for pocket, _account, balance in wallets},
+    )
 
 
 def card_balance(*, card_number: str, pin: str) -> list[PocketBalance]:

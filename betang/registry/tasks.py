@@ -24,7 +24,10 @@ def import_run_task(context, *, batch_id: str, occurred_at: str) -> dict:
         return import_run(batch, occurred_at=parse_datetime(occurred_at), progress=progress_reporter(task_id))
     except TableError as exc:  # the batch is FAILED with the reason; the file is kept
         return {"error": exc.message, "code": exc.code}
-    except Stopped:  # the worker is stopping: the batch waits (QUEUED) and this task runs again, resuming
+    except (Stopped, SystemExit, KeyboardInterrupt):  # the worker is stopping: the task runs again, resuming
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
+            status=ImportBatch.Status.QUEUED
+        )
         raise
     except Exception:  # never left RUNNING: the batch says it failed, the task keeps the traceback
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(

@@ -34,10 +34,11 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def betang(*args: str, var_dir: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+def betang(*args: str, var_dir: Path, extra_env=None, drop=()) -> subprocess.Popen:
+    """`betang ARGS` on the test database, its output (stdout and stderr) in .stdout."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", *drop}}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": database_url()}
-    env |= {"BETANG_VAR_DIR": str(var_dir)}
+    env |= {"BETANG_VAR_DIR": str(var_dir)} | (extra_env or {})
     return subprocess.Popen(
         [sys.executable, "-m", "betang.cli", *args],
         env=env,
@@ -74,8 +75,9 @@ def wait_for(condition, *, seconds: float, what: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT, signal.SIGTERM]])  # Ctrl+C, then serve's
 def test_sigterm_stops_an_import_at_a_chunk_and_the_next_worker_completes_it(
-    committed_regions, tmp_path, settings, now
+    committed_regions, tmp_path, settings, now, signals
 ):
     settings.MEDIA_ROOT = tmp_path / "media"  # the worker's: $BETANG_VAR_DIR/media
     villages = list(Village.objects.filter(code__startswith="62.03").values_list("code", flat=True)[:50])
@@ -102,7 +104,8 @@ def test_sigterm_stops_an_import_at_a_chunk_and_the_next_worker_completes_it(
         wait_for(first_chunk_written, seconds=120, what="the first chunk is written")
         children = descendants(worker.pid)
         assert children, "the forked reader runs beside the worker"
-        worker.send_signal(signal.SIGTERM)
+        for number in signals:
+            worker.send_signal(number)
         worker.wait(timeout=60)  # generous; it stops at the next row
     finally:
         if worker.poll() is None:

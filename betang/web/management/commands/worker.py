@@ -63,15 +63,25 @@ def reclaim_orphans() -> list[str]:
 
 
 class _Worker(Worker):
+    current_task = ""
+
     def shutdown(self, signum, frame) -> None:
         stop_request()  # the running task, if it can, stops at its next safe point
+        if not self.running and self.running_task and self.current_task in RESUMABLE_TASKS:
+            # A second signal (Ctrl+C in a terminal, then `betang serve`'s SIGTERM) does not force
+            # out a task that is already stopping at its next row: it would only race its requeue.
+            return
         super().shutdown(signum, frame)
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
+        self.current_task = db_task_result.task_path
         failed = db_task_result.set_failed
 
         def set_failed(exc: BaseException) -> None:
-            if isinstance(exc, Stopped):  # stopped where a rerun resumes: queued again, the same task
+            # Stopped where a rerun resumes (or forced out by a second signal: a resumable task's chunk
+            # is one transaction, rolled back): queued again, the same task.
+            forced = isinstance(exc, SystemExit | KeyboardInterrupt) and db_task_result.task_path in RESUMABLE_TASKS
+            if isinstance(exc, Stopped) or forced:
                 _queue_again(db_task_result)
                 logger.warning("Task id=%s stopped; queued again", db_task_result.id)
             else:

@@ -7,6 +7,8 @@ import time
 import zipfile
 
 import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
 
 from betang.registry import tabular
 from betang.registry.models import ImportBatch, ImportRow
@@ -187,3 +189,21 @@ def _saved(content: bytes, _counter=[0]):  # noqa: B006 - a unique file name per
     path = Path(tempfile.mkdtemp()) / f"t{_counter[0]}.xlsx"
     path.write_bytes(content)
     return path
+
+
+def test_the_import_page_shows_why_a_zip_bomb_was_refused(
+    client, kapuas_officer, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(kapuas_officer)
+    content = bomb(2_000_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("registry:imports"), {"kind": "households", "file": ContentFile(content, name="bom.xlsx")}
+        )
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.file.read() == content
+    page = client.get(response.url).content.decode()
+    assert 'data-status="FAILED"' in page
+    assert "berkas ditolak karena mungkin bom zip" in page

@@ -28,6 +28,7 @@ AID_APPROVE = "aid.approve"  # approve a cycle someone else prepared (the checke
 OUTLET_SELL = "outlets.sell"  # sell at an outlet's point of sale (cash and aid card)
 OUTLET_VOID = "outlets.void"  # void a sale of today (a supervisor)
 OUTLET_MANAGE = "outlets.manage"  # items, prices, stock received and adjusted
+OUTLET_VIEW = "outlets.view"  # read the outlets of one's area: sales of any day, receipts, stock, reports
 FUND_VIEW = "fund.view"  # the revolving fund: pool, loans and portfolio of one's area
 FUND_MANAGE = "fund.manage"  # assess applications, disburse, record and import repayments (the maker)
 FUND_APPROVE = "fund.approve"  # approve or reject an application someone else assessed (the checker)
@@ -47,9 +48,13 @@ _REGISTRY_OFFICER = {VIEW_REGISTRY, VIEW_PERSONS, EDIT_REGISTRY, VIEW_FULL_NIK, 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.PROVINCIAL_OFFICER: frozenset(
-        _EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, AID_APPROVE, FUND_VIEW, FUND_APPROVE}
+        _EVERYONE
+        | _REGISTRY_OFFICER
+        | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, AID_APPROVE, OUTLET_VIEW, FUND_VIEW, FUND_APPROVE}
     ),
-    Role.REGENCY_OFFICER: frozenset(_EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, FUND_VIEW}),
+    Role.REGENCY_OFFICER: frozenset(
+        _EVERYONE | _REGISTRY_OFFICER | {VIEW_AUDIT, AID_VIEW, AID_MANAGE, OUTLET_VIEW, FUND_VIEW}
+    ),
     Role.COOPERATIVE_OPERATOR: frozenset(
         _EVERYONE
         | {VIEW_REGISTRY, VIEW_PERSONS, AID_PAY, AID_VOID, OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE, FUND_APPLY}
@@ -57,12 +62,14 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.CASHIER: frozenset(_EVERYONE | {AID_PAY, OUTLET_SELL}),
     Role.FUND_OFFICER: frozenset(_EVERYONE | {VIEW_REGISTRY, FUND_VIEW, FUND_MANAGE, FUND_APPROVE}),
     Role.PROCUREMENT_BUYER: frozenset(_EVERYONE | {VIEW_REGISTRY}),
-    Role.AUDITOR: frozenset(_EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_PERSONS, VIEW_FULL_NIK, AID_VIEW, FUND_VIEW}),
+    Role.AUDITOR: frozenset(
+        _EVERYONE | {VIEW_AUDIT, VIEW_REGISTRY, VIEW_PERSONS, VIEW_FULL_NIK, AID_VIEW, OUTLET_VIEW, FUND_VIEW}
+    ),
     Role.ADMINISTRATOR: frozenset(
         _EVERYONE
         | _REGISTRY_OFFICER
         | {VIEW_AUDIT, LOAD_REGIONS, USE_ADMIN, AID_PAY, AID_VOID, AID_VIEW, AID_MANAGE, AID_APPROVE}
-        | {OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE, FUND_VIEW, FUND_MANAGE, FUND_APPROVE}
+        | {OUTLET_SELL, OUTLET_VOID, OUTLET_MANAGE, OUTLET_VIEW, FUND_VIEW, FUND_MANAGE, FUND_APPROVE}
     ),
 }
 

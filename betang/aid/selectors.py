@@ -396,6 +396,11 @@ def cycle_window(cycle: Cycle) -> Window:
     return Window(start or clock.day_start(cycle.period_start), _window_end(cycle))
 
 
+def payment_id_by_receipt(receipt_number: str) -> Any:
+    """The id of the card payment with this receipt number, or None."""
+    return Redemption.objects.filter(receipt_number=receipt_number).values_list("id", flat=True).first()
+
+
 def reconciliation_of(cycle: Cycle, *, scope: RegionScope, q: str = "", differing: bool = False) -> dict[str, Any]:
     """The cycle's four figures per outlet and its exceptions, inside the reader's area: totals over
     the area, the rows narrowed by a cooperative's name or village code (`q`) and, with `differing`,

@@ -16,4 +16,4 @@ class OutletsConfig(AppConfig):
 
         reconciler_register(reconcile_cycle)
 
-        register(MenuEntry(_("Outlet"), "outlets:home", "outlets.sell", order=105))
+        register(MenuEntry(_("Outlet"), "outlets:home", ("outlets.sell", "outlets.view"), order=105))

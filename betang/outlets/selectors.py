@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
+from betang.aid import selectors as aid_selectors
 from betang.core import clock
 from betang.core.ids import as_uuid
 from betang.outlets.models import DayClose, Item, Sale, Stock
@@ -17,12 +18,19 @@ from betang.registry import selectors as registry
 from betang.registry.models import Outlet
 
 
-def outlet_list(*, user: Any) -> QuerySet[Outlet]:
-    """The outlets a user sells at: their cooperative's, or (an officer) those in their area."""
-    outlets = Outlet.objects.filter(is_active=True).select_related("cooperative").order_by("name")
+def outlet_list(*, user: Any, q: str = "") -> QuerySet[Outlet]:
+    """The outlets a user sells at or reads: their cooperative's, or (an officer, an auditor) those in
+    their area; narrowed by a name (the outlet's or its cooperative's) or a village code prefix."""
+    outlets = Outlet.objects.filter(is_active=True).select_related("cooperative").order_by("region_code", "name")
     if user.role in COOPERATIVE_BOUND_ROLES and not user.is_superuser:
-        return outlets.filter(cooperative__staff__user=user)
-    return outlets.filter(user.region_scope.q("region_code"))
+        outlets = outlets.filter(cooperative__staff__user=user)
+    else:
+        outlets = outlets.filter(user.region_scope.q("region_code"))
+    if q:
+        outlets = outlets.filter(
+            Q(name__icontains=q) | Q(cooperative__name__icontains=q) | Q(region_code__startswith=q)
+        )
+    return outlets
 
 
 def outlet_get(*, user: Any, pk: Any) -> Outlet:
@@ -61,6 +69,15 @@ def sale_get(*, user: Any, pk: Any) -> Sale:
         raise Http404 from None
     outlet_get(user=user, pk=sale.outlet_id)
     return sale
+
+
+def sale_of_payment(*, user: Any, receipt_number: str) -> Sale:
+    """The sale a card payment (by its receipt number) paid for, at an outlet the user may reach."""
+    payment = aid_selectors.payment_id_by_receipt(receipt_number)
+    pk = Sale.objects.filter(redemption_id=payment).values_list("pk", flat=True).first() if payment else None
+    if pk is None:
+        raise Http404
+    return sale_get(user=user, pk=pk)
 
 
 def sales_of_day(outlet: Outlet, day: date, *, cashier: Any = None) -> QuerySet[Sale]:

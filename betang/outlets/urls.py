@@ -15,5 +15,6 @@ urlpatterns = [
     path("<uuid:outlet>/stok/", views.stock_view, name="stock"),
     path("<uuid:outlet>/stok/<slug:action>/", views.stock_action_view, name="stock_action"),
     path("struk/<uuid:pk>/", views.receipt_view, name="receipt"),
+    path("struk/kartu/<str:receipt>/", views.receipt_of_payment_view, name="receipt_of_payment"),
     path("struk/<uuid:pk>/batal/", views.sale_void_view, name="sale_void"),
 ]

@@ -3,6 +3,8 @@ the PIN, Enter), the 58 mm receipt, the day's sales with voids, and stock with i
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,15 +13,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from betang.accounts.access import OUTLET_MANAGE, OUTLET_SELL, OUTLET_VOID
+from betang.accounts.access import OUTLET_MANAGE, OUTLET_SELL, OUTLET_VIEW, OUTLET_VOID
 from betang.aid import selectors as aid_selectors
 from betang.aid.contracts import GoodsCategory
 from betang.core import clock
 from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
+from betang.core.paging import CappedPaginator
 from betang.outlets import qr, selectors, services
 from betang.registry.validation import check_amount
 from betang.web.access import capability_required
+
+
+def _day(text: str) -> date | None:
+    """A day typed as YYYY-MM-DD, or None."""
+    try:
+        return date.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
 
 
 def _rupiah(text: str | None) -> int | None:
@@ -28,12 +39,19 @@ def _rupiah(text: str | None) -> int | None:
     return check_amount(text, field_name="amount", label="").value
 
 
-@capability_required(OUTLET_SELL)
+@capability_required(OUTLET_SELL, OUTLET_VIEW)
 def outlet_home_view(request):
-    outlets = list(selectors.outlet_list(user=request.user)[:200])
-    if len(outlets) == 1:
-        return redirect("outlets:sale", outlet=outlets[0].pk)
-    return render(request, "outlets/home.html", {"outlets": outlets})
+    """A cashier goes straight to the sale page of their one outlet; an officer or an auditor finds
+    the outlets of their area by name, cooperative or village code."""
+    q = " ".join(request.GET.get("q", "").split())[:100]
+    outlets = selectors.outlet_list(user=request.user, q=q)
+    can_sell = request.user.has_capability(OUTLET_SELL)
+    if can_sell and not request.user.has_capability(OUTLET_VIEW):
+        first_two = list(outlets[:2])
+        if len(first_two) == 1:
+            return redirect("outlets:sale", outlet=first_two[0].pk)
+    page = CappedPaginator(outlets, 50).get_page(request.GET.get("page"))
+    return render(request, "outlets/home.html", {"page": page, "q": q, "can_sell": can_sell})
 
 
 def _sale_form(request, outlet, *, quantities=None, card_number="", card_amount="", cash="", error=None, status=200):
@@ -147,29 +165,48 @@ def sale_view(request, outlet):
     return redirect("outlets:receipt", pk=result.sale.pk)
 
 
-@capability_required(OUTLET_SELL)
+@capability_required(OUTLET_SELL, OUTLET_VIEW)
+def receipt_of_payment_view(request, receipt: str):
+    """From a card payment's receipt number (on a card's page, a statement) to the sale behind it:
+    its goods, cashier and the card and cash parts. 404 when no sale is behind it (a payment made
+    through the API alone) or it is out of the reader's reach."""
+    sale = selectors.sale_of_payment(user=request.user, receipt_number=receipt[:40])
+    return redirect("outlets:receipt", pk=sale.pk)
+
+
+@capability_required(OUTLET_SELL, OUTLET_VIEW)
 def receipt_view(request, pk):
     sale = selectors.sale_get(user=request.user, pk=pk)
     return render(request, "outlets/receipt.html", {"sale": sale, "qr": qr.svg(sale.number)})
 
 
-@capability_required(OUTLET_SELL)
+@capability_required(OUTLET_SELL, OUTLET_VIEW)
 def sales_today_view(request, outlet):
+    """A day's sales: today's for the cashier (their own) and the supervisor (all); any day's, all of
+    them, for an officer or an auditor reading the outlet (`?hari=YYYY-MM-DD`)."""
     outlet = selectors.outlet_get(user=request.user, pk=outlet)
     today = timezone.localdate(clock.now())
-    mine = not request.user.has_capability(OUTLET_VOID)  # a cashier sees their own; a supervisor all
-    sales = selectors.sales_of_day(outlet, today, cashier=request.user if mine else None)
-    own = selectors.day_totals(selectors.sales_of_day(outlet, today, cashier=request.user))
+    reader = request.user.has_capability(OUTLET_VIEW)
+    day = _day(request.GET.get("hari", "")) if reader else None
+    day = day if day is not None and day <= today else today
+    mine = not reader and not request.user.has_capability(OUTLET_VOID)  # a cashier sees their own
+    sales = selectors.sales_of_day(outlet, day, cashier=request.user if mine else None)
+    own = selectors.day_totals(selectors.sales_of_day(outlet, day, cashier=request.user))
     context = {
         "outlet": outlet,
-        "day": today,
+        "day": day,
+        "today": today,
+        "reader": reader,
+        "can_sell": request.user.has_capability(OUTLET_SELL) and day == today,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1) if day < today else None,
         "sales": list(sales[:500]),
         "totals": selectors.day_totals(sales),
         "mine": mine,
-        "can_void": request.user.has_capability(OUTLET_VOID),
+        "can_void": request.user.has_capability(OUTLET_VOID) and day == today,
         "own": own,
-        "my_close": selectors.day_close_get(outlet, request.user, today),
-        "closes": [] if mine else selectors.sales_by_cashier(outlet, today),
+        "my_close": selectors.day_close_get(outlet, request.user, day),
+        "closes": [] if mine else selectors.sales_by_cashier(outlet, day),
     }
     return render(request, "outlets/sales_today.html", context)
 
@@ -201,7 +238,7 @@ def day_close_view(request, outlet):
     return redirect("outlets:sales_today", outlet=outlet.pk)
 
 
-@capability_required(OUTLET_SELL)
+@capability_required(OUTLET_SELL, OUTLET_VIEW)
 def report_view(request, outlet):
     outlet = selectors.outlet_get(user=request.user, pk=outlet)
     today = timezone.localdate(clock.now())
@@ -237,7 +274,7 @@ def sale_void_view(request, pk):
     return redirect("outlets:sales_today", outlet=sale.outlet_id)
 
 
-@capability_required(OUTLET_SELL)
+@capability_required(OUTLET_SELL, OUTLET_VIEW)
 def stock_view(request, outlet):
     outlet = selectors.outlet_get(user=request.user, pk=outlet)
     context = {

@@ -11,7 +11,7 @@ from django.urls import reverse
 class MenuEntry:
     label: str  # a lazy translation
     url_name: str
-    capability: str | None  # None: every signed-in user
+    capability: str | tuple[str, ...] | None  # None: every signed-in user; a tuple: any one of them
     order: int = 100
 
 
@@ -31,7 +31,8 @@ def menu_for(user) -> list[dict[str, str]]:
         return []
     items = []
     for entry in _MENU:
-        if entry.capability and not user.has_capability(entry.capability):
+        needed = (entry.capability,) if isinstance(entry.capability, str) else entry.capability or ()
+        if needed and not any(user.has_capability(c) for c in needed):
             continue
         items.append({"label": entry.label, "url": reverse(entry.url_name), "name": entry.url_name})
     return items

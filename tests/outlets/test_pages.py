@@ -2,6 +2,7 @@
 sells nothing, a supervisor voids, the operator keeps items and stock; each only at their own outlet."""
 
 import pytest
+from django.utils import timezone
 
 from betang.aid.models import Card
 from betang.core.models import AuditEvent
@@ -230,3 +231,36 @@ def test_the_quote_tells_the_cashier_what_the_card_pays_and_what_is_cash_before_
 
     page = client.get(sale_page(shop)).content.decode()
     assert 'data-testid="item-code">8991001<' in page  # the code the scanner types, shown
+
+
+def test_an_auditor_reads_every_outlet_of_the_area_and_follows_a_payment_to_its_goods(client, shop, make_user):
+    from betang.aid.models import Redemption
+
+    client.force_login(shop.cashier)
+    client.post(sale_page(shop), form(shop, [(shop.rice, 1)], card_number=shop.world.card.number, pin=PIN))
+    sale = Sale.objects.get()
+    receipt = Redemption.objects.get(pk=sale.redemption_id).receipt_number
+
+    auditor = make_user(role="AUDITOR", scope="62.03", username="auditor.kapuas")
+    client.force_login(auditor)
+    home = client.get("/gerai/").content.decode()
+    assert shop.outlet.name in home
+    assert f"/gerai/{shop.outlet.pk}/jual/" not in home  # reads, never sells
+    assert client.get(sale_page(shop)).status_code == 403
+    for page in ("penjualan", "stok", "laporan"):
+        assert client.get(f"/gerai/{shop.outlet.pk}/{page}/").status_code == 200, page
+    sold_on = timezone.localdate(sale.occurred_at).isoformat()
+    day = client.get(f"/gerai/{shop.outlet.pk}/penjualan/", {"hari": sold_on}).content.decode()
+    assert sale.number in day
+    assert "tutup-kasir" not in day  # no day close, no void for a reader
+    assert 'data-testid="void-' not in day
+    followed = client.get(f"/gerai/struk/kartu/{receipt}/")
+    assert followed["Location"] == f"/gerai/struk/{sale.pk}/"
+    assert "Beras Medium 5 kg" in client.get(followed["Location"]).content.decode()
+    assert client.post(f"/gerai/struk/{sale.pk}/batal/", {"reason": "x"}).status_code == 403
+
+    outsider = make_user(role="AUDITOR", scope="62.71", username="auditor.palangkaraya")
+    client.force_login(outsider)
+    assert client.get(f"/gerai/struk/{sale.pk}/").status_code == 404
+    assert client.get(f"/gerai/struk/kartu/{receipt}/").status_code == 404
+    assert shop.outlet.name not in client.get("/gerai/").content.decode()

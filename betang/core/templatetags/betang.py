@@ -42,3 +42,10 @@ def waktu(value: datetime | None) -> str:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return format_datetime(local, format="d MMMM y HH.mm", locale=_locale())
+
+
+@register.filter
+def can(user, capability: str) -> bool:
+    """`{% if user|can:"outlets.sell" %}`: whether the user holds a capability (accounts decides)."""
+    check = getattr(user, "has_capability", None)
+    return bool(check and check(capability))

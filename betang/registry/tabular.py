@@ -226,9 +226,15 @@ class _CappedZip(zipfile.ZipFile):
         return _Unpacked(stream, self) if mode == "r" else stream
 
 
-def _open_workbook(path: Path, limits: Limits) -> Any:
-    """openpyxl's load_workbook (read-only, values), reading through a _CappedZip."""
+def _first_sheet(path: Path, limits: Limits) -> tuple[_CappedZip, Any, str]:
+    """The archive (a _CappedZip), openpyxl's reader holding what the values need (shared strings,
+    the styles that make a number a date) and the first worksheet's part name.
+
+    Not load_workbook: opening read-only, it reads each sheet's declared size, and a sheet that declares
+    none is parsed whole right there, every row kept in memory (a bomb's millions of rows: 790 MB).
+    """
     from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
 
     archive = _CappedZip(path, limits)  # refuses before anything is unpacked
     try:
@@ -236,43 +242,81 @@ def _open_workbook(path: Path, limits: Limits) -> Any:
             reader = ExcelReader(fh, read_only=True, data_only=True)
             reader.archive.close()  # it read the directory only
         reader.archive = archive
-        reader.read()
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        apply_stylesheet(archive, reader.wb)
+        for _sheet, rel in reader.parser.find_sheets():
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type:
+                return archive, reader, rel.target
+        raise TableError(_("The workbook has no worksheet."))
     except BaseException:
         archive.close()
         raise
-    return reader.wb
 
 
 # What a damaged or truncated workbook raises while it is parsed (SyntaxError: the XML parser's).
-_BROKEN_XLSX = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, SyntaxError, zlib.error)
+_BROKEN_XLSX = (zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError, EOFError, SyntaxError, zlib.error)
+
+
+def _sheet_rows(source: Any, reader: Any) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """(row number, its cells) as openpyxl parses them, each row let go once read: memory stays flat."""
+    from openpyxl.worksheet._reader import DATA_TAG, ROW_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    workbook = reader.wb
+    parser = WorkSheetParser(
+        source,
+        reader.shared_strings,
+        data_only=True,
+        epoch=workbook.epoch,
+        date_formats=workbook._date_formats,
+        timedelta_formats=workbook._timedelta_formats,
+    )
+    data = None
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            if element.tag == DATA_TAG:
+                data = element
+            continue
+        if element.tag == ROW_TAG:
+            yield parser.parse_row(element)
+            element.clear()
+            if data is not None:
+                data.remove(element)
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     limits = Limits.current()
     try:
-        workbook = _open_workbook(path, limits)
+        archive, reader, part = _first_sheet(path, limits)
     except TableError:
         raise
     except _BROKEN_XLSX as exc:
         raise TableError(_("The XLSX file cannot be opened: %(problem)s") % {"problem": exc}) from None
     try:
-        sheet = workbook.worksheets[0]
-        if (sheet.max_row or 0) > limits.max_rows + 1:  # as the sheet declares it; counted again below
-            raise _too_many_rows(limits)
-        # Rows are padded to the width the sheet declares: beyond the limit, to one column more than it
-        # (enough to see a cell there), never to 16,384.
-        width = sheet.max_column
-        max_col = limits.max_columns + 1 if width is None or width > limits.max_columns else None
-        for number, row in enumerate(sheet.iter_rows(max_col=max_col, values_only=True), start=1):
-            if number > limits.max_rows + 1:  # counts the empty rows a sheet may skip to, too
-                raise _too_many_rows(limits)
-            yield number, _check_columns(limits, number, list(row))
+        with archive.open(part) as source:
+            for number, cells in _sheet_rows(source, reader):
+                if number > limits.max_rows + 1:  # the sheet's own numbering: a jump to row 5,800,000 counts
+                    raise _too_many_rows(limits)
+                # Cells by column; a row is as wide as its last filled cell (never 16,384 for one at XFD).
+                row: list[Any] = []
+                for cell in cells:
+                    column, value = cell["column"], cell["value"]
+                    if column > limits.max_columns:
+                        if value is not None and value != "":
+                            _check_columns(limits, number, [*[None] * limits.max_columns, value])
+                        continue
+                    if value is not None:
+                        row.extend([None] * (column - len(row)))
+                        row[column - 1] = value
+                yield number, row
     except TableError:
         raise
     except _BROKEN_XLSX as exc:
         raise TableError(_("The XLSX file cannot be read: %(problem)s") % {"problem": exc}) from None
     finally:
-        workbook.close()
+        archive.close()
 
 
 def read_rows(path: Path, original_name: str) -> Iterator[tuple[int, list[Any]]]:

@@ -54,7 +54,7 @@ def _cell(value: str) -> str:
     return f'<c t="inlineStr"><is><t>{value}</t></is></c>'
 
 
-def bomb(rows: int, *, dimension: str = "") -> bytes:
+def bomb(rows: int, *, dimension: str = "", tail: str = "") -> bytes:
     """A workbook whose sheet holds the header and `rows` rows of one tiny cell: a few hundred KB packed."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -71,7 +71,7 @@ def bomb(rows: int, *, dimension: str = "") -> bytes:
             piece = b"<row><c><v>1</v></c></row>" * 10_000
             for _ in range(rows // 10_000):
                 sheet.write(piece)
-            sheet.write(b"</sheetData></worksheet>")
+            sheet.write(tail.encode() + b"</sheetData></worksheet>")
     return out.getvalue()
 
 
@@ -104,10 +104,32 @@ def test_the_bomb_is_still_stopped_by_the_row_limit_when_the_ratio_is_allowed(ru
     assert batch.rows.count() <= 1000
 
 
-def test_a_sheet_declaring_more_rows_than_the_limit_is_refused_before_a_row_is_imported(run_import, settings):
+def test_a_row_numbered_beyond_the_limit_is_refused(run_import, settings):
     settings.IMPORT_MAX_ROWS = 1000
-    _refused(run_import, bomb(0, dimension="A1:J5800000"), "besar.xlsx", "import.too_many_rows")
+    _refused(run_import, bomb(0, tail='<row r="5800000"><c><v>1</v></c></row>'), "besar.xlsx", "import.too_many_rows")
     assert not ImportRow.objects.exists()
+
+
+def test_a_sheet_is_read_for_what_it_holds_not_for_the_size_it_declares(run_import):
+    family = "".join("<row>" + "".join(_cell(c) for c in row) + "</row>" for row in FAMILY)
+    content = bomb(0, dimension="A1:XFD5800000", tail=family)  # openpyxl made 5.8 million empty rows of it
+    batch, counts = run_import(content, name="keluarga.xlsx")
+    assert counts["CREATED"] == 3
+    assert batch.status == ImportBatch.Status.DONE
+
+
+def test_rows_beyond_the_limit_are_not_unpacked(tmp_path, settings, monkeypatch):
+    settings.IMPORT_MAX_RATIO = 1_000_000
+    settings.IMPORT_MAX_ROWS = 1000
+    path = tmp_path / "bom.xlsx"
+    path.write_bytes(bomb(2_000_000))  # no declared size: openpyxl parsed all 54 MB when opening it
+    unpacked = []
+    count = tabular._CappedZip.count
+    monkeypatch.setattr(tabular._CappedZip, "count", lambda self, size: (count(self, size), unpacked.append(size)))
+    with pytest.raises(tabular.TooManyRows):
+        for _ in tabular.read_rows(path, "bom.xlsx"):
+            pass
+    assert sum(unpacked) < 1_000_000
 
 
 def test_a_workbook_unpacking_beyond_the_limit_is_refused(run_import, settings):
@@ -165,7 +187,7 @@ def test_a_row_wider_than_the_limit_is_refused_and_empty_cells_beyond_it_are_not
 def test_a_workbook_padded_to_the_last_excel_column_reads_as_narrow_rows(run_import, settings):
     settings.IMPORT_MAX_COLUMNS = 20
     content = xlsx_bytes(FAMILY)
-    # The sheet declares it spans A:XFD (16,384 columns); each row is still read 21 cells wide at most.
+    # The sheet declares it spans A:XFD (16,384 columns): openpyxl padded every row to 16,384 cells.
     with zipfile.ZipFile(io.BytesIO(content)) as src:
         parts = {i.filename: src.read(i.filename) for i in src.infolist()}
     name = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
@@ -176,7 +198,7 @@ def test_a_workbook_padded_to_the_last_excel_column_reads_as_narrow_rows(run_imp
         for part, data in parts.items():
             dst.writestr(part, data)
     rows = list(tabular.read_rows(_saved(out.getvalue()), "lebar.xlsx"))
-    assert [len(cells) for _, cells in rows] == [20, 20, 20, 20]
+    assert [len(cells) for _, cells in rows] == [10, 10, 10, 7]  # as wide as their last filled cell
     _, counts = run_import(out.getvalue(), name="lebar.xlsx")
     assert counts["CREATED"] == 3
 

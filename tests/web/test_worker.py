@@ -21,7 +21,7 @@ from betang.regions.models import Village
 from betang.registry.models import ImportBatch, ImportRow, Person
 from betang.registry.services import import_batch_create
 from betang.registry.tasks import import_run_task
-from betang.web.management.commands.worker import reclaim_orphans
+from betang.web.management.commands.worker import _worker_id, reclaim_orphans
 
 ROWS = 60_000  # 12 chunks, read by the forked reader (PARALLEL_FROM_ROWS)
 
@@ -147,9 +147,16 @@ def test_a_task_left_running_by_a_killed_worker_of_this_host_is_queued_again():
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
         orphan = import_run_task.enqueue(batch_id="x", occurred_at="2026-01-01T00:00:00+07:00")
         alive = import_run_task.enqueue(batch_id="y", occurred_at="2026-01-01T00:00:00+07:00")
-    host = socket.gethostname()[:40]
-    DBTaskResult.objects.filter(pk=orphan.id).update(status="RUNNING", worker_ids=[f"{host}:{dead.pid}:abc"])
-    DBTaskResult.objects.filter(pk=alive.id).update(status="RUNNING", worker_ids=[f"{host}:{os.getpid()}:abc"])
+        elsewhere = import_run_task.enqueue(batch_id="z", occurred_at="2026-01-01T00:00:00+07:00")
+    here = _worker_id().rpartition(":")[0]
+    assert here.startswith(socket.gethostname()[:30])
+    running = {"status": "RUNNING"}
+    DBTaskResult.objects.filter(pk=orphan.id).update(**running, worker_ids=[f"{here}:{dead.pid}"])
+    DBTaskResult.objects.filter(pk=alive.id).update(**running, worker_ids=[f"{here}:{os.getpid()}"])
+    # A worker in another container or machine with the same host name: its pid means nothing here.
+    DBTaskResult.objects.filter(pk=elsewhere.id).update(**running, worker_ids=[f"{here}0:{dead.pid}"])
     assert reclaim_orphans() == [str(orphan.id)]
     assert DBTaskResult.objects.get(pk=orphan.id).status == "READY"
     assert DBTaskResult.objects.get(pk=alive.id).status == "RUNNING"
+    assert DBTaskResult.objects.get(pk=elsewhere.id).status == "RUNNING"
+    assert len(_worker_id()) <= 64

@@ -2,8 +2,8 @@
 
 django-tasks' database worker, with two things added. On SIGTERM or Ctrl+C it asks the running task to
 stop (betang.core.stopping): a resumable task (an import) stops at its next chunk and is queued again,
-the same task, for the next worker; other tasks still finish first. And a task left RUNNING by a worker
-of this machine that died without that (SIGKILL, the machine lost power) is queued again at start.
+the same task, for the next worker; other tasks still finish first. And a resumable task left RUNNING by
+a worker of this machine that died without that (SIGKILL, the machine lost power) is queued again at start.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import logging
 import os
 import signal
 import socket
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
-from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorker
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -27,9 +27,24 @@ logger = logging.getLogger("betang.worker")
 RESUMABLE_TASKS = ("betang.registry.tasks.import_run_task",)
 
 
+def _here() -> str:
+    """This machine's boot and process namespace: a worker id starting with it names a process a
+    worker here can look for (not one of another container or machine that shares the host name)."""
+
+    def read(path: str, how) -> str:
+        try:
+            return how(path)
+        except OSError:
+            return "-"
+
+    boot = read("/proc/sys/kernel/random/boot_id", lambda p: Path(p).read_text().strip()[:8])
+    namespace = read("/proc/self/ns/pid", lambda p: "".join(c for c in os.readlink(p) if c.isdigit()))
+    return f"{socket.gethostname()[:30]}:{boot}:{namespace}"
+
+
 def _worker_id() -> str:
-    """host:pid:random, so that a later worker of the same host can tell whether this one still runs."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{get_random_string(8)}"
+    """<here>:pid, so that a later worker here can tell whether this one still runs (at most 64 chars)."""
+    return f"{_here()}:{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -51,13 +66,12 @@ def _queue_again(result: DBTaskResult) -> bool:
 
 
 def reclaim_orphans() -> list[str]:
-    """Queue again the resumable tasks RUNNING under a worker of this host whose process is gone."""
-    host = socket.gethostname()[:40]
+    """Queue again the resumable tasks RUNNING under a worker here whose process is gone."""
+    here = _here()
     reclaimed = []
     for result in DBTaskResult.objects.filter(status="RUNNING", task_path__in=RESUMABLE_TASKS):
-        last = (result.worker_ids or [""])[-1].split(":")
-        mine = len(last) == 3 and last[0] == host and last[1].isdigit()
-        if mine and not _alive(int(last[1])) and _queue_again(result):
+        where, _, pid = (result.worker_ids or [""])[-1].rpartition(":")
+        if where == here and "-" not in here and pid.isdigit() and not _alive(int(pid)) and _queue_again(result):
             reclaimed.append(str(result.pk))
     return reclaimed
 

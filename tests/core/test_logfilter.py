@@ -49,3 +49,15 @@ def test_djangos_log_lines_are_masked_in_messages_arguments_and_tracebacks(clien
     assert "Gagal membaca 6271********0003" in logged
     assert "invalid literal for int() with base 10: 'NIK 6271********0003'" in logged
     assert NIK not in logged
+
+
+def test_runservers_request_lines_are_masked_too():
+    handler = logging.getLogger("django.server").handlers[0]
+    assert any(isinstance(f, MaskIdentifiers) for f in handler.filters)
+    buffer = io.StringIO()
+    old = handler.setStream(buffer)
+    try:
+        logging.getLogger("django.server").info('"GET /?q=%s HTTP/1.1" 200 5', NIK)
+    finally:
+        handler.setStream(old)
+    assert '"GET /?q=6271********0003 HTTP/1.1" 200 5' in buffer.getvalue()

@@ -63,6 +63,7 @@ class Limits:
 
 
 RATIO_FLOOR = 16 * 1024 * 1024  # a small workbook may compress well: only its unpacked size can hurt
+MAX_PARTS = 10_000  # a zip's directory is read whole into memory: 2 million empty parts fit in 200 MB
 
 
 def _mb(size: int) -> str:
@@ -194,6 +195,13 @@ class _CappedZip(zipfile.ZipFile):
     unpacked counted while it is read (a directory can lie about sizes)."""
 
     def __init__(self, path: Path, limits: Limits) -> None:
+        with open(path, "rb") as fh:  # the member count, before the directory is read into memory
+            end = zipfile._EndRecData(fh)
+        if end and end[zipfile._ECD_ENTRIES_TOTAL] > MAX_PARTS:
+            raise TooLargeUnpacked(
+                _("The XLSX file holds more than %(limit)s parts; a workbook has a few dozen.")
+                % {"limit": _number(MAX_PARTS)}
+            )
         super().__init__(path)
         self.limits, self.unpacked = limits, 0
         members = self.infolist()

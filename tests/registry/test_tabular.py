@@ -229,3 +229,18 @@ def test_the_import_page_shows_why_a_zip_bomb_was_refused(
     page = client.get(response.url).content.decode()
     assert 'data-status="FAILED"' in page
     assert "berkas ditolak karena mungkin bom zip" in page
+
+
+def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read(run_import, monkeypatch):
+    monkeypatch.setattr(tabular, "MAX_PARTS", 5)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes(FAMILY))) as src, zipfile.ZipFile(out, "w") as dst:
+        for part in src.infolist():
+            dst.writestr(part, src.read(part))
+        for i in range(6):
+            dst.writestr(f"xl/media/kosong{i}.bin", b"")
+    read = []
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: read.append(self))
+    _batch, error = _refused(run_import, out.getvalue(), "banyak.xlsx", "import.too_large_unpacked")
+    assert "lebih dari 5 bagian" in error.message
+    assert read == []

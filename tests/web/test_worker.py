@@ -148,15 +148,21 @@ def test_a_task_left_running_by_a_killed_worker_of_this_host_is_queued_again():
         orphan = import_run_task.enqueue(batch_id="x", occurred_at="2026-01-01T00:00:00+07:00")
         alive = import_run_task.enqueue(batch_id="y", occurred_at="2026-01-01T00:00:00+07:00")
         elsewhere = import_run_task.enqueue(batch_id="z", occurred_at="2026-01-01T00:00:00+07:00")
+        before_reboot = import_run_task.enqueue(batch_id="b", occurred_at="2026-01-01T00:00:00+07:00")
     here = _worker_id().rpartition(":")[0]
     assert here.startswith(socket.gethostname()[:30])
     running = {"status": "RUNNING"}
     DBTaskResult.objects.filter(pk=orphan.id).update(**running, worker_ids=[f"{here}:{dead.pid}"])
     DBTaskResult.objects.filter(pk=alive.id).update(**running, worker_ids=[f"{here}:{os.getpid()}"])
-    # A worker in another container or machine with the same host name: its pid means nothing here.
+    host, boot, namespace = here.split(":")
+    # A worker in another container of this machine with the same host name: its pid means nothing here.
     DBTaskResult.objects.filter(pk=elsewhere.id).update(**running, worker_ids=[f"{here}0:{dead.pid}"])
-    assert reclaim_orphans() == [str(orphan.id)]
+    # A worker of this host before the machine last started: certainly gone, whatever its pid.
+    earlier = f"{host}:{'0' if boot[0] != '0' else '1'}{boot[1:]}:{namespace}:{os.getpid()}"
+    DBTaskResult.objects.filter(pk=before_reboot.id).update(**running, worker_ids=[earlier])
+    assert sorted(reclaim_orphans()) == sorted([str(orphan.id), str(before_reboot.id)])
     assert DBTaskResult.objects.get(pk=orphan.id).status == "READY"
+    assert DBTaskResult.objects.get(pk=before_reboot.id).status == "READY"
     assert DBTaskResult.objects.get(pk=alive.id).status == "RUNNING"
     assert DBTaskResult.objects.get(pk=elsewhere.id).status == "RUNNING"
     assert len(_worker_id()) <= 64

@@ -1,9 +1,10 @@
 """`betang worker`: runs background tasks (imports, region loads, cycle credits) from the database queue.
 
 django-tasks' database worker, with two things added. On SIGTERM or Ctrl+C it asks the running task to
-stop (betang.core.stopping): a resumable task (an import) stops at its next chunk and is queued again,
-the same task, for the next worker; other tasks still finish first. And a resumable task left RUNNING by
-a worker of this machine that died without that (SIGKILL, the machine lost power) is queued again at start.
+stop (betang.core.stopping): a resumable task (an import) stops at its next row, its written chunks
+whole, and is queued again, the same task, for the next worker; other tasks still finish first. And a
+resumable task left RUNNING by a worker of this machine that died without that (SIGKILL, the OOM killer,
+a power cut) is queued again when a worker starts; django-tasks itself never takes a RUNNING task back.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ RESUMABLE_TASKS = ("betang.registry.tasks.import_run_task",)
 
 
 def _here() -> str:
-    """This machine's boot and process namespace: a worker id starting with it names a process a
-    worker here can look for (not one of another container or machine that shares the host name)."""
+    """host:boot:pid-namespace: a worker id starting with it names a process a worker here can look for."""
 
     def read(path: str, how) -> str:
         try:
@@ -65,13 +65,25 @@ def _queue_again(result: DBTaskResult) -> bool:
     )
 
 
+def _gone(worker_id: str, here: str) -> bool:
+    """Whether the worker of this id is certainly not running: it ran on this host before the machine
+    last started, or in this boot and process namespace under a pid that no longer exists. (A worker of
+    another host, or of another container of this host, might still run: it is left be.)"""
+    host, boot, namespace = here.split(":")
+    parts = worker_id.split(":")
+    if len(parts) != 4 or parts[0] != host or "-" in (boot, namespace, parts[1]) or not parts[3].isdigit():
+        return False
+    if parts[1] != boot:
+        return True  # an earlier boot of this machine: every process of it has ended
+    return parts[2] == namespace and not _alive(int(parts[3]))
+
+
 def reclaim_orphans() -> list[str]:
-    """Queue again the resumable tasks RUNNING under a worker here whose process is gone."""
+    """Queue again the resumable tasks left RUNNING by a worker that is gone (see _gone)."""
     here = _here()
     reclaimed = []
     for result in DBTaskResult.objects.filter(status="RUNNING", task_path__in=RESUMABLE_TASKS):
-        where, _, pid = (result.worker_ids or [""])[-1].rpartition(":")
-        if where == here and "-" not in here and pid.isdigit() and not _alive(int(pid)) and _queue_again(result):
+        if _gone((result.worker_ids or [""])[-1], here) and _queue_again(result):
             reclaimed.append(str(result.pk))
     return reclaimed
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from django_tasks import task
 
+from betang.core.errors import PermissionDenied
 from betang.core.progress import progress_reporter, progress_start
 
 
@@ -18,6 +19,8 @@ def portfolio_task(context, *, fund_code: str, as_of: str, actor_id: int | None 
 
     fund = Fund.objects.get(code=fund_code)
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    if actor is not None and not actor.region_scope.contains(fund.region_code):
+        raise PermissionDenied()  # a run asked from a page classes the whole fund: its area's officer only
     task_id = str(context.task_result.id)
     progress_start(task_id=task_id, label=f"{fund.name}: {as_of}", created_by=actor)
     progress = progress_reporter(task_id)

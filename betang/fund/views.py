@@ -151,7 +151,8 @@ def portfolio_view(request, code: str):
                                            outstanding=sum(r.outstanding for r in rows),
                                            arrears=sum(r.arrears for r in rows), penalty=sum(r.penalty for r in rows),
                                            par30=sum(r.par30 for r in rows), problem=sum(r.problem for r in rows)),
-               "can_manage": _can(request, FUND_MANAGE), "today": timezone.localdate()}  # fmt: skip
+               "can_manage": _can(request, FUND_MANAGE), "today": timezone.localdate(),
+               "can_run": _can(request, FUND_MANAGE) and request.user.region_scope.contains(fund.region_code)}  # fmt: skip
     return _render(request, "fund/portfolio.html", context)
 
 
@@ -162,6 +163,8 @@ def portfolio_run_view(request, code: str):
     from betang.fund.tasks import portfolio_task
 
     fund = selectors.fund_get(user=request.user, code=code)
+    if not request.user.region_scope.contains(fund.region_code):  # it classes every loan of the fund's area
+        raise PermissionDenied(FUND_MANAGE)
     as_of = _day(request.POST.get("as_of")) or timezone.localdate()
     if as_of > timezone.localdate():
         messages.error(request, _("The portfolio is classed up to today, not a day to come."))
@@ -213,7 +216,7 @@ def application_new_view(request, code: str):
     product = next((p for p in products if str(p.pk) == data.get("product", "")), products[0] if products else None)
     amount = _rupiah(data.get("amount"))
     cooperative = next((c for c in cooperatives if str(c.pk) == data.get("cooperative", "")), None)
-    if cooperative is None and len(cooperatives) == 1:
+    if cooperative is None and len(cooperatives) == 1 and not data.get("cooperative"):  # never for one out of reach
         cooperative = cooperatives[0]
     start = timezone.localdate()
     lines, problem = _simulate(product, amount, start)

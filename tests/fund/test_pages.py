@@ -84,9 +84,10 @@ def test_a_treasurer_cannot_apply_for_another_cooperative(client, world, treasur
         created_at=NOW, updated_at=NOW,
     )  # fmt: skip
     client.force_login(treasurer)
-    client.post(f"/dana-bergulir/{world.fund.code}/pengajuan/baru/", {"product": world.product.pk, "cooperative": other.pk,
-                "amount": "250000000", "purpose": "x", "action": "submit"})  # fmt: skip
-    assert list(Application.objects.values_list("cooperative", flat=True)) == [world.cooperative.pk]
+    response = client.post(f"/dana-bergulir/{world.fund.code}/pengajuan/baru/", {"product": world.product.pk,
+                           "cooperative": other.pk, "amount": "250000000", "purpose": "x", "action": "submit"})  # fmt: skip
+    assert response.status_code == 400
+    assert not Application.objects.exists()  # refused, not sent for the treasurer's own cooperative instead
 
 
 def test_assess_approve_by_another_and_disburse_through_the_pages(client, world, treasurer):

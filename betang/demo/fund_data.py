@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from betang.accounts.models import User
 from betang.core.months import add_months
+from betang.core.spreadsheet import csv_write
 from betang.fund import changes, services
 from betang.fund.models import Disaster, Fund, Loan, LoanChange
 from betang.fund.portfolio import portfolio_run
@@ -221,7 +222,7 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
 def _bank_statement(loans: list[tuple[Loan, str]], var_dir: Path, today: date) -> None:
     """This month's instalments not yet recorded, as the fund account's bank statement shows them, with
     a bank charge and a transfer that names no loan: for trying the import."""
-    rows = ["Tanggal;Keterangan;Debet;Kredit;No Referensi"]
+    rows = [["Tanggal", "Keterangan", "Debet", "Kredit", "No Referensi"]]
     for loan, behaviour in loans:
         if behaviour != "good" or loan.status != Loan.Status.ACTIVE:
             continue
@@ -229,8 +230,10 @@ def _bank_statement(loans: list[tuple[Loan, str]], var_dir: Path, today: date) -
         nxt = position.next_due
         if nxt is not None and nxt.due_on <= today + timedelta(days=10) and len(rows) < 12:
             amount = nxt.unpaid + nxt.penalty_owed
-            rows.append(f"{today:%d/%m/%Y};TRF ANGSURAN {loan.number} {loan.cooperative.name[:30]};;{amount:,}".replace(
-                ",", ".") + f",00;BRI{today:%y%m%d}{len(rows):04d}")  # fmt: skip
-    rows.append(f"{today:%d/%m/%Y};BIAYA ADM BANK;15.000,00;;BRI{today:%y%m%d}9998")
-    rows.append(f"{today:%d/%m/%Y};SETORAN TUNAI KOPERASI;;5.000.000,00;BRI{today:%y%m%d}9999")
-    (var_dir / "contoh-rekening-koran-dana-bergulir.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+            rows.append([f"{today:%d/%m/%Y}", f"TRF ANGSURAN {loan.number} {loan.cooperative.name[:30]}", "",
+                         f"{amount:,}".replace(",", ".") + ",00", f"BRI{today:%y%m%d}{len(rows):04d}"])  # fmt: skip
+    rows.append([f"{today:%d/%m/%Y}", "BIAYA ADM BANK", "15.000,00", "", f"BRI{today:%y%m%d}9998"])
+    rows.append([f"{today:%d/%m/%Y}", "SETORAN TUNAI KOPERASI", "", "5.000.000,00", f"BRI{today:%y%m%d}9999"])
+    # Through the one CSV writer, so a cooperative's name can never come out as a formula.
+    with open(var_dir / "contoh-rekening-koran-dana-bergulir.csv", "w", newline="", encoding="utf-8") as fh:
+        csv_write(fh, rows, delimiter=";")

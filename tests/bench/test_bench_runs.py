@@ -20,11 +20,12 @@ TINY = {
     "BENCH_DISTRIBUTION_PAYMENTS": "3000",
     "BENCH_DISTRIBUTION_READS": "10",
     "BENCH_FUND_LOANS": "200",
+    "BENCH_EXPORT_HOUSEHOLDS": "300",
     "BENCH_PG_DB": "betang_bench_tiny",  # not the database of a `make bench` that may be running
 }
 
 
-@pytest.mark.parametrize("module", ["aid", "outlets", "registry", "distribution", "fund"])
+@pytest.mark.parametrize("module", ["aid", "outlets", "registry", "distribution", "fund", "exports"])
 def test_the_benchmark_runs(module):
     database = "postgresql" if connection.vendor == "postgresql" else "sqlite"
     done = subprocess.run(

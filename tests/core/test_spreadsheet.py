@@ -59,3 +59,9 @@ def test_csv_text_starting_like_a_formula_is_quoted_and_numbers_are_not():
         ["6201000000000001", "'" + ATTACK, "-3"],
         ["6201000000000002", "'-1+1", "5"],
     ]
+
+
+def test_csv_with_another_delimiter_neutralises_too():
+    out = io.StringIO()
+    csv_write(out, [["Tanggal", "Keterangan"], ["01/12/2026", "=cmd|' /C calc'!A0"]], delimiter=";")
+    assert out.getvalue() == "Tanggal;Keterangan\n01/12/2026;'=cmd|' /C calc'!A0\n"

@@ -109,6 +109,14 @@ class CandidateClosed(DomainError):
     message = gettext_lazy("This duplicate candidate has already been decided.")
 
 
+class DuplicateOutOfScope(DomainError):
+    code = "registry.out_of_scope"
+    http_status = 403
+    message = gettext_lazy(
+        "One of the two is registered in another area: an officer whose area holds both merges them."
+    )
+
+
 def _open_candidate(candidate_id: int) -> DuplicateCandidate:
     candidate = (
         DuplicateCandidate.objects.select_for_update()
@@ -128,6 +136,10 @@ def duplicate_merge(*, candidate_id: int, actor: Any, occurred_at: datetime) -> 
     with transaction.atomic():
         pair = _open_candidate(candidate_id)
         survivor, merged = pair.existing, pair.candidate
+        # A merge makes one record an alias of the other: like a move between areas, it is decided
+        # by an officer whose area holds both (the pair is listed in the newcomer's area only).
+        if actor is not None and not all(actor.region_scope.contains(p.region_code) for p in (survivor, merged)):
+            raise DuplicateOutOfScope()
         moved = 0
         for membership in CooperativeMember.objects.filter(person=merged):
             if CooperativeMember.objects.filter(cooperative_id=membership.cooperative_id, person=survivor).exists():

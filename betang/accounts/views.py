@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from betang.accounts import access, selectors, services
 from betang.accounts.forms import LoginForm
 from betang.core import clock
+from betang.web import worklist
 from betang.web.access import capability_required
 
 
@@ -35,6 +36,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def home_view(request):
+    """Beranda: what waits for this user today (each app's worklist) and their area's headline figures."""
     return render(
         request,
         "accounts/home.html",
@@ -42,6 +44,8 @@ def home_view(request):
             "scope_label": selectors.scope_label(request.user),
             "role_label": request.user.get_role_display(),
             "today": clock.now(),
+            "work": worklist.work_for(request.user),
+            "figures": worklist.figures_for(request.user),
         },
     )
 

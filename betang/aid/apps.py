@@ -10,6 +10,9 @@ class AidConfig(AppConfig):
     verbose_name = _("Aid programs")
 
     def ready(self) -> None:
+        from betang.aid import selectors
+        from betang.web import worklist
         from betang.web.navigation import MenuEntry, register
 
         register(MenuEntry(_("Aid"), "aid:programs", "aid.view", order=110))
+        worklist.register(work=selectors.work_for, figures=selectors.figures_for, order=110)

@@ -470,3 +470,130 @@ def anomaly_get(pk: Any, *, scope: RegionScope) -> Anomaly:
     if anomaly is None or not scope.contains(anomaly.region_code):
         raise Http404
     return anomaly
+
+
+# --- the home page's worklist and figures (registered in apps.py) ---------------------------------------
+
+
+def work_for(user: Any) -> list[Any]:
+    """Cycles to approve (the checker, never their own), to credit, to reconcile and close; statements
+    to pay; open anomalies and reconciliation differences the program office owns."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from betang.web.worklist import Work
+
+    approve, manage = user.has_capability("aid.approve"), user.has_capability("aid.manage")
+    if not (approve or manage):
+        return []
+    scope, work = user.region_scope, []
+    for program in program_list(scope=scope):
+        covers = program_covers(program, scope)
+        cycles = list(
+            program.cycles.filter(status__in=[Cycle.Status.SUBMITTED, Cycle.Status.APPROVED, Cycle.Status.CREDITED])
+        )
+        for cycle in cycles:
+            url = reverse("aid:cycle", args=[program.code, cycle.number])
+            if approve and covers and cycle.status == Cycle.Status.SUBMITTED and cycle.submitted_by_id != user.pk:
+                text = _("Cycle %(n)s of %(program)s waits for your approval") % {
+                    "n": cycle.number,
+                    "program": program.name,
+                }
+                work.append(Work(text, 1, url, urgent=True))
+            if manage and covers and cycle.status == Cycle.Status.APPROVED:
+                text = _("Cycle %(n)s of %(program)s is approved: credit it") % {
+                    "n": cycle.number,
+                    "program": program.name,
+                }
+                work.append(Work(text, 1, url))
+            if manage and covers and cycle.status == Cycle.Status.CREDITED and cycle_window(cycle).end is not None:
+                text = _("Cycle %(n)s of %(program)s has ended: reconcile and close it") % {
+                    "n": cycle.number,
+                    "program": program.name,
+                }
+                work.append(Work(text, 1, reverse("aid:reconciliation", args=[program.code, cycle.number])))
+        if not manage:
+            continue
+        to_pay = Settlement.objects.filter(
+            scope.q("region_code"), program=program, status=Settlement.Status.ISSUED
+        ).count()
+        work.append(
+            Work(
+                ngettext("%(n)s statement of %(program)s to pay", "%(n)s statements of %(program)s to pay", to_pay)
+                % {"n": to_pay, "program": program.name},
+                to_pay,
+                reverse("aid:settlements", args=[program.code]) + "?status=ISSUED",
+            )
+        )
+        anomalies = Anomaly.objects.filter(scope.q("region_code"), program=program, status=Anomaly.Status.OPEN)[
+            :1000
+        ].count()
+        work.append(
+            Work(
+                ngettext("%(n)s card payment anomaly to review", "%(n)s card payment anomalies to review", anomalies)
+                % {"n": anomalies},
+                anomalies,
+                reverse("aid:distribution", args=[program.code]),
+            )
+        )
+        open_differences = (
+            ReconciliationException.objects.filter(
+                scope.q("region_code"),
+                cycle__program=program,
+                owner=ReconciliationException.Owner.PROGRAM,
+                status=ReconciliationException.Status.OPEN,
+            )
+            .values_list("cycle__number")
+            .annotate(n=Count("id"))
+            .order_by("cycle__number")
+        )
+        for number, n in open_differences:
+            work.append(
+                Work(
+                    ngettext(
+                        "%(n)s reconciliation difference of cycle %(cycle)s to settle",
+                        "%(n)s reconciliation differences of cycle %(cycle)s to settle",
+                        n,
+                    )
+                    % {"n": n, "cycle": number},
+                    n,
+                    reverse("aid:reconciliation", args=[program.code, number]),
+                )
+            )
+    return work
+
+
+def figures_for(user: Any) -> list[Any]:
+    """Each program's households enrolled, credited and redeemed in the user's area, from the
+    distribution's kept tallies (no counting on the home page)."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from betang.core.money import format_rupiah
+    from betang.web.worklist import Figure
+
+    if not user.has_capability("aid.view"):
+        return []
+    scope, figures = user.region_scope, []
+    for program in program_list(scope=scope):
+        code = scope.prefix or program.region_code
+        tallies = Tally.objects.filter(program=program)
+        own = (
+            tallies.filter(code=code).values_list("enrolled", "credited", "redeemed_amount").first()
+            if code
+            else tallies.filter(level=Tally.Level.PROVINCE)
+            .aggregate(e=Sum("enrolled"), c=Sum("credited"), r=Sum("redeemed_amount"))
+            .values()
+        )
+        if not own or None in tuple(own):
+            continue
+        enrolled, credited, redeemed = own
+        url = reverse("aid:distribution", args=[program.code])
+        figures += [
+            Figure(_("%(program)s: households enrolled") % {"program": program.name}, intcomma(enrolled), url),
+            Figure(_("%(program)s: credited") % {"program": program.name}, format_rupiah(credited), url),
+            Figure(_("%(program)s: redeemed") % {"program": program.name}, format_rupiah(redeemed), url),
+        ]
+    return figures

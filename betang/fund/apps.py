@@ -10,9 +10,12 @@ class FundConfig(AppConfig):
     verbose_name = _("Revolving fund")
 
     def ready(self) -> None:
+        from betang.fund import selectors
+        from betang.web import worklist
         from betang.web.navigation import MenuEntry, register
 
         register(
             MenuEntry(_("Revolving fund"), "fund:home", "fund.view", order=130),
             MenuEntry(_("Our loans"), "fund:cooperative", "fund.apply", order=131),
         )
+        worklist.register(work=selectors.work_for, figures=selectors.figures_for, order=130)

@@ -339,3 +339,99 @@ def last_run(fund: Fund) -> date | None:
 def status_counts(*, user: Any, fund: Fund) -> dict[str, int]:
     rows = _scoped(Application.objects.filter(product__fund=fund), user).values("status").annotate(n=Count("pk"))
     return defaultdict(int, {r["status"]: r["n"] for r in rows})
+
+
+# --- the home page's worklist and figures (registered in apps.py) ---------------------------------------
+
+
+def work_for(user: Any) -> list[Any]:
+    """Applications to assess (the maker) or approve (the checker, never their own assessment),
+    loan changes waiting for a decision, loans overdue, from the nightly portfolio run."""
+    from django.urls import reverse
+    from django.utils.translation import ngettext
+
+    from betang.web.worklist import Work
+
+    manage, approve = user.has_capability("fund.manage"), user.has_capability("fund.approve")
+    if not (manage or approve) or is_cooperative_bound(user):
+        return []
+    work = []
+    for fund in fund_list(user=user):
+        applications = reverse("fund:applications", args=[fund.code])
+        if manage:
+            n = application_list(user=user, fund=fund, status=Application.Status.SUBMITTED).count()
+            work.append(
+                Work(
+                    ngettext("%(n)s loan application to assess", "%(n)s loan applications to assess", n) % {"n": n},
+                    n,
+                    f"{applications}?status=SUBMITTED",
+                )
+            )
+        if approve:
+            n = (
+                application_list(user=user, fund=fund, status=Application.Status.ASSESSED)
+                .exclude(assessed_by=user)
+                .count()
+            )
+            work.append(
+                Work(
+                    ngettext(
+                        "%(n)s loan application waits for your approval",
+                        "%(n)s loan applications wait for your approval",
+                        n,
+                    )
+                    % {"n": n},
+                    n,
+                    f"{applications}?status=ASSESSED",
+                    urgent=True,
+                )
+            )
+            n = len([c for c in changes_waiting(user=user, fund=fund) if c.proposed_by_id != user.pk])
+            work.append(
+                Work(
+                    ngettext(
+                        "%(n)s loan change waits for your decision", "%(n)s loan changes wait for your decision", n
+                    )
+                    % {"n": n},
+                    n,
+                    reverse("fund:fund", args=[fund.code]),
+                    urgent=True,
+                )
+            )
+        overdue = _scoped(LoanHealth.objects.filter(fund=fund, days_past_due__gt=0), user).count()
+        work.append(
+            Work(
+                ngettext("%(n)s loan overdue", "%(n)s loans overdue", overdue) % {"n": overdue},
+                overdue,
+                reverse("fund:loans", args=[fund.code]) + "?status=ACTIVE",
+            )
+        )
+    return work
+
+
+def figures_for(user: Any) -> list[Any]:
+    """Each fund's principal outstanding and portfolio at risk (30 days) in the user's area, as the
+    nightly run left them."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from betang.core.money import format_rupiah
+    from betang.web.worklist import Figure
+
+    if not user.has_capability("fund.view") or is_cooperative_bound(user):
+        return []
+    figures = []
+    for fund in fund_list(user=user):
+        health = _scoped(LoanHealth.objects.filter(fund=fund), user).aggregate(
+            outstanding=Sum("principal_outstanding"),
+            at_risk=Sum("principal_outstanding", filter=Q(days_past_due__gt=30)),
+        )
+        outstanding, at_risk = health["outstanding"] or 0, health["at_risk"] or 0
+        url = reverse("fund:portfolio", args=[fund.code])
+        figures.append(
+            Figure(_("%(fund)s: principal outstanding") % {"fund": fund.name}, format_rupiah(outstanding), url)
+        )
+        if outstanding:
+            share = f"{100 * at_risk / outstanding:.1f}".replace(".", ",")
+            figures.append(Figure(_("%(fund)s: at risk over 30 days (PAR 30)") % {"fund": fund.name}, f"{share}%", url))
+    return figures

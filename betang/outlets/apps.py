@@ -16,4 +16,8 @@ class OutletsConfig(AppConfig):
 
         reconciler_register(reconcile_cycle)
 
+        from betang.outlets import selectors
+        from betang.web import worklist
+
         register(MenuEntry(_("Outlet"), "outlets:home", ("outlets.sell", "outlets.view"), order=105))
+        worklist.register(work=selectors.work_for, order=105)

@@ -134,3 +134,44 @@ def sales_by_cashier(outlet: Outlet, day: date) -> list[dict[str, Any]]:
 
 def day_close_get(outlet: Outlet, cashier: Any, day: date) -> DayClose | None:
     return DayClose.objects.filter(outlet=outlet, cashier=cashier, business_date=day).first()
+
+
+# --- the home page's worklist (registered in apps.py) ------------------------------------------------------
+
+
+def work_for(user: Any) -> list[Any]:
+    """For the cooperative's operator: reconciliation differences the cooperative owns to explain,
+    and the items running low at each of its outlets."""
+    from django.urls import reverse
+    from django.utils.translation import ngettext
+
+    from betang.web.worklist import Work
+
+    if not user.has_capability("outlets.manage") or user.role not in COOPERATIVE_BOUND_ROLES:
+        return []
+    work = []
+    for outlet in outlet_list(user=user)[:5]:
+        differences = aid_selectors.cooperative_exceptions(outlet.cooperative_id).count()
+        work.append(
+            Work(
+                ngettext(
+                    "%(n)s reconciliation difference to explain",
+                    "%(n)s reconciliation differences to explain",
+                    differences,
+                )
+                % {"n": differences},
+                differences,
+                reverse("outlets:report", args=[outlet.pk]),
+                urgent=True,
+            )
+        )
+        low = sum(1 for s in stock_list(outlet) if s.quantity <= s.low_at and s.item.is_active)
+        work.append(
+            Work(
+                ngettext("%(n)s item running low at %(outlet)s", "%(n)s items running low at %(outlet)s", low)
+                % {"n": low, "outlet": outlet.name},
+                low,
+                reverse("outlets:stock", args=[outlet.pk]),
+            )
+        )
+    return work

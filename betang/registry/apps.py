@@ -10,6 +10,9 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Registry")
 
     def ready(self) -> None:
+        from betang.registry import selectors
+        from betang.web import worklist
         from betang.web.navigation import MenuEntry, register
 
         register(MenuEntry(_("Registry"), "registry:home", "registry.view", order=100))
+        worklist.register(work=selectors.work_for, figures=selectors.figures_for, order=100)

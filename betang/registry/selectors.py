@@ -35,6 +35,9 @@ def _digits(text: str) -> str:
     return re.sub(r"[\s.\-']", "", text)
 
 
+_DECILE = re.compile(r"[0-9]{1,2}")
+
+
 def household_list(*, scope: RegionScope, q: str = "", village: str = "", decile: str = "") -> QuerySet[Household]:
     heads = Person.objects.filter(household=OuterRef("pk"), relation=Person.Relation.HEAD, merged_into__isnull=True)
     members = Person.objects.filter(household=OuterRef("pk"), merged_into__isnull=True).order_by()
@@ -49,12 +52,12 @@ def household_list(*, scope: RegionScope, q: str = "", village: str = "", decile
     )
     if village:
         qs = qs.filter(Q(region_code=village) | Q(region_code__startswith=village + "."))
-    if decile.isdigit():
+    if _DECILE.fullmatch(decile or ""):  # ASCII only: "²".isdigit() is True but int("²") fails
         qs = qs.filter(latest_decile=int(decile))
     text = q.strip()
     if text:
         digits = _digits(text)
-        if digits.isdigit() and len(digits) == 16:
+        if re.fullmatch(r"[0-9]{16}", digits):
             member = Person.objects.filter(household=OuterRef("pk"), nik=digits)
             qs = qs.filter(Q(kk_number=digits) | Exists(member))
         else:
@@ -91,7 +94,7 @@ def _org_list(model, *, scope: RegionScope, q: str, village: str) -> QuerySet:
     if text:
         digits = _digits(text)
         condition = Q(name__icontains=text)
-        if digits.isdigit() and hasattr(model, "nib"):
+        if re.fullmatch(r"[0-9]{1,13}", digits) and hasattr(model, "nib"):
             condition |= Q(nib=digits)
         qs = qs.filter(condition)
     return qs
@@ -308,3 +311,62 @@ def kk_numbers(*, scope: RegionScope, household_ids: list[Any]) -> dict[str, str
 def cooperative_names(ids: set[Any]) -> dict[UUID, str]:
     """id → name of the given cooperatives (ids as text or UUID)."""
     return dict(Cooperative.objects.filter(pk__in=[as_uuid(i) for i in ids]).values_list("id", "name"))
+
+
+# --- the home page's worklist and figures (registered in apps.py) ---------------------------------------
+
+
+def work_for(user: Any) -> list[Any]:
+    """Duplicates to review; the user's imports of the last 30 days with rejected or held rows."""
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import ngettext
+
+    from betang.web.worklist import Work
+
+    work, scope = [], user.region_scope
+    if user.has_capability("registry.review_duplicates"):
+        n = duplicate_list(scope=scope)[:1000].count()
+        work.append(
+            Work(
+                ngettext("%(n)s possible duplicate to review", "%(n)s possible duplicates to review", n) % {"n": n},
+                n,
+                reverse("registry:duplicates"),
+            )
+        )
+    if user.has_capability("registry.edit"):
+        since = timezone.now() - timezone.timedelta(days=30)
+        batches = import_batch_list(user=user, scope=scope).filter(
+            uploaded_by=user, status=ImportBatch.Status.DONE, created_at__gte=since
+        )[:50]
+        waiting = [b for b in batches if b.counts.get("REJECTED") or b.counts.get("HELD")]
+        for batch in waiting[:5]:
+            n = batch.counts.get("REJECTED", 0) + batch.counts.get("HELD", 0)
+            work.append(
+                Work(
+                    ngettext("%(n)s row of %(file)s to fix or review", "%(n)s rows of %(file)s to fix or review", n)
+                    % {"n": n, "file": batch.original_name},
+                    n,
+                    reverse("registry:import_detail", args=[batch.pk]),
+                )
+            )
+    return work
+
+
+def figures_for(user: Any) -> list[Any]:
+    """Households (for those who may see them) and cooperatives registered in the user's area."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from betang.web.worklist import Figure
+
+    if not user.has_capability("registry.view"):
+        return []
+    scope, figures = user.region_scope, []
+    if user.has_capability("registry.persons"):
+        households = Household.objects.filter(scope.q("region_code")).count()
+        figures.append(Figure(_("households registered"), intcomma(households), reverse("registry:households")))
+    cooperatives = Cooperative.objects.filter(scope.q("region_code")).count()
+    figures.append(Figure(_("cooperatives"), intcomma(cooperatives), reverse("registry:orgs", args=["koperasi"])))
+    return figures

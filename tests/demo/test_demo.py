@@ -272,3 +272,32 @@ def test_every_demo_card_payment_is_reconciled_with_exactly_one_cycle(demo_built
     assert Reconciliation.objects.aggregate(s=Sum("redeemed"))["s"] == paid
     current = Cycle.objects.order_by("-number").first()
     assert Reconciliation.objects.filter(cycle=current).aggregate(s=Sum("redeemed"))["s"] > 0
+
+
+def _worklist(client, username, password) -> tuple[list[str], list[str], str]:
+    client.post(reverse("accounts:logout"))
+    client.post(reverse("accounts:login"), {"username": username, "password": password})
+    page = client.get(reverse("accounts:home")).content.decode()
+    work = re.findall(r'<li(?: class="urgent")?><a href="([^"]+)" data-count="\d+">([^<]+)</a></li>', page)
+    figures = re.findall(r'<strong>([^<]+)</strong><br><span class="small">([^<]+)</span>', page)
+    return [text for _url, text in work], [f"{label}: {value}" for value, label in figures], page
+
+
+def test_each_role_finds_its_work_for_today_on_the_home_page(client, demo_built, django_assert_max_num_queries):
+    """Beranda is a worklist: each item a count and a link the role may open, the area's figures."""
+    work, figures, _page = _worklist(client, "dinas.kalteng", demo_built["dinas.kalteng"])
+    assert any("pernyataan" in w.lower() or "rekap" in w.lower() or "dibayar" in w.lower() for w in work), work
+    assert any("berakhir" in w for w in work), work  # last month's cycle: reconcile and close it
+    assert any("persetujuan" in w for w in work), work  # an assessed loan application to approve
+    assert any("Rp" in f for f in figures), figures
+    _work, figures, page = _worklist(client, "pengadaan.kalteng", demo_built["pengadaan.kalteng"])
+    assert 'data-testid="worklist-empty"' in page  # a buyer has nothing here yet, and is told so
+    assert not any("rumah tangga" in f for f in figures)  # no households for a buyer, not even counted
+    for username in ("admin", "kab.kapuas", "pengurus.kapuas", "dana.bergulir", "auditor.kalteng"):
+        client.post(reverse("accounts:logout"))
+        client.post(reverse("accounts:login"), {"username": username, "password": demo_built[username]})
+        with django_assert_max_num_queries(60):  # a handful per app: counts and kept tallies, no scans per row
+            page = client.get(reverse("accounts:home")).content.decode()
+        for url in re.findall(r'<a href="([^"]+)" data-count=', page):
+            url = url.replace("&amp;", "&")
+            assert client.get(url, follow=True).status_code == 200, (username, url)  # only pages it may open

@@ -1677,9 +1677,9 @@ def _import_run(batch, occurred_at, progress, parallel, pipelined) -> dict[str, 
         table = open_table(path, batch.original_name, columns_for(batch.kind))
     except TableError as exc:
         ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.FAILED, error=exc.message, finished_at=now
+            status=ImportBatch.Status.FAILED, error=exc.message, error_code=exc.code, finished_at=now
         )
-        batch.status, batch.error = ImportBatch.Status.FAILED, exc.message
+        batch.status, batch.error, batch.error_code = ImportBatch.Status.FAILED, exc.message, exc.code
         raise
     ctx = Context(
         source=batch.original_name,
@@ -1808,9 +1808,9 @@ def _import_run(batch, occurred_at, progress, parallel, pipelined) -> dict[str, 
             flush()
         writer.close()
         ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.FAILED, error=exc.message, finished_at=timezone.now()
+            status=ImportBatch.Status.FAILED, error=exc.message, error_code=exc.code, finished_at=timezone.now()
         )
-        batch.status, batch.error = ImportBatch.Status.FAILED, exc.message
+        batch.status, batch.error, batch.error_code = ImportBatch.Status.FAILED, exc.message, exc.code
         raise
     except Stopped:
         writer.close()  # the chunks handed to the writer are committed; the rows after them wait

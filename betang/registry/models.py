@@ -324,6 +324,7 @@ class ImportBatch(models.Model):
     size = models.PositiveBigIntegerField()
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(_("error"), blank=True)
+    error_code = models.CharField(max_length=40, blank=True)  # the refusal's stable code (import.too_many_rows, …)
     scope_region_code = models.CharField(max_length=13, blank=True)  # the uploader's area at upload time
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     task_id = models.CharField(max_length=64, blank=True)

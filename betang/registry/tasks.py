@@ -33,6 +33,7 @@ def import_run_task(context, *, batch_id: str, occurred_at: str) -> dict:
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.RUNNING).update(
             status=ImportBatch.Status.FAILED,
             error=_("The import stopped on an unexpected error; the file is kept."),
+            error_code="import.failed",
             finished_at=timezone.now(),
         )
         raise

@@ -83,6 +83,7 @@ def _refused(run_import, content, name, code):
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.FAILED
     assert batch.error == raised.value.message
+    assert batch.error_code == code
     assert batch.file.read() == content  # the upload is kept
     assert time.monotonic() - started < 60  # generous: the old code read every row, for minutes
     return batch, raised.value
@@ -229,6 +230,7 @@ def test_the_import_page_shows_why_a_zip_bomb_was_refused(
     page = client.get(response.url).content.decode()
     assert 'data-status="FAILED"' in page
     assert "berkas ditolak karena mungkin bom zip" in page
+    assert "<code class=\"small\">import.compression_ratio</code>" in page
 
 
 def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read(run_import, monkeypatch):

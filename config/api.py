@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 import betang
 from betang.accounts.api import api_auth
@@ -16,6 +20,33 @@ from betang.core import clock
 from betang.core.errors import DomainError
 from betang.regions.api import router as regions_router
 from betang.registry.api import router as registry_router
+from betang.web.api import errors
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    http_status = 415
+    message = gettext_lazy("Send the body as JSON (Content-Type: application/json).")
+
+
+class InvalidJson(DomainError):
+    code = "invalid_json"
+    http_status = 400
+    message = gettext_lazy("The body is not valid JSON.")
+
+
+class JsonParser(Parser):
+    """Bodies are JSON only: another content type is a 415, malformed JSON a 400, each with its own code."""
+
+    def parse_body(self, request):
+        content_type = request.content_type or ""
+        if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+            raise UnsupportedMediaType()
+        try:
+            return json.loads(request.body)
+        except ValueError as exc:
+            raise InvalidJson() from exc
+
 
 api = NinjaAPI(
     title="Betang API",
@@ -23,6 +54,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=api_auth,
     docs_url="/docs",
+    parser=JsonParser(),
     description="Registry, aid, outlets and revolving fund of Betang. Errors are "
     '`{"code": "...", "message": "...", "details": ...}` with a stable code.',
 )
@@ -59,6 +91,8 @@ def not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, DomainError):  # ninja wraps what the parser raises in an HttpError(400)
+        return domain_error(request, exc.__cause__)
     return _error(request, exc.status_code, "http_error", str(exc))
 
 
@@ -71,7 +105,11 @@ class HealthOut(Schema):
 
 
 @api.get(
-    "/health", auth=None, response=HealthOut, tags=["system"], summary="Is the server up and its database reachable?"
+    "/health",
+    auth=None,
+    response={200: HealthOut, **errors(auth=False)},
+    tags=["system"],
+    summary="Is the server up and its database reachable?",
 )
 def health(request):
     with connection.cursor() as cursor:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.utils.translation import gettext_lazy
 from ninja import Field, Header, Router, Schema
+from pydantic import StrictInt, StrictStr
 
 from betang.aid import selectors
 from betang.aid.contracts import BasketLine, GoodsCategory
@@ -17,6 +18,7 @@ from betang.aid.services import payments
 from betang.core import clock
 from betang.core.errors import DomainError, PermissionDenied
 from betang.registry import selectors as registry
+from betang.web.api import BODY, errors
 
 router = Router(tags=["aid"])
 
@@ -37,9 +39,11 @@ def _key(value: str | None) -> str:
     return value
 
 
+# Strict types: a JSON number is not a card number or a PIN, and `true`, `"1000"` or `1000.0` is not an
+# amount (pydantic would read them as 1 and 1000); each is a 422 invalid_request that moves no money.
 class CardIn(Schema):
-    card_number: str = Field(min_length=16, max_length=16)
-    pin: str = Field(min_length=6, max_length=6)
+    card_number: StrictStr = Field(pattern=r"^[0-9]{16}$", description="the 16 digits printed on the card")
+    pin: StrictStr = Field(pattern=r"^[0-9]{6}$", description="six digits")
 
 
 class PocketOut(Schema):
@@ -51,8 +55,8 @@ class PocketOut(Schema):
 
 class LineIn(Schema):
     category: GoodsCategory
-    amount: int = Field(gt=0, description="whole rupiah for the line")
-    description: str = Field("", max_length=200)
+    amount: StrictInt = Field(gt=0, le=1_000_000_000_000, description="whole rupiah for the line (an integer)")
+    description: StrictStr = Field("", max_length=200)
 
 
 class PaymentIn(CardIn):
@@ -71,7 +75,7 @@ class PaymentOut(Schema):
 
 
 class VoidIn(Schema):
-    reason: str = Field("", max_length=300)
+    reason: StrictStr = Field("", max_length=300)
 
 
 class VoidOut(Schema):
@@ -80,14 +84,29 @@ class VoidOut(Schema):
     reversal_entry_id: UUID | None
 
 
-@router.post("/cards/balance", response=list[PocketOut], summary="A card's pockets and balances (needs the PIN)")
+@router.post(
+    "/cards/balance",
+    response={200: list[PocketOut], **errors(404, *BODY)},
+    summary="A card's pockets and balances (needs the PIN)",
+    description="401 `aid.wrong_pin`, 404 an unknown card, 422 a locked or blocked card.",
+)
 def card_balance(request, body: CardIn):
     _require(request, "aid.pay")
     return [vars(b) for b in payments.card_balance(card_number=body.card_number, pin=body.pin)]
 
 
-@router.post("/payments", response=PaymentOut, summary="Pay a basket with a card and PIN")
-def pay(request, body: PaymentIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+@router.post(
+    "/payments",
+    response={200: PaymentOut, **errors(404, 409, *BODY)},
+    summary="Pay a basket with a card and PIN",
+    description="400 without an Idempotency-Key; 401 `aid.wrong_pin`; 404 an unknown card or cooperative; "
+    "409 a key reused with another body; 422 a refusal (`aid.insufficient_balance`, …) or an invalid body.",
+)
+def pay(
+    request,
+    body: PaymentIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=150),
+):
     _require(request, "aid.pay")
     key = _key(idempotency_key)
     cooperative_id = registry.acting_cooperative_id(
@@ -117,7 +136,7 @@ def pay(request, body: PaymentIn, idempotency_key: str | None = Header(None, ali
 
 @router.post(
     "/payments/{payment_id}/void",
-    response=VoidOut,
+    response={200: VoidOut, **errors(404, 409, *BODY)},
     summary="Void a payment (posts a reversal; voiding again returns the same void)",
 )
 def void(request, payment_id: UUID, body: VoidIn):

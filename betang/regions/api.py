@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Path, Query, Router, Schema
 
 from betang.regions import selectors
+from betang.web.api import errors
 
 router = Router(tags=["regions"])
 
@@ -34,8 +35,12 @@ class VillageOut(Schema):
     province: str
 
 
-@router.get("/villages", response=list[VillageOut], summary="Search villages by name or code")
-def village_search(request, q: str, limit: int = 20):
+@router.get("/villages", response={200: list[VillageOut], **errors()}, summary="Search villages by name or code")
+def village_search(
+    request,
+    q: str = Query(..., max_length=100, description="part of a village's name or code"),
+    limit: int = Query(20, ge=1, le=100),
+):
     villages = selectors.village_search(query=q, scope=request.user.region_scope, limit=min(max(limit, 1), 100))
     return [
         VillageOut(
@@ -50,6 +55,6 @@ def village_search(request, q: str, limit: int = 20):
     ]
 
 
-@router.get("/{code}", response=RegionOut, summary="A region with its ancestors and children")
-def region_detail(request, code: str):
+@router.get("/{code}", response={200: RegionOut, **errors(404)}, summary="A region with its ancestors and children")
+def region_detail(request, code: str = Path(..., max_length=20, description="e.g. `62` or `62.03.01.1006`")):
     return selectors.region_get(code=code, scope=request.user.region_scope)

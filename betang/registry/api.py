@@ -4,18 +4,36 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext_lazy
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import StrictBool, StrictInt, StrictStr
 
 from betang.core import clock
 from betang.core.audit import audit_record
-from betang.core.errors import PermissionDenied
+from betang.core.errors import DomainError, PermissionDenied
 from betang.registry import selectors, services
 from betang.registry.importing import ORG_SPECS
 from betang.registry.masking import mask_nik
 from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch
+from betang.web.api import BODY, ErrorOut, errors
+from betang.web.search import holds_identifier
 
 router = Router(tags=["registry"])
+
+# Bounds the database can hold: a string longer than its column, or an integer beyond 64 bits, would
+# fail in SQL (a 500) instead of being refused here as a 422 invalid_request.
+MAX_RUPIAH = 10**15
+Text = StrictStr  # a JSON number is not text: "nik": 6203… is refused, not read as a string
+
+
+class IdentifierInQuery(DomainError):
+    code = "registry.identifier_in_query"
+    http_status = 400
+    message = gettext_lazy(
+        "A NIK, KK or other long number does not belong in a URL (it is written to access logs): "
+        "search with POST /api/v1/registry/households/search."
+    )
 
 
 def _require(request, capability: str) -> None:
@@ -66,16 +84,16 @@ class HouseholdDetailOut(Schema):
 
 
 class PersonIn(Schema):
-    nik: str
-    name: str
-    birth_date: str
-    sex: str
-    kk: str
-    region_code: str
-    relation: str = ""
-    address: str = ""
-    phone: str = ""
-    decile: int | None = None
+    nik: Text = Field(max_length=32, description="16 digits (spaces and dots allowed)")
+    name: Text = Field(max_length=150)
+    birth_date: Text = Field(max_length=20, description="YYYY-MM-DD or DD-MM-YYYY")
+    sex: Text = Field(max_length=20)
+    kk: Text = Field(max_length=32)
+    region_code: Text = Field(max_length=20)
+    relation: Text = Field("", max_length=30)
+    address: Text = Field("", max_length=300)
+    phone: Text = Field("", max_length=30)
+    decile: StrictInt | None = Field(None, ge=1, le=10)
 
 
 class OrgOut(Schema):
@@ -83,6 +101,15 @@ class OrgOut(Schema):
     name: str
     region_code: str
     details: dict[str, Any]
+
+
+# A row the import's rules reject is a 422 with its issues (SaveOut); a body of the wrong shape or types
+# is a 422 invalid_request (ErrorOut) before any rule runs.
+SAVE_ERRORS = {**errors(*BODY), 422: SaveOut | ErrorOut}
+SAVE_DOC = (
+    "200 updated or unchanged, 201 created; 422 either the row as the import's rules rejected it "
+    "(`outcome: REJECTED` with its issues) or `invalid_request` for a body of the wrong shape or types."
+)
 
 
 def _save(request, kind: str, fields: dict[str, Any]) -> Status:
@@ -98,11 +125,11 @@ def _save(request, kind: str, fields: dict[str, Any]) -> Status:
     return Status(status, body)
 
 
-@router.get("/households", response=list[HouseholdOut], summary="Search households (KK masked)")
-@paginate(PageNumberPagination, page_size=50)
-def household_search(request, q: str = "", village: str = "", decile: str = ""):
+def _households(request, *, q: str, village: str, decile: int | None) -> list[HouseholdOut]:
     _require(request, "registry.persons")
-    households = selectors.household_list(scope=request.user.region_scope, q=q, village=village, decile=decile)
+    households = selectors.household_list(
+        scope=request.user.region_scope, q=q, village=village, decile="" if decile is None else str(decile)
+    )
     return [
         HouseholdOut(
             id=h.pk,
@@ -116,7 +143,48 @@ def household_search(request, q: str = "", village: str = "", decile: str = ""):
     ]
 
 
-@router.get("/households/{household_id}", response=HouseholdDetailOut, summary="One household with its members")
+@router.get(
+    "/households",
+    response={200: list[HouseholdOut], **errors()},
+    summary="Search households by name or village (KK masked)",
+    description="A `q` holding a NIK, KK or any number of ten digits or more is refused (400 "
+    "`registry.identifier_in_query`): a URL is written to access logs and browser histories. "
+    "Search by identifier with `POST /households/search`.",
+)
+@paginate(PageNumberPagination, page_size=50)
+def household_search(
+    request,
+    q: str = Query("", max_length=100, description="part of a member's name"),
+    village: str = Query("", max_length=20, description="a region code: the village or an area above it"),
+    decile: int | None = Query(None, ge=1, le=10),
+):
+    if holds_identifier(q):
+        raise IdentifierInQuery()
+    return _households(request, q=q, village=village, decile=decile)
+
+
+class HouseholdSearchIn(Schema):
+    q: Text = Field("", max_length=100, description="a NIK or KK number (16 digits), or part of a member's name")
+    village: Text = Field("", max_length=20, description="a region code: the village or an area above it")
+    decile: StrictInt | None = Field(None, ge=1, le=10)
+
+
+@router.post(
+    "/households/search",
+    response={200: list[HouseholdOut], **errors(*BODY)},
+    summary="Search households by NIK, KK or name, the search in the body (KK masked)",
+    description="The identifier travels in the body, never in a URL or an access log; pages with `?page=`.",
+)
+@paginate(PageNumberPagination, page_size=50)
+def household_search_by_body(request, body: HouseholdSearchIn):
+    return _households(request, q=body.q, village=body.village, decile=body.decile)
+
+
+@router.get(
+    "/households/{household_id}",
+    response={200: HouseholdDetailOut, **errors(404)},
+    summary="One household with its members",
+)
 def household_detail(request, household_id: UUID):
     _require(request, "registry.persons")
     household = selectors.household_get(scope=request.user.region_scope, pk=household_id)
@@ -142,7 +210,10 @@ def household_detail(request, household_id: UUID):
 
 
 @router.post(
-    "/persons", response={200: SaveOut, 201: SaveOut, 422: SaveOut}, summary="Create or update a person and household"
+    "/persons",
+    response={200: SaveOut, 201: SaveOut, **SAVE_ERRORS},
+    summary="Create or update a person and household",
+    description=SAVE_DOC,
 )
 def person_save(request, payload: PersonIn):
     return _save(request, ImportBatch.Kind.HOUSEHOLDS, payload.dict())
@@ -152,7 +223,7 @@ class FullNikOut(Schema):
     nik: str
 
 
-@router.get("/persons/{person_id}/nik", response=FullNikOut, summary="The full NIK (audited)")
+@router.get("/persons/{person_id}/nik", response={200: FullNikOut, **errors(404)}, summary="The full NIK (audited)")
 def person_full_nik(request, person_id: UUID):
     _require(request, "registry.full_nik")
     person = selectors.person_get(scope=request.user.region_scope, pk=person_id)
@@ -184,12 +255,12 @@ def _org_out(obj) -> OrgOut:
 
 
 class MemberIn(Schema):
-    nik: str
-    name: str
-    role: str = ""  # anggota (default), ketua, sekretaris, bendahara, pengawas
-    joined_date: str = ""
-    term_end: str = ""
-    phone: str = ""
+    nik: Text = Field(max_length=32)
+    name: Text = Field(max_length=150)
+    role: Text = Field("", max_length=30)  # anggota (default), ketua, sekretaris, bendahara, pengawas
+    joined_date: Text = Field("", max_length=20)
+    term_end: Text = Field("", max_length=20)
+    phone: Text = Field("", max_length=30)
 
 
 class CoopMemberOut(Schema):
@@ -202,14 +273,16 @@ class CoopMemberOut(Schema):
 
 
 class OutletIn(Schema):
-    name: str
-    kind: str = ""  # sembako (default), apotek, klinik, simpan pinjam, gudang, logistik, kantor, or another
-    address: str = ""
-    is_active: str = ""
+    name: Text = Field(max_length=200)
+    kind: Text = Field("", max_length=40)  # sembako (default), apotek, klinik, simpan pinjam, gudang, logistik, …
+    address: Text = Field("", max_length=300)
+    is_active: Text = Field("", max_length=10)
 
 
 @router.get(
-    "/cooperatives/{org_id}/members", response=list[CoopMemberOut], summary="A cooperative's members (NIK masked)"
+    "/cooperatives/{org_id}/members",
+    response={200: list[CoopMemberOut], **errors(404)},
+    summary="A cooperative's members (NIK masked)",
 )
 def cooperative_members(request, org_id: UUID):
     _require(request, "registry.persons")
@@ -229,8 +302,9 @@ def cooperative_members(request, org_id: UUID):
 
 @router.post(
     "/cooperatives/{org_id}/members",
-    response={200: SaveOut, 201: SaveOut, 422: SaveOut},
+    response={200: SaveOut, 201: SaveOut, **SAVE_ERRORS, 404: ErrorOut},
     summary="Add or update a member (a person by NIK) with the import's rules",
+    description=SAVE_DOC,
 )
 def cooperative_member_save(request, org_id: UUID, payload: MemberIn):
     coop = selectors.org_get(Cooperative, scope=request.user.region_scope, pk=org_id)
@@ -239,22 +313,32 @@ def cooperative_member_save(request, org_id: UUID, payload: MemberIn):
 
 @router.post(
     "/cooperatives/{org_id}/outlets",
-    response={200: SaveOut, 201: SaveOut, 422: SaveOut},
+    response={200: SaveOut, 201: SaveOut, **SAVE_ERRORS, 404: ErrorOut},
     summary="Add or update an outlet (known by its name) with the import's rules",
+    description=SAVE_DOC,
 )
 def cooperative_outlet_save(request, org_id: UUID, payload: OutletIn):
     coop = selectors.org_get(Cooperative, scope=request.user.region_scope, pk=org_id)
     return _save(request, "outlets", payload.dict() | {"coop_id": coop.pk})
 
 
-@router.get("/{kind}", response=list[OrgOut], summary="Search cooperatives, enterprises (UMKM) or BUMDes")
+@router.get(
+    "/{kind}",
+    response={200: list[OrgOut], **errors()},
+    summary="Search cooperatives, enterprises (UMKM) or BUMDes by name, NIB or village",
+)
 @paginate(PageNumberPagination, page_size=50)
-def org_search(request, kind: OrgKind, q: str = "", village: str = ""):
+def org_search(
+    request,
+    kind: OrgKind,
+    q: str = Query("", max_length=100, description="part of the name, or a NIB"),
+    village: str = Query("", max_length=20, description="a region code: the village or an area above it"),
+):
     _require(request, "registry.view")
     return [_org_out(o) for o in _ORG_LIST[kind](scope=request.user.region_scope, q=q, village=village)]
 
 
-@router.get("/{kind}/{org_id}", response=OrgOut, summary="One cooperative, enterprise or BUMDes")
+@router.get("/{kind}/{org_id}", response={200: OrgOut, **errors(404)}, summary="One cooperative, enterprise or BUMDes")
 def org_detail(request, kind: OrgKind, org_id: UUID):
     _require(request, "registry.view")
     return _org_out(selectors.org_get(_ORG_MODEL[kind], scope=request.user.region_scope, pk=org_id))
@@ -263,27 +347,32 @@ def org_detail(request, kind: OrgKind, org_id: UUID):
 class OrgIn(Schema):
     """Fields of the three kinds; those a kind does not have are ignored (same names as the import columns)."""
 
-    name: str
-    region_code: str
-    phone: str = ""
-    kind: str = ""
-    legal_number: str = ""
-    nib: str = ""
-    founded_date: str = ""
-    business_units: str = ""
-    bank_name: str = ""
-    bank_account_number: str = ""
-    bank_account_name: str = ""
-    owner_name: str = ""
-    owner_nik: str = ""
-    kbli: str = ""
-    capital: int | None = None
-    annual_turnover: int | None = None
-    is_joint: bool = False
-    member_village_codes: str = ""
+    name: Text = Field(max_length=200)
+    region_code: Text = Field(max_length=20)
+    phone: Text = Field("", max_length=30)
+    kind: Text = Field("", max_length=40)
+    legal_number: Text = Field("", max_length=60)
+    nib: Text = Field("", max_length=20)
+    founded_date: Text = Field("", max_length=20)
+    business_units: Text = Field("", max_length=1000)
+    bank_name: Text = Field("", max_length=60)
+    bank_account_number: Text = Field("", max_length=30)
+    bank_account_name: Text = Field("", max_length=150)
+    owner_name: Text = Field("", max_length=150)
+    owner_nik: Text = Field("", max_length=32)
+    kbli: Text = Field("", max_length=10)
+    capital: StrictInt | None = Field(None, ge=0, le=MAX_RUPIAH, description="whole rupiah (an integer)")
+    annual_turnover: StrictInt | None = Field(None, ge=0, le=MAX_RUPIAH, description="whole rupiah (an integer)")
+    is_joint: StrictBool = False
+    member_village_codes: Text = Field("", max_length=2000)
 
 
-@router.post("/{kind}", response={200: SaveOut, 201: SaveOut, 422: SaveOut}, summary="Create or update an organisation")
+@router.post(
+    "/{kind}",
+    response={200: SaveOut, 201: SaveOut, **SAVE_ERRORS},
+    summary="Create or update an organisation",
+    description=SAVE_DOC,
+)
 def org_save(request, kind: OrgKind, payload: OrgIn):
     known = {c.field for c in ORG_SPECS[kind].columns}
     return _save(request, kind, {k: v for k, v in payload.dict().items() if k in known})

@@ -6,7 +6,7 @@ import pytest
 
 from betang.accounts.services import token_create
 from betang.aid.services.cards import card_block
-from betang.ledger.models import Entry
+from betang.ledger.models import Entry, Posting
 from betang.registry.models import Cooperative, Outlet
 from betang.registry.services import cooperative_staff_assign
 from tests.aid.conftest import PIN, VILLAGE_A, VILLAGE_B
@@ -176,3 +176,51 @@ def test_a_malformed_pin_is_not_echoed_back(world, pos, pin):
     response = pos()("/payments", body(world, pin=pin), key="e")
     assert response.status_code in (401, 422)
     assert pin not in response.content.decode()
+
+
+def ledger_state() -> tuple[int, int]:
+    return Entry.objects.count(), Posting.objects.count()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("amount", True),
+        ("amount", "70000"),
+        ("amount", 70000.0),
+        ("amount", 2**70),
+        ("card_number", "as-number"),
+        ("pin", "as-number"),
+        ("description", 5),
+    ],
+)
+def test_a_loose_type_is_a_422_and_moves_no_money(world, pos, field, value):
+    before = ledger_state()
+    sent = body(world)
+    if value == "as-number":
+        value = int(sent[field])
+    if field in {"card_number", "pin"}:
+        sent[field] = value
+    else:
+        sent["basket"][0][field] = value
+    response = pos()("/payments", sent, key=f"loose-{field}-{value!r}")
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+    assert ledger_state() == before
+
+
+def test_a_pin_or_card_number_with_non_ascii_digits_is_a_422(world, pos):
+    before = ledger_state()
+    response = pos()("/payments", body(world, pin="１２３４５６"), key="fullwidth")
+    assert response.status_code == 422
+    assert ledger_state() == before
+
+
+def test_a_nul_in_the_card_number_is_a_400_and_moves_no_money(world, pos):
+    before = ledger_state()
+    sent = body(world)
+    sent["card_number"] = sent["card_number"][:15] + "\u0000"
+    response = pos()("/payments", sent, key="nul")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
+    assert ledger_state() == before

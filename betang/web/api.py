@@ -1,0 +1,28 @@
+"""The API's one error schema and the statuses an operation documents with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ErrorOut(Schema):
+    """Every error of the API: a stable code, a message in the caller's language, details or null."""
+
+    code: str = Field(description="stable, dotted or snake_case: `aid.wrong_pin`, `invalid_request`, `not_found`")
+    message: str
+    details: Any = Field(None, description="what went wrong where: the invalid fields for `invalid_request`")
+
+
+# Every operation can meet these: a control character or too many fields (400 invalid_input), no or a
+# bad token (401), a capability or area it lacks (403), a parameter of the wrong type or shape (422).
+COMMON = (400, 401, 403, 422)
+# An operation with a JSON body also: malformed JSON (400), a body beyond the upload limit (413), not JSON (415).
+BODY = (413, 415)
+
+
+def errors(*statuses: int, auth: bool = True) -> dict[int, type[ErrorOut]]:
+    """`response=` entries documenting ErrorOut for the common statuses and the operation's own."""
+    common = COMMON if auth else (400, 422)
+    return dict.fromkeys(sorted({*common, *statuses}), ErrorOut)

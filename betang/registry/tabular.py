@@ -294,8 +294,13 @@ def _sheet_rows(source: Any, reader: Any) -> Iterator[tuple[int, list[dict[str, 
                 data.remove(element)
 
 
+SHEET_LAST_ROW = 1_048_576  # a worksheet's last row (Excel's and the format's): a sheet holds no more
+
+
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
     limits = Limits.current()
+    if limits.max_rows + 1 > SHEET_LAST_ROW:
+        limits = Limits(SHEET_LAST_ROW - 1, limits.max_columns, limits.max_unpacked_bytes, limits.max_ratio)
     try:
         archive, reader, part = _first_sheet(path, limits)
     except TableError:

@@ -230,7 +230,7 @@ def test_the_import_page_shows_why_a_zip_bomb_was_refused(
     page = client.get(response.url).content.decode()
     assert 'data-status="FAILED"' in page
     assert "berkas ditolak karena mungkin bom zip" in page
-    assert "<code class=\"small\">import.compression_ratio</code>" in page
+    assert '<code class="small">import.compression_ratio</code>' in page
 
 
 def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read(run_import, monkeypatch):
@@ -246,3 +246,8 @@ def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read(run_imp
     _batch, error = _refused(run_import, out.getvalue(), "banyak.xlsx", "import.too_large_unpacked")
     assert "lebih dari 5 bagian" in error.message
     assert read == []
+
+
+def test_a_sheet_has_at_most_excels_rows_whatever_the_limit(run_import, settings):
+    settings.IMPORT_MAX_ROWS = 3_000_000
+    _refused(run_import, bomb(0, tail='<row r="1048577"><c><v>1</v></c></row>'), "besar.xlsx", "import.too_many_rows")

@@ -301,3 +301,14 @@ def test_each_role_finds_its_work_for_today_on_the_home_page(client, demo_built,
         for url in re.findall(r'<a href="([^"]+)" data-count=', page):
             url = url.replace("&amp;", "&")
             assert client.get(url, follow=True).status_code == 200, (username, url)  # only pages it may open
+
+
+def test_the_demos_audit_trail_reads_in_words(demo_built):
+    """Every event and every changed field the demo recorded has a name (no raw code on the page)."""
+    from betang.accounts.audit_display import EVENTS, FIELDS
+    from betang.core.models import AuditEvent
+
+    events = set(AuditEvent.objects.values_list("event", flat=True))
+    assert events - set(EVENTS) == set()
+    keys = {key for changes in AuditEvent.objects.values_list("changes", flat=True) for key in (changes or {})}
+    assert keys - set(FIELDS) == set()

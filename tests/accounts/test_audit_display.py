@@ -1,0 +1,54 @@
+"""The audit trail in words: every event the code records has a name, amounts read as rupiah."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from betang.accounts.audit_display import EVENTS, change_lines, event_label, object_label
+from betang.core.audit import audit_record
+
+ROOT = Path(__file__).resolve().parents[2] / "betang"
+
+
+def _events_in_code() -> set[str]:
+    found = set()
+    for path in ROOT.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r'event="([a-z_]+\.[a-z_.]+)"', text))
+        found |= set(re.findall(r'_requeue\([^)]*?"([a-z_]+\.[a-z_.]+)"', text, flags=re.S))
+    found |= {f"outlets.stock.{kind}" for kind in ("receive", "adjust", "sale", "void")}
+    kinds = ("households", "cooperatives", "enterprises", "bumdes", "members", "outlets")
+    found |= {f"registry.{kind}.{what}" for kind in kinds for what in ("created", "updated")}
+    return found
+
+
+def test_every_event_the_code_records_has_a_name():
+    assert _events_in_code() - set(EVENTS) == set()
+
+
+def test_changes_read_as_words_and_rupiah():
+    assert change_lines({"total": [None, 222000], "card": [None, 100000], "households": 12}) == [
+        ("Total", "—", "Rp222.000"),
+        ("Dengan kartu", "—", "Rp100.000"),
+        ("Rumah tangga", "12", None),
+    ]
+    assert event_label("outlets.sale.completed") == "Penjualan selesai"
+    assert object_label("registry.person") == "orang"
+
+
+@pytest.mark.django_db
+def test_the_audit_page_shows_no_raw_event_code(client, kapuas_officer, now):
+    audit_record(
+        actor=kapuas_officer,
+        event="outlets.sale.completed",
+        occurred_at=now,
+        region_code="62.03.01.1006",
+        changes={"total": [None, 222000], "card": [None, 100000], "cash": [None, 122000]},
+    )
+    client.force_login(kapuas_officer)
+    page = client.get("/audit/").content.decode()
+    assert "Penjualan selesai" in page
+    assert "Total: — → Rp222.000" in page
+    assert ">outlets.sale.completed<" not in page
+    assert "None" not in page

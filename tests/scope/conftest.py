@@ -140,6 +140,12 @@ def build_world(make_user) -> World:
         eligibility={"max_decile": 4, "regencies": ["62.03", "62.71"], "exclude": []},
     )  # fmt: skip
     program_fund(program=program, amount=10_000_000, reference="SP2D-001", occurred_at=NOW, recorded_at=NOW)
+    household(PALANGKARAYA_VILLAGE, 3, n=3)  # enrolled by the cycle below, still without a card
+    program_create(
+        code="kapuas", name="Bantuan Kapuas", region_code="62.03", occurred_at=NOW,
+        pockets=[PocketSpec("GENERAL", "Umum", [], amount_per_household=50_000)],
+        eligibility={"max_decile": 4, "regencies": ["62.03"], "exclude": []},
+    )  # fmt: skip  # a program Kapuas runs: its doors open to Kapuas's officer
     maker = make_user(role="PROVINCIAL_OFFICER", scope="62", username="maker")
     checker = make_user(role="PROVINCIAL_OFFICER", scope="62", username="checker")
     cycle = cycle_draft(program=program, occurred_at=NOW, actor=maker)

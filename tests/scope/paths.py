@@ -303,6 +303,19 @@ PATHS: dict[str, Path] = {
             needs=("registry.review_duplicates",),
         ),
         Path("registry.full_nik", lambda w: f"/pendataan/orang/{w.person.pk}/nik/", needs=("registry.full_nik",)),
+        # a program Kapuas runs, aimed at Palangkaraya's households
+        Path(
+            "aid.kapuas.enrolment.add",
+            lambda w: "/bantuan/program/kapuas/peserta/tambah/",
+            lambda w: {"kk": w.palangkaraya.household.kk_number, "note": "manual"},
+            needs=("aid.manage",),
+        ),
+        Path(
+            "aid.kapuas.cards.issue",
+            lambda w: "/bantuan/program/kapuas/kartu/terbitkan/",
+            lambda w: {"village": PALANGKARAYA_VILLAGE},
+            needs=("aid.manage",),
+        ),
         Path("regions.load", lambda w: "/wilayah/muat/", needs=("regions.load",)),
     )
 }

@@ -1,8 +1,14 @@
 """The audit trail in the admin: readable, never editable."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from betang.core.models import AuditEvent
+
+# The admin speaks as Betang's, in the user's language (not "Django administration").
+admin.site.site_header = _("Betang administration")
+admin.site.site_title = _("Betang administration")
+admin.site.index_title = _("Master data")
 
 
 @admin.register(AuditEvent)

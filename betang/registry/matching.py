@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext_noop
 from rapidfuzz import fuzz, process
 
 # Honorifics and degrees that vary between lists of the same person.
@@ -84,9 +85,10 @@ def probable_duplicate(*, name_a: str, name_b: str, same_kk: bool, same_sex: boo
 
 
 def reason(*, same_kk: bool) -> str:
+    """Why two persons look alike, stored in English and shown translated (the page translates it)."""
     if same_kk:
-        return "same family card, same birth date, similar name"
-    return "same district, same birth date, similar name"
+        return gettext_noop("same family card, same birth date, similar name")
+    return gettext_noop("same district, same birth date, similar name")
 
 
 def best_match(name: str, names: list[str]) -> tuple[int, int] | None:

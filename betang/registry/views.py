@@ -22,6 +22,7 @@ from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.exports import export_start
+from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
 from betang.core.spreadsheet import xlsx
@@ -250,7 +251,7 @@ def org_list_view(request, kind: str):
         )
         return _xlsx_response(content, f"{spec.slug}.xlsx")
     page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
-    table = [(o, [_value(o, attr) for _, attr in spec.columns]) for o in page]
+    table = [(o, [_shown(attr, _value(o, attr)) for _, attr in spec.columns]) for o in page]
     return render(
         request,
         "registry/org_list.html",
@@ -302,13 +303,27 @@ def _members_export(cooperative, members):
     return _xlsx_response(content, f"anggota-{cooperative.region_code}.xlsx")
 
 
+MONEY_FIELDS = {"capital", "annual_turnover"}
+
+
+def _shown(attr: str, value: Any) -> Any:
+    """A value as a page shows it (the XLSX keeps numbers): rupiah for money, ya/tidak for a flag."""
+    if attr in MONEY_FIELDS and isinstance(value, int):
+        return format_rupiah(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
+
+
 def _display(obj, field) -> Any:
     if field.choices:
         return getattr(obj, f"get_{field.name}_display")()
     value = getattr(obj, field.name)
     if field.name == "owner_nik":
         return mask_nik(value)
-    return value
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return _shown(field.name, value)
 
 
 # --- imports -----------------------------------------------------------------------------------------------------

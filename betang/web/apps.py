@@ -6,4 +6,4 @@ from django.apps import AppConfig
 class WebConfig(AppConfig):
     name = "betang.web"
     label = "web"
-    verbose_name = "Web"
+    verbose_name = "Web"  # holds no models: never named on a page

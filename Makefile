@@ -5,12 +5,14 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+FUZZ_VENV := .venv-fuzz
+FUZZ_EXAMPLES ?= 200
 PG_URL ?= postgres://postgres@127.0.0.1:5432/betang
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo serve test test-sqlite test-pg stress lint format bench chromium postgres messages clean
+.PHONY: install demo serve test test-sqlite test-pg stress lint format bench chromium postgres messages clean fuzz-api
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -56,9 +58,15 @@ stress: install postgres  ## 100,000 concurrent payment attempts on hot wallets 
 bench: install postgres  ## benchmarks on SQLite and PostgreSQL; table printed, JSON in bench/results/
 	$(BIN)/python -m bench
 
+# Its own virtualenv (the dev group and the pinned `fuzz` group): `make test` never needs schemathesis,
+# and .venv stays exactly as locked. In process over WSGI on a fresh SQLite test database in a temp var dir.
+fuzz-api: | $(UV)  ## schemathesis over the OpenAPI document: any 5xx or response not as documented fails
+	UV_PROJECT_ENVIRONMENT=$(FUZZ_VENV) $(UV) sync --locked --group fuzz --python $(PYTHON)
+	BETANG_VAR_DIR=$$(mktemp -d) BETANG_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(FUZZ_VENV)/bin/pytest -p no:cacheprovider -q fuzz
+
 messages: install  ## extract and compile the Indonesian catalogue (needs gettext for extraction)
-	$(BIN)/python manage.py makemessages -l id --ignore=.venv --ignore=.tools --ignore=var
-	$(BIN)/python manage.py compilemessages -l id --ignore=.venv --ignore=.tools
+	$(BIN)/python manage.py makemessages -l id --ignore=.venv --ignore=.venv-fuzz --ignore=.tools --ignore=var
+	$(BIN)/python manage.py compilemessages -l id --ignore=.venv --ignore=.venv-fuzz --ignore=.tools
 
 chromium:  ## Debian's chromium for the browser tests (installed when missing and we are root)
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -74,4 +82,4 @@ postgres:  ## start the local PostgreSQL cluster if it is not running
 	fi
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) $(FUZZ_VENV) $(TOOLS) var .pytest_cache .ruff_cache test-artifacts

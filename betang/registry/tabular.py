@@ -234,6 +234,34 @@ class _CappedZip(zipfile.ZipFile):
         return _Unpacked(stream, self) if mode == "r" else stream
 
 
+def _shared_strings(archive: _CappedZip, package: Any) -> list[str]:
+    """The workbook's shared strings, as openpyxl's read_strings reads them, but each string's element
+    let go once read: openpyxl keeps them all, more memory than the strings themselves."""
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    part = package.find(SHARED_STRINGS)
+    if part is None:
+        return []
+    item, plain = f"{{{SHEET_MAIN_NS}}}si", f"{{{SHEET_MAIN_NS}}}t"
+    strings: list[str] = []
+    table = None
+    with archive.open(part.PartName[1:]) as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            if table is None:
+                table = element  # <sst>, the first element
+            elif event == "end" and element.tag == item:
+                if len(element) == 1 and element[0].tag == plain:  # plain text, the usual: no runs
+                    text = element[0].text or ""
+                else:
+                    text = Text.from_tree(element).content
+                strings.append(text.replace("x005F_", ""))
+                element.clear()
+                table.remove(element)
+    return strings
+
+
 def _first_sheet(path: Path, limits: Limits) -> tuple[_CappedZip, Any, str]:
     """The archive (a _CappedZip), openpyxl's reader holding what the values need (shared strings,
     the styles that make a number a date) and the first worksheet's part name.
@@ -251,7 +279,7 @@ def _first_sheet(path: Path, limits: Limits) -> tuple[_CappedZip, Any, str]:
             reader.archive.close()  # it read the directory only
         reader.archive = archive
         reader.read_manifest()
-        reader.read_strings()
+        reader.shared_strings = _shared_strings(archive, reader.package)
         reader.read_workbook()
         apply_stylesheet(archive, reader.wb)
         for _sheet, rel in reader.parser.find_sheets():

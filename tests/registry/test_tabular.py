@@ -251,3 +251,45 @@ def test_a_zip_of_too_many_parts_is_refused_before_its_directory_is_read(run_imp
 def test_a_sheet_has_at_most_excels_rows_whatever_the_limit(run_import, settings):
     settings.IMPORT_MAX_ROWS = 3_000_000
     _refused(run_import, bomb(0, tail='<row r="1048577"><c><v>1</v></c></row>'), "besar.xlsx", "import.too_many_rows")
+
+
+def test_shared_strings_read_as_openpyxl_reads_them(tmp_path):
+    from openpyxl import load_workbook
+
+    strings = [
+        "<si><t>NIK</t></si>",
+        '<si><t xml:space="preserve"> Budi  Santoso </t></si>',
+        "<si><r><rPr><b/></rPr><t>Siti </t></r><r><t>Aminah</t></r></si>",  # rich text runs
+        '<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh><phoneticPr fontId="1"/></si>',  # phonetic
+        "<si><t/></si>",
+        "<si><t>a_x005F_x000D_b</t></si>",
+    ]
+    content_types = _CONTENT_TYPES.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    workbook_rels = _WORKBOOK_RELS.replace(
+        "</Relationships>",
+        '<Relationship Id="rId2" Target="sharedStrings.xml" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    )
+    cells = "".join(f'<c r="{"ABCDEF"[i]}1" t="s"><v>{i}</v></c>' for i in range(len(strings)))
+    path = tmp_path / "bersama.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", content_types)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
+        archive.writestr(
+            "xl/sharedStrings.xml",
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + "".join(strings) + "</sst>",
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f"<sheetData><row>{cells}</row></sheetData></worksheet>",
+        )
+    expected = list(next(load_workbook(path, read_only=True, data_only=True).worksheets[0].iter_rows(values_only=True)))
+    assert [cells for _, cells in tabular.read_rows(path, "bersama.xlsx")] == [expected]
+    assert expected[1:3] == [" Budi  Santoso ", "Siti Aminah"]

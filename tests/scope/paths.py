@@ -49,7 +49,7 @@ class Path:
     needs: tuple[str, ...] = ()
     api: bool = False
     headers: dict[str, str] | None = None
-    control: Callable[[World], Any] = lambda w: w.users["admin"]  # one whose request the door lets through
+    control: Callable[[World], Any] | None = lambda w: w.users["admin"]  # one whose request the door lets through
 
     def send(self, client, world: World):
         url, data = self.url(world), self.data(world)
@@ -182,6 +182,21 @@ PATHS: dict[str, Path] = {
             api=True,
             headers={"Idempotency-Key": "scope-pay-1"},
         ),
+        Path(  # its own cooperative, with Palangkaraya's outlet
+            "api.aid.pay.outlet",
+            lambda w: "/api/v1/aid/payments",
+            lambda w: {
+                "card_number": w.kapuas.card.number,
+                "pin": PIN,
+                "cooperative_id": str(w.kapuas.cooperative.pk),
+                "outlet_id": str(w.palangkaraya.outlet.pk),
+                "basket": [{"category": "BERAS", "amount": 10_000}],
+            },
+            needs=("aid.pay",),
+            api=True,
+            headers={"Idempotency-Key": "scope-pay-2"},
+            control=None,  # no one may pay at an outlet of another cooperative; api.aid.pay shows the door
+        ),
         Path(
             "api.aid.void",
             lambda w: f"/api/v1/aid/payments/{w.payment.pk}/void",
@@ -286,6 +301,12 @@ PATHS: dict[str, Path] = {
                 "ends_on": "2026-11-30",
                 "basis": "SK Walikota",
             },
+            needs=("fund.manage",),
+        ),
+        Path(
+            "fund.disaster.province",
+            lambda w: f"{FUND}/bencana/",
+            lambda w: {"region_code": "62", "starts_on": "2026-11-01", "ends_on": "2026-11-30", "basis": "SK Gubernur"},
             needs=("fund.manage",),
         ),
         Path("fund.bank_statement", lambda w: f"{FUND}/rekening-koran/", _fund_statement, needs=("fund.manage",)),

@@ -78,6 +78,7 @@ ATTEMPTS = [
     ("aid.exception.cooperative", "kapuas_operator", 404),
     ("api.aid.pay", "kapuas_cashier", 404),
     ("api.aid.pay", "kapuas_operator", 404),
+    ("api.aid.pay.outlet", "kapuas_cashier", 404),
     ("api.aid.void", "kapuas_operator", 404),
     # outlets: another cooperative's outlet and sales do not exist for Kapuas's staff
     *[
@@ -153,6 +154,7 @@ FILTERED = [
     ("fund.application.new", "kapuas_operator", 400, ()),
     ("fund.application.new", "kapuas_fund_officer", 400, ()),
     ("fund.disaster", "kapuas_fund_officer", 200, ()),  # 62.71 is not among the areas offered
+    ("fund.disaster.province", "kapuas_fund_officer", 200, ()),  # nor the whole province
     # the statement is kept (the officer's own upload); its Palangkaraya line is "no loan named"
     ("fund.bank_statement", "kapuas_fund_officer", 302, ("fund.FundBankStatement", "core.AuditEvent")),
 ]
@@ -185,8 +187,9 @@ def test_a_write_aimed_at_another_area_is_refused_and_changes_nothing(client, wo
         met.append((actor, response.status_code, changed(before, after), shown))
     assert met == [(actor, status, [], []) for actor, status in BY_PATH[name]]
     # The door is the area's: the same request by one of the row's area (the administrator) passes it.
-    client.force_login(path.control(world))
-    assert path.send(client, world).status_code not in (403, 404)
+    if path.control is not None:
+        client.force_login(path.control(world))
+        assert path.send(client, world).status_code not in (403, 404)
 
 
 @pytest.mark.parametrize(("name", "actor", "status", "own"), FILTERED, ids=[f"{a[1]}-{a[0]}" for a in FILTERED])

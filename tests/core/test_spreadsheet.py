@@ -65,3 +65,22 @@ def test_csv_with_another_delimiter_neutralises_too():
     out = io.StringIO()
     csv_write(out, [["Tanggal", "Keterangan"], ["01/12/2026", "=cmd|' /C calc'!A0"]], delimiter=";")
     assert out.getvalue() == "Tanggal;Keterangan\n01/12/2026;'=cmd|' /C calc'!A0\n"
+
+
+def test_xlsx_text_is_escaped_spaced_and_dated_as_openpyxl_reads_it():
+    from datetime import date
+
+    content = xlsx(
+        ["Nama", "Tanggal"],
+        [["  Budi <&> Siti ", date(2026, 1, 2)], ["a\x01b\x0c", None], ["-", 3.5]],
+        text_columns=set(),
+        title="Baris [ditolak]: a/b",
+    )
+    book = load_workbook(io.BytesIO(content))
+    sheet = book.active
+    assert sheet.title == "Baris -ditolak-- a-b"
+    assert sheet["A1"].font.b
+    assert [sheet["A2"].value, sheet["A3"].value, sheet["A4"].value] == ["  Budi <&> Siti ", "ab", "'-"]
+    assert sheet["B2"].is_date
+    assert sheet["B2"].value.date() == date(2026, 1, 2)
+    assert (sheet["B3"].value, sheet["B4"].value) == (None, 3.5)

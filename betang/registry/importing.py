@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
-from queue import Empty, Full
+from queue import Empty
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -1513,22 +1513,21 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=8)
     parent = os.getpid()
+    put = queue.put
 
-    def put(item: Any) -> None:
-        while True:
-            try:
-                queue.put(item, timeout=1)
-                return
-            except Full:
-                if os.getppid() != parent:  # the parent died (SIGKILL): nobody reads; do not linger
-                    os._exit(1)
+    def orphaned() -> None:
+        """Leave if the parent died (SIGKILL): nobody reads, and a full pipe would hold this for ever."""
+        while os.getppid() == parent:
+            threading.Event().wait(1)
+        os._exit(1)
 
     def child() -> None:
         code = 0
         # Stopping is the parent's to decide (SIGTERM to the worker, Ctrl+C to the whole terminal's
-        # group): it kills this process when it no longer needs it.
+        # group): it kills this process when it no longer needs it, or dies, which `orphaned` sees.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=orphaned, name="import-reader-orphaned", daemon=True).start()
         gc.freeze()  # the same pace as the parent's (see _fewer_collections); this process ends with os._exit
         gc.set_threshold(*_IMPORT_GC_THRESHOLD)
         try:

@@ -3,14 +3,17 @@ in chunks, and write every row's outcome. Re-running a file (or resuming a crash
 
 from __future__ import annotations
 
+import atexit
 import collections
 import gc
 import json
 import multiprocessing
+import multiprocessing.util  # its exit handler registered before _kill_readers, so run after it
 import os
 import queue
 import signal
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -1502,6 +1505,17 @@ def _fewer_collections() -> Iterator[None]:
 
 
 _DONE, _FAILED = "__done__", "__failed__"
+_READERS: weakref.WeakSet = weakref.WeakSet()  # readers alive, killed at exit (see _kill_readers)
+
+
+@atexit.register  # runs before multiprocessing's own exit handler, which would wait on a reader for ever
+def _kill_readers() -> None:
+    """A reader ignores SIGTERM (its parent decides when it stops): if its generator was never closed,
+    kill it here rather than let multiprocessing's exit handler SIGTERM it and wait for ever."""
+    for process in list(_READERS):
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=10)
 
 
 def _in_second_process(produce: Callable[[], Any]) -> Any:
@@ -1551,6 +1565,7 @@ def _in_second_process(produce: Callable[[], Any]) -> Any:
 
     process = context.Process(target=child, daemon=True)
     process.start()
+    _READERS.add(process)
     try:
         while True:
             try:

@@ -195,15 +195,19 @@ def enrolment_add_view(request, code: str):
     elif cooperative is None:
         messages.error(request, _("The household's village has no active cooperative to be its home."))
     else:
-        enrolment_add(
-            program=program,
-            household=household,
-            cooperative=cooperative,
-            occurred_at=clock.now(),
-            actor=request.user,
-            note=note,
-        )
-        messages.success(request, _("The household is enrolled; it is credited from the next cycle drafted."))
+        try:
+            enrolment_add(
+                program=program,
+                household=household,
+                cooperative=cooperative,
+                occurred_at=clock.now(),
+                actor=request.user,
+                note=note,
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The household is enrolled; it is credited from the next cycle drafted."))
     return redirect("aid:program", code=code)
 
 

@@ -20,6 +20,7 @@ from betang.ledger import selectors as ledger
 from betang.ledger.services import EntrySpec, InsufficientFunds, account_open, journal_post, journal_post_many
 from betang.regions import codes
 from betang.regions import selectors as regions
+from betang.regions.scope import RegionScope
 from betang.registry import selectors as registry
 
 
@@ -359,7 +360,12 @@ def wallets_return(*, program: Program, households: list[Any], occurred_at: date
 def enrolment_add(
     *, program: Program, household: Any, cooperative: Any, occurred_at: datetime, actor: Any, note: str
 ) -> Enrolment:
-    """Enrol one household by hand (an officer's decision, kept even when the rule would not admit it)."""
+    """Enrol one household by hand (an officer's decision, kept even when the rule would not admit it),
+    inside the program's area and the officer's."""
+    if program.region_code and not RegionScope(program.region_code).contains(household.region_code):
+        raise EnrolmentError(_("This household lives outside the program's area."))
+    if actor is not None and not actor.region_scope.contains(household.region_code):
+        raise EnrolmentError(_("No such household in your area."))
     with transaction.atomic():
         enrolment, _created = Enrolment.objects.update_or_create(
             program=program,

@@ -15,6 +15,7 @@ from ninja.parser import Parser
 
 import betang
 from betang.accounts.api import api_auth
+from betang.aid.api import MISSING_HEADERS
 from betang.aid.api import router as aid_router
 from betang.core import clock
 from betang.core.errors import DomainError
@@ -71,6 +72,10 @@ def domain_error(request, exc: DomainError):
 
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
+    for error in exc.errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "missing" and loc[:1] == ("header",) and loc[-1] in MISSING_HEADERS:
+            return domain_error(request, MISSING_HEADERS[loc[-1]]())
     return _error(request, 422, "invalid_request", _("The request is not valid."), exc.errors)
 
 

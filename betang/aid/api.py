@@ -18,7 +18,7 @@ from betang.aid.services import payments
 from betang.core import clock
 from betang.core.errors import DomainError, PermissionDenied
 from betang.registry import selectors as registry
-from betang.web.api import BODY, errors
+from betang.web.api import BODY, SAFE_TEXT, StrictIn, Text, errors
 
 router = Router(tags=["aid"])
 
@@ -26,6 +26,10 @@ router = Router(tags=["aid"])
 class MissingKey(DomainError):
     code = "idempotency_key_required"
     message = gettext_lazy("Send an Idempotency-Key header (a unique string per payment, reused on retry).")
+
+
+# A required header the request lacks: its own refusal, not the generic 422 (config.api reads this).
+MISSING_HEADERS = {"Idempotency-Key": MissingKey}
 
 
 def _require(request, capability: str) -> None:
@@ -41,7 +45,7 @@ def _key(value: str | None) -> str:
 
 # Strict types: a JSON number is not a card number or a PIN, and `true`, `"1000"` or `1000.0` is not an
 # amount (pydantic would read them as 1 and 1000); each is a 422 invalid_request that moves no money.
-class CardIn(Schema):
+class CardIn(StrictIn):
     card_number: StrictStr = Field(pattern=r"^[0-9]{16}$", description="the 16 digits printed on the card")
     pin: StrictStr = Field(pattern=r"^[0-9]{6}$", description="six digits")
 
@@ -53,10 +57,10 @@ class PocketOut(Schema):
     categories: list[str]
 
 
-class LineIn(Schema):
+class LineIn(StrictIn):
     category: GoodsCategory
     amount: StrictInt = Field(gt=0, le=1_000_000_000_000, description="whole rupiah for the line (an integer)")
-    description: StrictStr = Field("", max_length=200)
+    description: Text = Field("", max_length=200)
 
 
 class PaymentIn(CardIn):
@@ -74,8 +78,8 @@ class PaymentOut(Schema):
     replayed: bool
 
 
-class VoidIn(Schema):
-    reason: StrictStr = Field("", max_length=300)
+class VoidIn(StrictIn):
+    reason: Text = Field("", max_length=300)
 
 
 class VoidOut(Schema):
@@ -99,13 +103,13 @@ def card_balance(request, body: CardIn):
     "/payments",
     response={200: PaymentOut, **errors(404, 409, *BODY)},
     summary="Pay a basket with a card and PIN",
-    description="400 without an Idempotency-Key; 401 `aid.wrong_pin`; 404 an unknown card or cooperative; "
+    description="400 `idempotency_key_required` without an Idempotency-Key; 401 `aid.wrong_pin`; 404 an unknown card or cooperative; "
     "409 a key reused with another body; 422 a refusal (`aid.insufficient_balance`, …) or an invalid body.",
 )
 def pay(
     request,
     body: PaymentIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=150),
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=150, pattern=SAFE_TEXT),
 ):
     _require(request, "aid.pay")
     key = _key(idempotency_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Path, Query, Router, Schema
 
 from betang.regions import selectors
-from betang.web.api import errors
+from betang.web.api import SAFE_TEXT, errors
 
 router = Router(tags=["regions"])
 
@@ -38,7 +38,7 @@ class VillageOut(Schema):
 @router.get("/villages", response={200: list[VillageOut], **errors()}, summary="Search villages by name or code")
 def village_search(
     request,
-    q: str = Query(..., max_length=100, description="part of a village's name or code"),
+    q: str = Query(..., max_length=100, pattern=SAFE_TEXT, description="part of a village's name or code"),
     limit: int = Query(20, ge=1, le=100),
 ):
     villages = selectors.village_search(query=q, scope=request.user.region_scope, limit=min(max(limit, 1), 100))
@@ -56,5 +56,7 @@ def village_search(
 
 
 @router.get("/{code}", response={200: RegionOut, **errors(404)}, summary="A region with its ancestors and children")
-def region_detail(request, code: str = Path(..., max_length=20, description="e.g. `62` or `62.03.01.1006`")):
+def region_detail(
+    request, code: str = Path(..., max_length=20, pattern=r"^[0-9][0-9.]*$", description="e.g. `62` or `62.03.01.1006`")
+):
     return selectors.region_get(code=code, scope=request.user.region_scope)

@@ -7,7 +7,7 @@ from uuid import UUID
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import StrictBool, StrictInt, StrictStr
+from pydantic import StrictBool, StrictInt
 
 from betang.core import clock
 from betang.core.audit import audit_record
@@ -16,7 +16,7 @@ from betang.registry import selectors, services
 from betang.registry.importing import ORG_SPECS
 from betang.registry.masking import mask_nik
 from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch
-from betang.web.api import BODY, ErrorOut, errors
+from betang.web.api import BODY, SAFE_TEXT, ErrorOut, StrictIn, Text, errors
 from betang.web.search import holds_identifier
 
 router = Router(tags=["registry"])
@@ -24,7 +24,6 @@ router = Router(tags=["registry"])
 # Bounds the database can hold: a string longer than its column, or an integer beyond 64 bits, would
 # fail in SQL (a 500) instead of being refused here as a 422 invalid_request.
 MAX_RUPIAH = 10**15
-Text = StrictStr  # a JSON number is not text: "nik": 6203… is refused, not read as a string
 
 
 class IdentifierInQuery(DomainError):
@@ -83,7 +82,7 @@ class HouseholdDetailOut(Schema):
     members: list[MemberOut]
 
 
-class PersonIn(Schema):
+class PersonIn(StrictIn):
     nik: Text = Field(max_length=32, description="16 digits (spaces and dots allowed)")
     name: Text = Field(max_length=150)
     birth_date: Text = Field(max_length=20, description="YYYY-MM-DD or DD-MM-YYYY")
@@ -154,8 +153,10 @@ def _households(request, *, q: str, village: str, decile: int | None) -> list[Ho
 @paginate(PageNumberPagination, page_size=50)
 def household_search(
     request,
-    q: str = Query("", max_length=100, description="part of a member's name"),
-    village: str = Query("", max_length=20, description="a region code: the village or an area above it"),
+    q: str = Query("", max_length=100, pattern=SAFE_TEXT, description="part of a member's name"),
+    village: str = Query(
+        "", max_length=20, pattern=SAFE_TEXT, description="a region code: the village or an area above it"
+    ),
     decile: int | None = Query(None, ge=1, le=10),
 ):
     if holds_identifier(q):
@@ -163,7 +164,7 @@ def household_search(
     return _households(request, q=q, village=village, decile=decile)
 
 
-class HouseholdSearchIn(Schema):
+class HouseholdSearchIn(StrictIn):
     q: Text = Field("", max_length=100, description="a NIK or KK number (16 digits), or part of a member's name")
     village: Text = Field("", max_length=20, description="a region code: the village or an area above it")
     decile: StrictInt | None = Field(None, ge=1, le=10)
@@ -254,7 +255,7 @@ def _org_out(obj) -> OrgOut:
     return OrgOut(id=obj.pk, name=obj.name, region_code=obj.region_code, details=details)
 
 
-class MemberIn(Schema):
+class MemberIn(StrictIn):
     nik: Text = Field(max_length=32)
     name: Text = Field(max_length=150)
     role: Text = Field("", max_length=30)  # anggota (default), ketua, sekretaris, bendahara, pengawas
@@ -272,7 +273,7 @@ class CoopMemberOut(Schema):
     term_end: date | None
 
 
-class OutletIn(Schema):
+class OutletIn(StrictIn):
     name: Text = Field(max_length=200)
     kind: Text = Field("", max_length=40)  # sembako (default), apotek, klinik, simpan pinjam, gudang, logistik, …
     address: Text = Field("", max_length=300)
@@ -331,8 +332,10 @@ def cooperative_outlet_save(request, org_id: UUID, payload: OutletIn):
 def org_search(
     request,
     kind: OrgKind,
-    q: str = Query("", max_length=100, description="part of the name, or a NIB"),
-    village: str = Query("", max_length=20, description="a region code: the village or an area above it"),
+    q: str = Query("", max_length=100, pattern=SAFE_TEXT, description="part of the name, or a NIB"),
+    village: str = Query(
+        "", max_length=20, pattern=SAFE_TEXT, description="a region code: the village or an area above it"
+    ),
 ):
     _require(request, "registry.view")
     return [_org_out(o) for o in _ORG_LIST[kind](scope=request.user.region_scope, q=q, village=village)]
@@ -344,7 +347,7 @@ def org_detail(request, kind: OrgKind, org_id: UUID):
     return _org_out(selectors.org_get(_ORG_MODEL[kind], scope=request.user.region_scope, pk=org_id))
 
 
-class OrgIn(Schema):
+class OrgIn(StrictIn):
     """Fields of the three kinds; those a kind does not have are ignored (same names as the import columns)."""
 
     name: Text = Field(max_length=200)

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict, StrictStr
+
+# What a text field may hold: anything but the C0 control characters other than tab, LF and CR, and DEL;
+# InputGuardMiddleware refuses those with a 400 before the API reads the request, and the spec says so.
+SAFE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# Strict: a JSON number is not text ("nik": 6203… is a 422, not read as a string).
+Text = Annotated[StrictStr, Field(pattern=SAFE_TEXT)]
+
+
+class StrictIn(Schema):
+    """An input body: a field the operation does not know is a 422, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorOut(Schema):

@@ -92,3 +92,11 @@ def test_the_post_search_refuses_a_decile_as_text(api):
     response = post(api, "/api/v1/registry/households/search", {"decile": "3"})
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_request"
+
+
+def test_an_unknown_field_is_refused_not_ignored(api):
+    before = rows()
+    response = post(api, "/api/v1/registry/enterprises", UMKM | {"capitall": 5_000_000})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+    assert rows() == before

@@ -494,7 +494,8 @@ def _whole(text: str | None, default: int | None = None) -> int | None:
     text = (text or "").strip()
     if not text:
         return default
-    return int(text) if text.isdigit() else None
+    # ASCII digits only ("²".isdigit() is True but int("²") fails), and within a 64-bit rupiah column
+    return int(text) if text.isdigit() and text.isascii() and len(text) <= 15 else None
 
 
 def _rate(text: str | None) -> Decimal | None:

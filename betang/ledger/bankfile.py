@@ -58,7 +58,8 @@ def amount(text: str) -> int | None:
             return None
         text = text[: decimals.start()]
     text = text.replace(".", "").replace(",", "")
-    return int(text) if text.isdigit() else None
+    # ASCII digits only ("²".isdigit() is True but int("²") fails), and within a 64-bit rupiah column
+    return int(text) if text.isdigit() and text.isascii() and len(text) <= 15 else None
 
 
 def day(text: str) -> date | None:

@@ -622,7 +622,8 @@ def check_amount(raw: Any, *, field_name: str, label: str) -> Checked:
     else:
         text = _RP_PREFIX.sub("", str(raw).strip())
         text = _ZERO_CENTS.sub("", text).replace(".", "").replace(" ", "")
-        if not text.isdigit():
+        # ASCII digits only ("²".isdigit() is True but int("²") fails), within a 64-bit rupiah column
+        if not text.isdigit() or not text.isascii() or len(text) > 15:
             return Checked(
                 None,
                 [

@@ -44,6 +44,8 @@ def test_one_amount_column_is_read_either_way():
         ("12.50", None),
         ("abc", None),
         ("", None),
+        ("²", None),  # "²".isdigit() is True, int("²") fails
+        ("9" * 30, None),  # beyond a 64-bit column
     ],
 )
 def test_bank_amounts_are_read_as_whole_rupiah(text, amount):

@@ -253,3 +253,10 @@ def test_messages_are_indonesian_by_default(regions):
     assert checked.issues[0].message == (
         "NIK rusak oleh Excel (6.27101E+15): sebagian digit hilang. Format kolom sebagai Teks lalu ketik ulang."
     )
+
+
+@pytest.mark.parametrize("raw", ["²", "1²", "9" * 30])
+def test_an_amount_of_non_ascii_digits_or_beyond_64_bits_is_a_format_issue(raw):
+    checked = v.check_amount(raw, field_name="capital", label="Modal")
+    assert checked.value is None
+    assert codes(checked) == ["capital.format"]

@@ -225,19 +225,59 @@ def event_label(event: str) -> str:
     return str(EVENTS.get(event, event))
 
 
+# Objects whose models have no translated name of their own.
+OBJECTS = {
+    "core.exportfile": _("export file"),
+    "registry.cooperativemember": _("cooperative member"),
+    "registry.duplicatecandidate": _("possible duplicate"),
+    "registry.importrow": _("import row"),
+    "aid.anomaly": _("anomaly"),
+    "aid.reconciliation": _("reconciliation"),
+    "aid.reconciliationexception": _("reconciliation difference"),
+    "aid.entitlement": _("entitlement"),
+    "fund.product": _("loan product"),
+    "fund.application": _("loan application"),
+    "fund.loan": _("loan"),
+    "fund.instalment": _("instalment"),
+    "fund.repayment": _("repayment"),
+    "fund.loanchange": _("loan change"),
+    "fund.disaster": _("disaster"),
+    "outlets.saleline": _("sale line"),
+}
+
+
 def object_label(object_type: str) -> str:
     """`registry.person` → "orang" (the model's own verbose name), or "" when none."""
     if not object_type:
         return ""
+    if object_type in OBJECTS:
+        return str(OBJECTS[object_type])
     try:
         return str(apps.get_model(object_type)._meta.verbose_name)
     except (LookupError, ValueError):
         return object_type
 
 
+_CHOICES: dict[str, Any] = {}
+
+
+def _choice_label(code: str) -> Any:
+    """The label of a status, kind or role code (`WRITE_OFF` → "hapus buku"), from the models' own
+    choices; None when no model has it."""
+    if not _CHOICES:
+        for model in apps.get_models():
+            for field in model._meta.get_fields():
+                for value, label in getattr(field, "choices", None) or ():
+                    if isinstance(value, str):
+                        _CHOICES.setdefault(value, label)
+    return _CHOICES.get(code)
+
+
 def _value(key: str, value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, str) and value.isupper() and (label := _choice_label(value)) is not None:
+        return str(label)
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if key in MONEY and (isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit())):

@@ -52,3 +52,8 @@ def test_the_audit_page_shows_no_raw_event_code(client, kapuas_officer, now):
     assert "Total: — → Rp222.000" in page
     assert ">outlets.sale.completed<" not in page
     assert "None" not in page
+
+
+def test_status_and_kind_codes_in_changes_read_as_their_labels():
+    lines = change_lines({"status": ["ISSUED", "PAID"], "role": [None, "REGENCY_OFFICER"]})
+    assert lines == [("Status", "diterbitkan", "dibayar"), ("Peran", "—", "Petugas kabupaten/kota")]

@@ -22,6 +22,7 @@ from betang.fund.models import Application, Fund, Instalment, Loan, LoanChange, 
 from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule
 from betang.ledger import selectors as ledger
 from betang.ledger.services import InsufficientFunds, account_open, entry_reverse, journal_post
+from betang.regions.scope import RegionScope
 
 # What the assessment looks at (DOMAIN §6.1: legal standing, governance, books, a plan, no arrears).
 CHECKLIST = {
@@ -210,9 +211,15 @@ def application_submit(
     occurred_at: datetime,
     business_plan: Any = None,
 ) -> Application:
-    """A cooperative applies (its operator, or a fund officer for it)."""
+    """A cooperative applies (its operator, or a fund officer for it): one inside the fund's area and
+    the applicant's."""
     if not product.is_active:
         raise FundError(_("This product is closed for applications."))
+    if not RegionScope(product.fund.region_code).contains(cooperative.region_code):
+        raise FundError(_("The fund does not lend in this cooperative's area."))
+    scope = getattr(actor, "region_scope", None)
+    if scope is not None and not scope.contains(cooperative.region_code):
+        raise FundError(_("No such cooperative in your area."))
     if type(amount) is not int or not product.min_amount <= amount <= product.max_amount:
         raise FundError(
             _("A loan of this product is between %(low)s and %(high)s.")

@@ -66,6 +66,7 @@ def test_a_declared_disaster_pauses_delinquency_in_its_area(world, make_user):
         created_at=NOW, updated_at=NOW,
     )  # fmt: skip
     world.cooperative = other_coop
+    world.operator = make_user(role="COOPERATIVE_OPERATOR", scope="62.03.02.1001", username="pengurus.mambulau")
     elsewhere = disbursed(world)
     Disaster.objects.create(
         region_code="62.03.01", starts_on=date(2026, 2, 20), ends_on=date(2026, 3, 10), basis="SK Bupati Kapuas banjir",

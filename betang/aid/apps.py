@@ -15,4 +15,6 @@ class AidConfig(AppConfig):
         from betang.web.navigation import MenuEntry, register
 
         register(MenuEntry(_("Aid"), "aid:programs", "aid.view", order=110))
-        worklist.register(work=selectors.work_for, figures=selectors.figures_for, order=110)
+        worklist.register(
+            work=selectors.work_for, figures=selectors.figures_for, area=selectors.area_figures, order=110
+        )

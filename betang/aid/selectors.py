@@ -597,3 +597,35 @@ def figures_for(user: Any) -> list[Any]:
             Figure(_("%(program)s: redeemed") % {"program": program.name}, format_rupiah(redeemed), url),
         ]
     return figures
+
+
+def area_figures(user: Any, code: str) -> list[Any]:
+    """A region's aid on its page: per program, households enrolled, credited and redeemed there, from
+    the distribution's kept tallies."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext as _
+
+    from betang.core.money import format_rupiah
+    from betang.web.worklist import Figure
+
+    if not user.has_capability("aid.view"):
+        return []
+    figures = []
+    for program in program_list(scope=user.region_scope):
+        own = (
+            Tally.objects.filter(program=program, code=code)
+            .values_list("enrolled", "credited", "redeemed_amount")
+            .first()
+        )
+        if own is None:
+            continue
+        enrolled, credited, redeemed = own
+        url = reverse("aid:distribution", args=[program.code]) + "?" + urlencode({"wilayah": code})
+        figures += [
+            Figure(_("%(program)s: households enrolled") % {"program": program.name}, intcomma(enrolled), url),
+            Figure(_("%(program)s: credited") % {"program": program.name}, format_rupiah(credited), url),
+            Figure(_("%(program)s: redeemed") % {"program": program.name}, format_rupiah(redeemed), url),
+        ]
+    return figures

@@ -14,6 +14,7 @@ from betang.core.errors import NotFound
 from betang.core.progress import progress_start
 from betang.regions import selectors
 from betang.regions.tasks import regions_load_task
+from betang.web import worklist
 from betang.web.access import capability_required
 
 
@@ -30,7 +31,8 @@ def region_browser_view(request, code: str | None = None):
         region = selectors.region_get(code=code, scope=scope)
     except NotFound:
         raise Http404 from None
-    return render(request, "regions/browser.html", {"region": region, "children": region.children})
+    figures = worklist.area_figures_for(request.user, region.code) if scope.contains(region.code) else []
+    return render(request, "regions/browser.html", {"region": region, "children": region.children, "figures": figures})
 
 
 @capability_required("regions.view")

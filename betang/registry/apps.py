@@ -15,4 +15,6 @@ class RegistryConfig(AppConfig):
         from betang.web.navigation import MenuEntry, register
 
         register(MenuEntry(_("Registry"), "registry:home", "registry.view", order=100))
-        worklist.register(work=selectors.work_for, figures=selectors.figures_for, order=100)
+        worklist.register(
+            work=selectors.work_for, figures=selectors.figures_for, area=selectors.area_figures, order=100
+        )

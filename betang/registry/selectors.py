@@ -370,3 +370,31 @@ def figures_for(user: Any) -> list[Any]:
     cooperatives = Cooperative.objects.filter(scope.q("region_code")).count()
     figures.append(Figure(_("cooperatives"), intcomma(cooperatives), reverse("registry:orgs", args=["koperasi"])))
     return figures
+
+
+def area_figures(user: Any, code: str) -> list[Any]:
+    """A region's registry on its page: cooperatives, UMKM, BUMDes and (for who may see them)
+    households registered in it, each leading to its list narrowed to the region."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext as _
+
+    from betang.web.worklist import Figure
+
+    if not user.has_capability("registry.view"):
+        return []
+    area = RegionScope(code)
+    query = "?" + urlencode({"village": code})
+    figures = []
+    if user.has_capability("registry.persons"):
+        n = Household.objects.filter(area.q("region_code")).count()
+        figures.append(Figure(_("households registered"), intcomma(n), reverse("registry:households") + query))
+    for model, label, slug in (
+        (Cooperative, _("cooperatives"), "koperasi"),
+        (Enterprise, _("UMKM"), "umkm"),
+        (Bumdes, _("BUMDes"), "bumdes"),
+    ):
+        n = model.objects.filter(area.q("region_code")).count()
+        figures.append(Figure(label, intcomma(n), reverse("registry:orgs", args=[slug]) + query))
+    return figures

@@ -1,5 +1,6 @@
-"""The home page's worklist and headline figures: each app registers what it knows (from `ready()`),
-so the home page shows every app's work without web or accounts importing them (as the menu does)."""
+"""The home page's worklist and headline figures, and a region's figures on its page: each app
+registers what it knows (from `ready()`), so these pages show every app's part without web, accounts
+or regions importing the apps above them (as the menu does)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,24 @@ class Figure:
 
 WorkSource = Callable[[Any], list[Work]]
 FigureSource = Callable[[Any], list[Figure]]
+AreaSource = Callable[[Any, str], list[Figure]]
 _WORK: list[tuple[int, WorkSource]] = []
 _FIGURES: list[tuple[int, FigureSource]] = []
+_AREA: list[tuple[int, AreaSource]] = []
 
 
-def register(*, work: WorkSource | None = None, figures: FigureSource | None = None, order: int = 100) -> None:
-    """Called from an app's `ready()`: a function giving a user's work, one giving their figures."""
+def register(
+    *,
+    work: WorkSource | None = None,
+    figures: FigureSource | None = None,
+    area: AreaSource | None = None,
+    order: int = 100,
+) -> None:
+    """Called from an app's `ready()`: a function giving a user's work, one giving their figures, one
+    giving a region's figures (user, region code) for the region's page."""
+    if area is not None and all(a is not area for _o, a in _AREA):
+        _AREA.append((order, area))
+        _AREA.sort(key=lambda pair: pair[0])
     if work is not None and all(w is not work for _o, w in _WORK):
         _WORK.append((order, work))
         _WORK.sort(key=lambda pair: pair[0])
@@ -54,3 +67,9 @@ def work_for(user: Any) -> list[Work]:
 
 def figures_for(user: Any) -> list[Figure]:
     return [f for _order, source in _FIGURES for f in source(user)]
+
+
+def area_figures_for(user: Any, code: str) -> list[Figure]:
+    """What the apps know of one region (inside the user's area): its cooperatives, enterprises,
+    households, aid."""
+    return [f for _order, source in _AREA for f in source(user, code)]

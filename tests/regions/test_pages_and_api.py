@@ -90,3 +90,25 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 def test_only_administrators_may_reload_regions(client, kapuas_officer):
     client.force_login(kapuas_officer)
     assert client.post(reverse("regions:load")).status_code == 403
+
+
+def test_a_village_page_shows_what_the_apps_know_of_it(client, kapuas_officer, make_user):
+    from betang.registry.models import Cooperative, Household
+    from tests.conftest import NOW
+
+    Cooperative.objects.create(
+        name="KDMP Murung Keramat", name_key="kdmp murung keramat", kind="KDMP", region_code="62.03.01.1006",
+        created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+    Household.objects.create(kk_number="6203010101200001", region_code="62.03.01.1006", created_at=NOW, updated_at=NOW)
+    client.force_login(kapuas_officer)
+    page = client.get("/wilayah/62.03.01.1006/").content.decode()
+    figures = page.split('data-testid="region-figures"', 1)[1].split("</div>\n", 1)[0]
+    assert "rumah tangga terdata" in figures
+    assert "koperasi" in figures
+    assert "/pendataan/koperasi/?village=62.03.01.1006" in figures
+    district = client.get("/wilayah/62.03.01/").content.decode()
+    assert 'href="/wilayah/62.03.01.1006/"' in district  # villages are links now
+    buyer = make_user(role="PROCUREMENT_BUYER", scope="62", username="pembeli")
+    client.force_login(buyer)
+    assert "rumah tangga terdata" not in client.get("/wilayah/62.03.01.1006/").content.decode()

@@ -45,3 +45,14 @@ def test_a_duplicates_reason_reads_in_indonesian(client, kapuas_officer, run_imp
     page = client.get("/pendataan/duplikat/").content.decode()
     assert "KK sama, tanggal lahir sama, nama mirip" in page
     assert "same family card" not in page
+
+
+def test_an_import_with_held_rows_leads_to_their_review(client, kapuas_officer, run_import):
+    from tests.registry.conftest import FAMILY, TYPO, csv_bytes
+
+    run_import(csv_bytes(FAMILY), actor=kapuas_officer)
+    batch, _ = run_import(csv_bytes(TYPO), actor=kapuas_officer)
+    client.force_login(kapuas_officer)
+    page = client.get(f"/pendataan/impor/{batch.pk}/").content.decode()
+    assert 'data-testid="review-held"' in page
+    assert "/pendataan/duplikat/" in page

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,11 @@ def test_a_page_refuses_a_nul_with_a_plain_indonesian_page(client, national_admi
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
     assert "karakter kendali" in response.content.decode()
+
+
+def test_a_session_post_without_csrf_is_refused_with_the_shape(national_admin):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(national_admin)
+    response = strict.post("/api/v1/registry/households/search", "{}", content_type="application/json")
+    assert response.status_code in {401, 403}
+    assert set(response.json()) == {"code", "message", "details"}

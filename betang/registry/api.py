@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import StrictBool, StrictInt
 
 from betang.core import clock
@@ -16,7 +16,7 @@ from betang.registry import selectors, services
 from betang.registry.importing import ORG_SPECS
 from betang.registry.masking import mask_nik
 from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch
-from betang.web.api import BODY, SAFE_TEXT, ErrorOut, StrictIn, Text, errors
+from betang.web.api import BODY, SAFE_TEXT, ErrorOut, Pages, StrictIn, Text, errors
 from betang.web.search import holds_identifier
 
 router = Router(tags=["registry"])
@@ -72,6 +72,10 @@ class HouseholdOut(Schema):
     member_count: int
     latest_decile: int | None
 
+    @staticmethod
+    def resolve_kk_masked(obj) -> str:
+        return mask_nik(obj.kk_number)
+
 
 class HouseholdDetailOut(Schema):
     id: UUID
@@ -101,6 +105,13 @@ class OrgOut(Schema):
     region_code: str
     details: dict[str, Any]
 
+    @staticmethod
+    def resolve_details(obj) -> dict[str, Any]:
+        details = {f.name: getattr(obj, f.name) for f in obj._meta.fields if f.name not in _HIDDEN}
+        if "owner_nik" in details:
+            details["owner_nik"] = mask_nik(details["owner_nik"])
+        return details
+
 
 # A row the import's rules reject is a 422 with its issues (SaveOut); a body of the wrong shape or types
 # is a 422 invalid_request (ErrorOut) before any rule runs.
@@ -124,22 +135,12 @@ def _save(request, kind: str, fields: dict[str, Any]) -> Status:
     return Status(status, body)
 
 
-def _households(request, *, q: str, village: str, decile: int | None) -> list[HouseholdOut]:
+def _households(request, *, q: str, village: str, decile: int | None):
+    """The queryset itself: the page is cut in SQL, never by building every household of the area first."""
     _require(request, "registry.persons")
-    households = selectors.household_list(
+    return selectors.household_list(
         scope=request.user.region_scope, q=q, village=village, decile="" if decile is None else str(decile)
     )
-    return [
-        HouseholdOut(
-            id=h.pk,
-            kk_masked=mask_nik(h.kk_number),
-            region_code=h.region_code,
-            head_name=h.head_name,
-            member_count=h.member_count,
-            latest_decile=h.latest_decile,
-        )
-        for h in households
-    ]
 
 
 @router.get(
@@ -150,7 +151,7 @@ def _households(request, *, q: str, village: str, decile: int | None) -> list[Ho
     "`registry.identifier_in_query`): a URL is written to access logs and browser histories. "
     "Search by identifier with `POST /households/search`.",
 )
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def household_search(
     request,
     q: str = Query("", max_length=100, pattern=SAFE_TEXT, description="part of a member's name"),
@@ -176,7 +177,7 @@ class HouseholdSearchIn(StrictIn):
     summary="Search households by NIK, KK or name, the search in the body (KK masked)",
     description="The identifier travels in the body, never in a URL or an access log; pages with `?page=`.",
 )
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def household_search_by_body(request, body: HouseholdSearchIn):
     return _households(request, q=body.q, village=body.village, decile=body.decile)
 
@@ -246,13 +247,6 @@ _ORG_LIST = {
 }
 _ORG_MODEL = {"cooperatives": Cooperative, "enterprises": Enterprise, "bumdes": Bumdes}
 _HIDDEN = {"id", "name", "region_code", "name_key", "created_at", "updated_at"}
-
-
-def _org_out(obj) -> OrgOut:
-    details = {f.name: getattr(obj, f.name) for f in obj._meta.fields if f.name not in _HIDDEN}
-    if "owner_nik" in details:
-        details["owner_nik"] = mask_nik(details["owner_nik"])
-    return OrgOut(id=obj.pk, name=obj.name, region_code=obj.region_code, details=details)
 
 
 class MemberIn(StrictIn):
@@ -328,7 +322,7 @@ def cooperative_outlet_save(request, org_id: UUID, payload: OutletIn):
     response={200: list[OrgOut], **errors()},
     summary="Search cooperatives, enterprises (UMKM) or BUMDes by name, NIB or village",
 )
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def org_search(
     request,
     kind: OrgKind,
@@ -338,13 +332,13 @@ def org_search(
     ),
 ):
     _require(request, "registry.view")
-    return [_org_out(o) for o in _ORG_LIST[kind](scope=request.user.region_scope, q=q, village=village)]
+    return _ORG_LIST[kind](scope=request.user.region_scope, q=q, village=village)
 
 
 @router.get("/{kind}/{org_id}", response={200: OrgOut, **errors(404)}, summary="One cooperative, enterprise or BUMDes")
 def org_detail(request, kind: OrgKind, org_id: UUID):
     _require(request, "registry.view")
-    return _org_out(selectors.org_get(_ORG_MODEL[kind], scope=request.user.region_scope, pk=org_id))
+    return selectors.org_get(_ORG_MODEL[kind], scope=request.user.region_scope, pk=org_id)
 
 
 class OrgIn(StrictIn):

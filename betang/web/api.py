@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from ninja import Field, Schema
+from ninja.pagination import PageNumberPagination
 from pydantic import ConfigDict, StrictStr
 
 # What a text field may hold: anything but the C0 control characters other than tab, LF and CR, and DEL;
@@ -39,3 +40,11 @@ def errors(*statuses: int, auth: bool = True) -> dict[int, type[ErrorOut]]:
     """`response=` entries documenting ErrorOut for the common statuses and the operation's own."""
     common = COMMON if auth else (400, 422)
     return dict.fromkeys(sorted({*common, *statuses}), ErrorOut)
+
+
+class Pages(PageNumberPagination):
+    """Pages of a queryset (LIMIT/OFFSET in SQL), with bounds: a page number no column holds is a 422."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=100)

@@ -100,3 +100,18 @@ def test_an_unknown_field_is_refused_not_ignored(api):
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_request"
     assert rows() == before
+
+
+def test_a_search_is_paged_in_sql_and_a_page_beyond_bounds_is_a_422(api, django_assert_max_num_queries):
+    for n in range(55):
+        household(VILLAGE_A, 2, members=1, n=100 + n)
+    with django_assert_max_num_queries(6):  # session, user, count, the page: not one query per household
+        second = api.get("/api/v1/registry/households", {"page": 2, "village": VILLAGE_A})
+    assert second.status_code == 200
+    assert second.json()["count"] == 55
+    assert len(second.json()["items"]) == 5
+    assert second.json()["items"][0]["kk_masked"].startswith("6203")
+    for page in (10**7, 0):
+        refused = api.get("/api/v1/registry/households", {"page": page})
+        assert (refused.status_code, refused.json()["code"]) == (422, "invalid_request")
+    assert api.get("/api/v1/registry/cooperatives", {"page_size": 101}).status_code == 422

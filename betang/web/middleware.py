@@ -61,7 +61,8 @@ def error_response(request: HttpRequest, status: int, code: str, message: str, d
     """The API's error shape {code, message, details} for API paths; a plain Indonesian-first page elsewhere."""
     if is_api(request):
         return JsonResponse({"code": code, "message": str(message), "details": details}, status=status)
-    page = render_to_string("web/input_error.html", {"status": status, "message": message})
+    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    page = render_to_string("web/input_error.html", {"message": message, "LANGUAGE_CODE": language})
     return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
 
 

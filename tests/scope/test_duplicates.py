@@ -30,7 +30,7 @@ def test_a_regency_cannot_merge_its_record_into_another_regencys_person(client, 
     assert response.status_code == 302
     assert changed(before, snapshot()) == []
     [told] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert "another area" in told
+    assert "wilayah lain" in told
     assert world.person.name not in told
 
 

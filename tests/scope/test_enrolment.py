@@ -23,7 +23,7 @@ def test_a_household_outside_the_programs_area_is_not_enrolled_in_it(client, wor
     assert response.status_code == 302
     assert changed(before, snapshot()) == []
     [told] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert "outside" in told
+    assert "di luar wilayah program" in told
 
 
 def test_the_service_refuses_a_household_outside_the_officers_area(world):

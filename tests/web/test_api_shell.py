@@ -1,5 +1,7 @@
 """The API shell: health, docs, one error shape, session auth with CSRF."""
 
+import re
+
 from django.test import Client
 
 
@@ -13,7 +15,7 @@ def test_health_needs_no_login(client, db):
 def test_openapi_docs_are_served_from_local_assets(client, db):
     page = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle" in page
-    assert "cdn" not in page.lower()
+    assert "cdn" not in re.sub(r'token="[^"]*"', "", page).lower()  # a random CSRF token may hold "cdn"
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/regions/{code}" in schema["paths"]
 

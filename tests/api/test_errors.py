@@ -73,14 +73,6 @@ def test_an_unknown_api_path_and_a_wrong_method_keep_the_shape(api):
     assert wrong["details"] == {"allowed": ["GET"]}
 
 
-def test_a_page_refuses_a_nul_with_a_plain_indonesian_page(client, national_admin):
-    client.force_login(national_admin)
-    response = client.get("/pendataan/rumah-tangga/?q=%00")
-    assert response.status_code == 400
-    assert response["Content-Type"].startswith("text/html")
-    assert "karakter kendali" in response.content.decode()
-
-
 def test_a_session_post_without_csrf_is_refused_with_the_shape(national_admin):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(national_admin)

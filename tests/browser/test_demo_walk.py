@@ -76,8 +76,13 @@ def test_every_demo_role_walks_its_menu_on_a_phone_and_a_desktop(page, live_serv
                     report[f"{username} {width}px {path}"] = problems
                     name = path.strip("/").replace("/", "-") or "home"
                     page.screenshot(path=str(artifacts / f"walk-{username}-{width}-{name}.png"), full_page=True)
-            for path in work:
-                response = page.request.get(base + path)
+            for path in work:  # the worklist's pages, opened as the role would
+                response = page.goto(base + path)
+                assert response is not None
                 assert response.status < 400, (username, path, response.status)
+                if problems := _problems(page, width):
+                    report[f"{username} {width}px {path}"] = problems
+                    name = path.strip("/").replace("/", "-").replace("?", "-") or "home"
+                    page.screenshot(path=str(artifacts / f"walk-{username}-{width}-{name}.png"), full_page=True)
     (artifacts / "walk-report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     assert report == {}

@@ -45,7 +45,7 @@ class JsonParser(Parser):
             raise UnsupportedMediaType()
         try:
             return json.loads(request.body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidJson() from exc
 
 

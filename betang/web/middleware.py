@@ -95,6 +95,8 @@ class InputGuardMiddleware:
             )
         except TooManyFieldsSent:
             return error_response(request, 400, "invalid_input", _("The request has too many fields."))
+        except RecursionError:  # JSON nested deeper than Python's stack can walk
+            return error_response(request, 400, "invalid_json", _("The body is not valid JSON."))
         if bad is None:
             return None
         return error_response(

@@ -79,3 +79,12 @@ def test_a_session_post_without_csrf_is_refused_with_the_shape(national_admin):
     response = strict.post("/api/v1/registry/households/search", "{}", content_type="application/json")
     assert response.status_code in {401, 403}
     assert set(response.json()) == {"code", "message", "details"}
+
+
+def test_json_nested_beyond_the_stack_is_invalid_json_not_a_500(api):
+    deep = "[" * 100_000 + "]" * 100_000
+    shaped(api.post("/api/v1/registry/households/search", deep, content_type="application/json"), 400, "invalid_json")
+    nested = '{"q": ' + "[" * 990 + "]" * 990 + "}"
+    response = api.post("/api/v1/registry/households/search", nested, content_type="application/json")
+    assert response.status_code in {400, 422}
+    assert set(response.json()) == {"code", "message", "details"}

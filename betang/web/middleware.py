@@ -69,9 +69,9 @@ def error_response(request: HttpRequest, status: int, code: str, message: str, d
 class InputGuardMiddleware:
     """Refuses a request whose input no field could hold, before any view or query sees it.
 
-    A control character (NUL above all) in the path, a query string, a form field or a JSON body is a
-    400 `invalid_input`; a body beyond DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 `request_too_large`, and
-    more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS a 400. On API paths every error response without a
+    A control character (NUL above all) in the path, a query string, a header or cookie, a form field
+    or a JSON body is a 400 `invalid_input`; a body beyond DATA_UPLOAD_MAX_MEMORY_SIZE is a 413
+    `request_too_large`, and more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS a 400. On API paths every error response without a
     JSON body (Django's 404 for an unknown path, 405 for a wrong method, 500) is given the API's
     shape, so a client always meets {code, message, details}.
     """
@@ -113,6 +113,10 @@ class InputGuardMiddleware:
         for key, values in request.GET.lists():
             if _has_control(key) or any(_has_control(v) for v in values):
                 return key if not _has_control(key) else "query"
+        # Headers and cookies reach SQL too: a bearer token's prefix, the session key.
+        for key, value in request.META.items():
+            if key.startswith("HTTP_") and isinstance(value, str) and _CONTROL.search(value):
+                return "header " + key[5:].replace("_", "-").title()
         if request.method in {"GET", "HEAD", "OPTIONS"} and not request.META.get("CONTENT_LENGTH"):
             return None
         content_type = request.META.get("CONTENT_TYPE", "")

@@ -88,3 +88,10 @@ def test_json_nested_beyond_the_stack_is_invalid_json_not_a_500(api):
     response = api.post("/api/v1/registry/households/search", nested, content_type="application/json")
     assert response.status_code in {400, 422}
     assert set(response.json()) == {"code", "message", "details"}
+
+
+def test_a_nul_in_a_bearer_token_or_a_session_cookie_is_a_400_before_any_query(client):
+    bad_token = client.get("/api/v1/regions/62", HTTP_AUTHORIZATION="Bearer btg_ab\x00cd_secret")
+    assert shaped(bad_token, 400, "invalid_input")["details"] == {"field": "header Authorization"}
+    bad_cookie = client.get("/api/v1/regions/62", HTTP_COOKIE="sessionid=abcdefgh\x00ijkl")
+    assert shaped(bad_cookie, 400, "invalid_input")["details"] == {"field": "header Cookie"}

@@ -656,6 +656,8 @@ def bank_statement_upload_view(request, code: str):
 @capability_required(AID_VIEW)
 def bank_statement_view(request, code: str, pk):
     program = selectors.program_get(scope=request.user.region_scope, code=code)
+    if not selectors.program_covers(program, request.user.region_scope):
+        raise Http404  # the program's account: its lines name every area's transfers
     statement = selectors.bank_statement_get(program, pk)
     labels = {
         "reconciled": _("reconciled"),

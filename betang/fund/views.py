@@ -633,6 +633,8 @@ def bank_statement_upload_view(request, code: str):
 @capability_required(FUND_MANAGE)
 def bank_statement_view(request, code: str, pk):
     fund = selectors.fund_get(user=request.user, code=code)
+    if not request.user.region_scope.contains(fund.region_code):
+        raise Http404  # the fund's account: its lines name every area's repayments
     statement = selectors.bank_statement_get(fund=fund, pk=pk)
     labels = {
         "recorded": _("recorded"),

@@ -183,7 +183,7 @@ def test_the_statement_prints_as_pdf_and_xlsx_with_its_payments(client, paid):
     assert workbook.active["C2"].number_format == "@"
 
 
-def test_the_pages_issue_mark_paid_and_match_a_bank_statement(client, paid):
+def test_the_pages_issue_mark_paid_and_match_a_bank_statement(client, paid, kapuas_officer):
     program = f"/bantuan/program/{paid.program.code}"
     client.force_login(paid.maker)
     page = client.get(f"{program}/pembayaran-koperasi/").content.decode()
@@ -201,6 +201,12 @@ def test_the_pages_issue_mark_paid_and_match_a_bank_statement(client, paid):
     result = client.post(f"{program}/rekening-koran/", {"file": upload}, follow=True).content.decode()
     assert 'data-outcome="reconciled"' in result
     assert "cocok" in result.lower()
+    from betang.aid.models import BankStatement
+
+    # The program's bank statement lists every area's transfers: a regency officer does not read it.
+    kept = BankStatement.objects.get()
+    client.force_login(kapuas_officer)
+    assert client.get(f"{program}/rekening-koran/{kept.pk}/").status_code == 404
 
 
 def test_an_officer_of_another_regency_sees_none_of_these_statements(client, paid, palangkaraya_officer):

@@ -207,7 +207,7 @@ def _csv(*lines: str) -> SimpleUploadedFile:
     return SimpleUploadedFile("rekening.csv", text.encode(), content_type="text/csv")
 
 
-def test_repayments_from_the_bank_statement_every_line_accounted_for_and_idempotent(client, world):
+def test_repayments_from_the_bank_statement_every_line_accounted_for_and_idempotent(client, world, make_user):
     loan = _loan(world, days_ago=100)
     client.force_login(world.assessor)
     day = (timezone.localdate() - timedelta(days=5)).strftime("%d/%m/%Y")
@@ -227,6 +227,10 @@ def test_repayments_from_the_bank_statement_every_line_accounted_for_and_idempot
     assert statement.file.read().decode().startswith("Tanggal;Keterangan")  # the upload is kept
     page = client.get(response.url).content.decode()
     assert page.count('data-outcome="unreadable"') == 2  # the count and the line
+    # The fund's account lists every area's repayments: a regency's officer does not read it.
+    client.force_login(make_user(role="FUND_OFFICER", scope="62.03", username="kapuas.rk"))
+    assert client.get(response.url).status_code == 404
+    client.force_login(world.assessor)
 
     client.post(f"/dana-bergulir/{world.fund.code}/rekening-koran/", {"file": _csv(*lines)})
     again = FundBankStatement.objects.latest("uploaded_at")

@@ -303,9 +303,9 @@ def _card_opened(card_number: str, pin: str, *, counted: bool = True) -> tuple[_
     return card, enrolments
 
 
-def _home_wallets(card_number: str, cooperative_id: Any) -> list[tuple[Pocket, int | None, int]]:
-    """The card's wallets in the program it pays with at this cooperative (none for an unknown or
-    unenrolled card)."""
+def _paying_program(card_number: str, cooperative_id: Any) -> tuple[Any, Any] | None:
+    """The card's household and the program it pays from at this cooperative; None for an unknown
+    or unenrolled card."""
     household_id = Card.objects.filter(number=card_number).values_list("household_id", flat=True).first()
     enrolments = list(
         Enrolment.objects.filter(household_id=household_id, status=Enrolment.Status.ACTIVE)
@@ -313,8 +313,15 @@ def _home_wallets(card_number: str, cooperative_id: Any) -> list[tuple[Pocket, i
         .values_list("program_id", "cooperative_id")
     )
     if household_id is None or not enrolments:
-        return []
-    return _wallets(household_id, _program_at(enrolments, as_uuid(cooperative_id)))
+        return None
+    return household_id, _program_at(enrolments, as_uuid(cooperative_id))
+
+
+def _home_wallets(card_number: str, cooperative_id: Any) -> list[tuple[Pocket, int | None, int]]:
+    """The card's wallets in the program it pays with at this cooperative (none for an unknown or
+    unenrolled card)."""
+    found = _paying_program(card_number, cooperative_id)
+    return _wallets(*found) if found is not None else []
 
 
 def card_affordable(*, card_number: str, cooperative_id: Any, basket: Sequence[BasketLine]) -> list[int]:
@@ -609,15 +616,10 @@ def card_categories(*, card_number: str, cooperative_id: Any) -> frozenset[str]:
     """The goods categories the card could pay for at this cooperative (none when the card is
     unknown or not enrolled), so a POS sends only those lines to the card and the rest to cash.
     It tells nothing of the balance and needs no PIN; card_pay checks everything again."""
-    household_id = Card.objects.filter(number=card_number).values_list("household_id", flat=True).first()
-    enrolments = list(
-        Enrolment.objects.filter(household_id=household_id, status=Enrolment.Status.ACTIVE)
-        .order_by("enrolled_at", "id")
-        .values_list("program_id", "cooperative_id")
-    )
-    if household_id is None or not enrolments:
+    found = _paying_program(card_number, cooperative_id)
+    if found is None:
         return frozenset()
-    pockets = _pockets(_program_at(enrolments, as_uuid(cooperative_id)))
+    pockets = _pockets(found[1])
     excluded = set(pockets[0].program.excluded_categories) if pockets else set()
     every = {c.value for c in GoodsCategory}
     return frozenset(c for p in pockets for c in (p.categories or every) if c not in excluded)

@@ -29,7 +29,9 @@ def audit_record(
         occurred_at=occurred_at,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        region_code=region_code,
+        # The area the event belongs to, for the audit trail's scope: the object's own when not given
+        # (an event with none is seen only by national users).
+        region_code=region_code or getattr(obj, "region_code", "") or "",
         changes=mask_changes(changes),
     )
 

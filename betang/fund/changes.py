@@ -170,7 +170,7 @@ def change_propose(
             reason=reason.strip()[:1000], proposed_by=actor, proposed_at=occurred_at,
         )  # fmt: skip
         audit_record(
-            actor=actor, event="fund.change_proposed", occurred_at=occurred_at, obj=change,
+            actor=actor, event="fund.change_proposed", occurred_at=occurred_at, obj=change, region_code=loan.region_code,
             changes={"loan": loan.number, "kind": kind, "effective_on": effective_on.isoformat()} | change.terms,
         )  # fmt: skip
     return change
@@ -189,7 +189,7 @@ def change_reject(*, change: LoanChange, reason: str, actor: Any, occurred_at: d
         change.rejection_reason = reason.strip()[:500]
         change.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
         audit_record(actor=actor, event="fund.change_rejected", occurred_at=occurred_at, obj=change,
-                     changes={"reason": change.rejection_reason})  # fmt: skip
+                     region_code=change.loan.region_code, changes={"reason": change.rejection_reason})  # fmt: skip
     return change
 
 
@@ -214,7 +214,7 @@ def change_approve(*, change: LoanChange, actor: Any, occurred_at: datetime, rec
         change.status, change.decided_by, change.decided_at = LoanChange.Status.APPROVED, actor, occurred_at
         change.save(update_fields=["status", "decided_by", "decided_at", "standing", "version", "entry_id"])
         audit_record(
-            actor=actor, event="fund.change_approved", occurred_at=occurred_at, obj=change,
+            actor=actor, event="fund.change_approved", occurred_at=occurred_at, obj=change, region_code=loan.region_code,
             changes={"loan": loan.number, "kind": change.kind} | change.standing,
         )  # fmt: skip
     return change
@@ -329,7 +329,7 @@ def loan_settle(
         repayment = repayment_record(loan=loan, amount=amount, paid_on=paid_on, bank_reference=reference, actor=actor,
                                      occurred_at=occurred_at, recorded_at=recorded_at)  # fmt: skip
         audit_record(actor=actor, event="fund.loan_settled", occurred_at=occurred_at, obj=change,
-                     changes={"loan": loan.number, "amount": amount} | change.standing)  # fmt: skip
+                     region_code=loan.region_code, changes={"loan": loan.number, "amount": amount} | change.standing)  # fmt: skip
     return repayment
 
 

@@ -99,6 +99,7 @@ def repayments_import(
         statement.save()
         audit_record(
             actor=user, event="fund.bank_statement_imported", occurred_at=occurred_at, obj=statement,
+            region_code=fund.region_code,
             changes={"counts": counts},
         )  # fmt: skip
     return statement

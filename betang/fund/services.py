@@ -184,7 +184,8 @@ def product_create(
             created_at=occurred_at,
         )
         audit_record(
-            actor=actor, event="fund.product_created", occurred_at=occurred_at, obj=product, changes={"code": code}
+            actor=actor, event="fund.product_created", occurred_at=occurred_at, obj=product, changes={"code": code},
+            region_code=fund.region_code,
         )
     return product
 
@@ -586,7 +587,7 @@ def repayment_record(
         if position.settled and loan.status == Loan.Status.ACTIVE:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.REPAID)
         audit_record(
-            actor=actor, event="fund.repayment_recorded", occurred_at=occurred_at, obj=repayment,
+            actor=actor, event="fund.repayment_recorded", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
             changes={"loan": loan.number, "amount": amount, "reference": reference} | {
                 k: allocation.as_dict()[k] for k in ("penalty", "interest", "principal", "overpaid")
             },
@@ -660,7 +661,7 @@ def repayment_reverse(
         if loan.status == Loan.Status.REPAID:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.ACTIVE)
         audit_record(
-            actor=actor, event="fund.repayment_reversed", occurred_at=occurred_at, obj=repayment,
+            actor=actor, event="fund.repayment_reversed", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
             changes={"loan": loan.number, "amount": repayment.amount, "reason": repayment.reversal_reason},
         )  # fmt: skip
     return repayment

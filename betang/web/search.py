@@ -19,13 +19,15 @@ from django.http import HttpRequest, HttpResponseRedirect
 SESSION_KEY = "betang.searches"
 KEEP = 20  # the latest searches of a session; an older token finds nothing and shows the whole list
 
-# Ten digits or more, spaced or dashed (`6203 0112 0380 0003`); a dotted region code (`62.03.01.1006`) is none.
-_LONG_NUMBER = re.compile(r"\d(?:[\s\-]*\d){9,}")
+# Ten digits or more, spaced, dashed or dotted (`6203 0112 0380 0003`, `6203.0112.0380.0003`); a region
+# code in its own dotted shape (`62.03.01.1006`, `62.03`) is none.
+_LONG_NUMBER = re.compile(r"\d(?:[\s.\-]*\d){9,}")
+_REGION_CODE = re.compile(r"(?<![\d.])\d{2}(?:\.\d{2}){0,2}(?:\.\d{4})?(?![\d.])")
 
 
 def holds_identifier(text: str) -> bool:
     """True when `text` holds a number of ten digits or more: a NIK, a KK or card number, or part of one."""
-    return bool(_LONG_NUMBER.search(text or ""))
+    return bool(_LONG_NUMBER.search(_REGION_CODE.sub(" ", text or "")))
 
 
 def mask_search(text: str) -> str:

@@ -312,3 +312,14 @@ def test_the_demos_audit_trail_reads_in_words(demo_built):
     assert events - set(EVENTS) == set()
     keys = {key for changes in AuditEvent.objects.values_list("changes", flat=True) for key in (changes or {})}
     assert keys - set(FIELDS) == set()
+
+
+def test_the_provincial_auditor_reads_the_cycles_and_the_funds_events(demo_built):
+    """Events of a province's program and fund carry the program's or the loan's area, so an auditor of
+    the province finds them (before, they had none and only national users saw them)."""
+    from betang.accounts.selectors import audit_event_list
+
+    auditor = User.objects.get(username="auditor.kalteng")
+    events = set(audit_event_list(user=auditor).values_list("event", flat=True))
+    assert {"aid.cycle.credited", "aid.cycle.approved", "aid.cycle.closed"} <= events
+    assert {"fund.loan_disbursed", "fund.repayment_recorded"} <= events

@@ -305,3 +305,13 @@ def test_a_day_close_counts_the_cashiers_sales_and_the_drawer_and_ends_their_day
         recorded_at=NOW,
     )
     assert not other.replayed  # another cashier's day is still open
+
+
+def test_no_pin_typed_is_refused_and_never_counted(shop):
+    """Enter pressed twice, or a scanner's Enter, sends no PIN: that is no guess at it."""
+    for attempt in range(4):
+        with pytest.raises(payments.PinMissing):
+            sell(shop, [(shop.rice, 1)], key=f"empty-{attempt}", card=shop.world.card.number, pin="")
+    card = Card.objects.get(pk=shop.world.card.pk)
+    assert (card.failed_pin_attempts, card.status) == (0, Card.Status.ACTIVE)
+    assert Sale.objects.count() == 0

@@ -15,6 +15,8 @@ from betang.web.search import audit_filters, holds_identifier, mask_search
         ("620301120", False),
         ("Budi Santoso", False),
         ("62.03.01.1006", False),
+        ("6203.0151.0769.2318", True),  # a NIK typed with dots
+        ("62.03.01.1006 6203011203800003", True),
         ("", False),
     ],
 )

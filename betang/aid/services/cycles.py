@@ -98,7 +98,13 @@ def _draft_start(*, program: Program, occurred_at: datetime, actor: Any, period_
         created_by=actor if getattr(actor, "pk", None) else None,
         created_at=occurred_at,
     )
-    audit_record(actor=actor, event="aid.cycle.draft_started", occurred_at=occurred_at, obj=cycle)
+    audit_record(
+        actor=actor,
+        event="aid.cycle.draft_started",
+        occurred_at=occurred_at,
+        obj=cycle,
+        region_code=cycle.program.region_code,
+    )
     return cycle
 
 
@@ -165,6 +171,7 @@ def cycle_draft_fill(
             event="aid.cycle.drafted",
             occurred_at=occurred_at,
             obj=cycle,
+            region_code=cycle.program.region_code,
             changes={"households": households, "total": total},
         )
     cycle.refresh_from_db()
@@ -198,6 +205,7 @@ def cycle_discard(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> None:
             event="aid.cycle.discarded",
             occurred_at=occurred_at,
             obj=cycle,
+            region_code=cycle.program.region_code,
             changes={"number": cycle.number, "households": cycle.households, "total": cycle.total},
         )
         Entitlement.objects.filter(cycle=cycle).delete()
@@ -219,7 +227,12 @@ def cycle_return(*, cycle: Cycle, actor: Any, occurred_at: datetime, note: str =
         cycle.status, cycle.submitted_by, cycle.submitted_at = Cycle.Status.DRAFT, None, None
         cycle.save(update_fields=["status", "submitted_by", "submitted_at"])
         audit_record(
-            actor=actor, event="aid.cycle.returned", occurred_at=occurred_at, obj=cycle, changes={"reason": note}
+            actor=actor,
+            event="aid.cycle.returned",
+            occurred_at=occurred_at,
+            obj=cycle,
+            region_code=cycle.program.region_code,
+            changes={"reason": note},
         )
     return cycle
 
@@ -230,7 +243,13 @@ def cycle_submit(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
         _state(cycle, Cycle.Status.DRAFT)
         cycle.status, cycle.submitted_by, cycle.submitted_at = Cycle.Status.SUBMITTED, actor, occurred_at
         cycle.save(update_fields=["status", "submitted_by", "submitted_at"])
-        audit_record(actor=actor, event="aid.cycle.submitted", occurred_at=occurred_at, obj=cycle)
+        audit_record(
+            actor=actor,
+            event="aid.cycle.submitted",
+            occurred_at=occurred_at,
+            obj=cycle,
+            region_code=cycle.program.region_code,
+        )
     return cycle
 
 
@@ -270,6 +289,7 @@ def cycle_approve(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
             event="aid.cycle.approved",
             occurred_at=occurred_at,
             obj=cycle,
+            region_code=cycle.program.region_code,
             changes={"approvals": cycle.approvals.count(), "needed": approvals_needed(cycle)},
         )
     return cycle
@@ -322,6 +342,7 @@ def cycle_credit(
             event="aid.cycle.credited",
             occurred_at=occurred_at,
             obj=cycle,
+            region_code=cycle.program.region_code,
             changes={"households": posted + already, "posted_now": posted, "entries": len(households)},
         )
     return {"households": posted + already, "posted": posted, "already_posted": already}
@@ -461,7 +482,7 @@ def _requeue(task: Any, cycle: Cycle, field: str, event: str, *, actor: Any, occ
     """Queue a cycle's task (again): the last task's error cleared, the click audited."""
     cycle.task_error = ""
     _queue(task, cycle, field, actor=actor, occurred_at=occurred_at, also=("task_error",))
-    audit_record(actor=actor, event=event, occurred_at=occurred_at, obj=cycle)
+    audit_record(actor=actor, event=event, occurred_at=occurred_at, obj=cycle, region_code=cycle.program.region_code)
 
 
 def _queue(
@@ -584,7 +605,12 @@ def cycle_close(
             window_end_at=window_end_at_close(cycle, occurred_at=occurred_at),
         )
         audit_record(
-            actor=actor, event="aid.cycle.closed", occurred_at=occurred_at, obj=cycle, changes={"expired": swept}
+            actor=actor,
+            event="aid.cycle.closed",
+            occurred_at=occurred_at,
+            obj=cycle,
+            region_code=cycle.program.region_code,
+            changes={"expired": swept},
         )
     cycle.refresh_from_db()
     return cycle

@@ -57,6 +57,12 @@ class CardReplaced(PaymentError):
     message = gettext_lazy("This card was replaced by a new one.")
 
 
+class PinMissing(PaymentError):
+    code = "aid.pin_missing"
+    http_status = 400
+    message = gettext_lazy("Type the card's PIN.")
+
+
 class CardLocked(PaymentError):
     code = "aid.card_locked"
     message = gettext_lazy("This card is locked after three wrong PINs; an officer can unlock it.")
@@ -164,7 +170,10 @@ def _lock_card(card_number: str) -> _CardState:
 
 
 def _refusal(card: _CardState, pin: str) -> PaymentError | None:
-    """Why the card cannot pay now (status or PIN), or None. Writes nothing: see _count_pin."""
+    """Why the card cannot pay now (status or PIN), or None. Writes nothing: see _count_pin. No PIN
+    typed at all (an Enter pressed twice, a scanner's Enter) is no guess: refused, never counted."""
+    if not pin:
+        return PinMissing()
     if (refused := _state_refusal(card)) is not None:
         return refused
     if not pins.pin_matches(pin, card.pin_hash):

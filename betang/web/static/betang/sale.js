@@ -87,6 +87,12 @@
   }
   form.addEventListener("submit", function (event) {
     var card = document.getElementById("card").value.trim();
+    var pin = document.getElementById("pin");
+    if (card && !pin.value) { // no PIN typed yet (a second Enter, a scanner's Enter): wait for it
+      event.preventDefault();
+      pin.focus();
+      return;
+    }
     if (card && quote && quoted !== fields()) { // a card sale: show the split before paying
       event.preventDefault();
       ask();

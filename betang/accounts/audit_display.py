@@ -3,9 +3,13 @@ language, amounts as rupiah, nothing as a raw code (`aid.cycle.closed` reads "Si
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from django.apps import apps
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from betang.core.money import format_rupiah
@@ -259,6 +263,12 @@ def object_label(object_type: str) -> str:
 
 
 _CHOICES: dict[str, Any] = {}
+_CODED = {"kind", "status", "role", "relation", "sex", "scale", "outcome", "category"}  # lower-case codes too
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _locale() -> str:
+    return "id_ID" if (translation.get_language() or "id").startswith("id") else "en_GB"
 
 
 def _choice_label(code: str) -> Any:
@@ -276,8 +286,10 @@ def _choice_label(code: str) -> Any:
 def _value(key: str, value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
-    if isinstance(value, str) and value.isupper() and (label := _choice_label(value)) is not None:
+    if isinstance(value, str) and (value.isupper() or key in _CODED) and (label := _choice_label(value)) is not None:
         return str(label)
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return format_date(date.fromisoformat(value), format="d MMMM y", locale=_locale())
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if key in MONEY and (isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit())):

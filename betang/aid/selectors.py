@@ -396,6 +396,11 @@ def cycle_window(cycle: Cycle) -> Window:
     return Window(start or clock.day_start(cycle.period_start), _window_end(cycle))
 
 
+def payment_receipt_number(payment_id: Any) -> str:
+    """The receipt number of a card payment, as its card's statement and its settlement show it."""
+    return Redemption.objects.filter(pk=payment_id).values_list("receipt_number", flat=True).first() or ""
+
+
 def payment_id_by_receipt(receipt_number: str) -> Any:
     """The id of the card payment with this receipt number, or None."""
     return Redemption.objects.filter(receipt_number=receipt_number).values_list("id", flat=True).first()

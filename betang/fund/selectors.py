@@ -93,7 +93,11 @@ def application_get(*, user: Any, pk: Any) -> Application:
     return found
 
 
-def loan_list(*, user: Any, fund: Fund | None = None, status: str = "", quality: str = "", q: str = "") -> QuerySet:
+def loan_list(
+    *, user: Any, fund: Fund | None = None, status: str = "", quality: str = "", q: str = "", overdue: bool = False
+) -> QuerySet:
+    """Loans the user may see; with `overdue`, only those in arrears at the last portfolio run, the
+    longest overdue first."""
     rows = _scoped(Loan.objects.all(), user)
     if fund is not None:
         rows = rows.filter(fund=fund)
@@ -103,7 +107,10 @@ def loan_list(*, user: Any, fund: Fund | None = None, status: str = "", quality:
         rows = rows.filter(health__quality=quality)
     if q := q.strip():
         rows = rows.filter(Q(number__icontains=q) | Q(cooperative__name__icontains=q))
-    return rows.select_related("cooperative", "health", "fund").order_by("-disbursed_on", "-number")
+    rows = rows.select_related("cooperative", "health", "fund")
+    if overdue:
+        return rows.filter(health__days_past_due__gt=0).order_by("-health__days_past_due", "number")
+    return rows.order_by("-disbursed_on", "-number")
 
 
 def loan_get(*, user: Any, pk: Any) -> Loan:
@@ -398,12 +405,12 @@ def work_for(user: Any) -> list[Any]:
                     urgent=True,
                 )
             )
-        overdue = _scoped(LoanHealth.objects.filter(fund=fund, days_past_due__gt=0), user).count()
+        overdue = loan_list(user=user, fund=fund, overdue=True).count()  # the count its link lists
         work.append(
             Work(
                 ngettext("%(n)s loan overdue", "%(n)s loans overdue", overdue) % {"n": overdue},
                 overdue,
-                reverse("fund:loans", args=[fund.code]) + "?status=ACTIVE",
+                reverse("fund:loans", args=[fund.code]) + "?menunggak=1",
             )
         )
     return work

@@ -338,9 +338,13 @@ def loan_list_view(request, code: str):
     classes = selectors.quality_classes(fund)
     quality = request.GET.get("quality", "")
     quality = quality if quality in {c.code for c in classes} else ""
-    rows = selectors.loan_list(user=request.user, fund=fund, status=status, quality=quality, q=request.GET.get("q", ""))
+    overdue = request.GET.get("menunggak") == "1"
+    rows = selectors.loan_list(
+        user=request.user, fund=fund, status=status, quality=quality, q=request.GET.get("q", ""), overdue=overdue
+    )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     context = {"fund": fund, "loans": page, "status": status, "statuses": Loan.Status.choices, "quality": quality,
+               "overdue": overdue,
                "classes": classes, "class_names": {c.code: c.name for c in classes}, "q": request.GET.get("q", "")}  # fmt: skip
     return _render(request, "fund/loan_list.html", context)
 

@@ -177,7 +177,11 @@ def receipt_of_payment_view(request, receipt: str):
 @capability_required(OUTLET_SELL, OUTLET_VIEW)
 def receipt_view(request, pk):
     sale = selectors.sale_get(user=request.user, pk=pk)
-    return render(request, "outlets/receipt.html", {"sale": sale, "qr": qr.svg(sale.number)})
+    # The card payment's own receipt number, as the card's statement and the settlement show it.
+    card_receipt = aid_selectors.payment_receipt_number(sale.redemption_id) if sale.redemption_id else ""
+    return render(
+        request, "outlets/receipt.html", {"sale": sale, "qr": qr.svg(sale.number), "card_receipt": card_receipt}
+    )
 
 
 @capability_required(OUTLET_SELL, OUTLET_VIEW)

@@ -61,6 +61,20 @@ class Cooperative(RegistryRow):
         return self.name
 
 
+# The standard units of a Merah Putih cooperative, by the code an outlet's kind is kept as (a
+# cooperative may name its own kind: shown as it is).
+OUTLET_KIND_LABELS = {
+    "SEMBAKO": _("groceries (sembako)"),
+    "APOTEK": _("village pharmacy"),
+    "KLINIK": _("village clinic"),
+    "SIMPAN_PINJAM": _("savings and loans"),
+    "KANTOR": _("cooperative office"),
+    "GUDANG": _("warehouse and cold storage"),
+    "LOGISTIK": _("logistics"),
+    "LAINNYA": _("other"),
+}
+
+
 class Outlet(RegistryRow):
     """A cooperative's business unit that sells (gerai)."""
 
@@ -76,6 +90,11 @@ class Outlet(RegistryRow):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words (`SEMBAKO` → "sembako"); a kind of the cooperative's own as it is."""
+        return str(OUTLET_KIND_LABELS.get(self.kind, self.kind))
 
 
 class Enterprise(RegistryRow):

@@ -57,3 +57,8 @@ def test_the_audit_page_shows_no_raw_event_code(client, kapuas_officer, now):
 def test_status_and_kind_codes_in_changes_read_as_their_labels():
     lines = change_lines({"status": ["ISSUED", "PAID"], "role": [None, "REGENCY_OFFICER"]})
     assert lines == [("Status", "diterbitkan", "dibayar"), ("Peran", "—", "Petugas kabupaten/kota")]
+
+
+def test_import_kinds_and_days_in_changes_read_in_words():
+    lines = change_lines({"kind": [None, "households"], "up_to": [None, "2026-12-07"]})
+    assert lines == [("Jenis", "—", "rumah tangga dan anggotanya"), ("Sampai", "—", "7 Desember 2026")]

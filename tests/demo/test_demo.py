@@ -323,3 +323,12 @@ def test_the_provincial_auditor_reads_the_cycles_and_the_funds_events(demo_built
     events = set(audit_event_list(user=auditor).values_list("event", flat=True))
     assert {"aid.cycle.credited", "aid.cycle.approved", "aid.cycle.closed"} <= events
     assert {"fund.loan_disbursed", "fund.repayment_recorded"} <= events
+
+
+def test_a_worklist_count_is_what_its_link_lists(client, demo_built):
+    client.post(reverse("accounts:login"), {"username": "dana.bergulir", "password": demo_built["dana.bergulir"]})
+    page = client.get(reverse("accounts:home")).content.decode()
+    url, count = re.search(r'<a href="([^"]+)" data-count="(\d+)">\d+ pinjaman menunggak', page).groups()
+    listed = client.get(url.replace("&amp;", "&")).content.decode()
+    rows = listed.split('data-testid="loans"', 1)[1].split("</table>", 1)[0].count('<a href="/dana-bergulir/pinjaman/')
+    assert rows == int(count) > 0

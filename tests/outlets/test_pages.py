@@ -256,7 +256,10 @@ def test_an_auditor_reads_every_outlet_of_the_area_and_follows_a_payment_to_its_
     assert 'data-testid="void-' not in day
     followed = client.get(f"/gerai/struk/kartu/{receipt}/")
     assert followed["Location"] == f"/gerai/struk/{sale.pk}/"
-    assert "Beras Medium 5 kg" in client.get(followed["Location"]).content.decode()
+    shown = client.get(followed["Location"]).content.decode()
+    assert "Beras Medium 5 kg" in shown
+    assert f'data-testid="receipt-card-number">{receipt}<' in shown  # the number the card's statement shows
+    assert 'data-testid="next-sale"' not in shown  # a reader is offered the day's sales, not a sale
     assert client.post(f"/gerai/struk/{sale.pk}/batal/", {"reason": "x"}).status_code == 403
 
     outsider = make_user(role="AUDITOR", scope="62.71", username="auditor.palangkaraya")

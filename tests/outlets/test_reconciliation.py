@@ -264,7 +264,7 @@ def test_the_page_says_which_payments_it_counts_and_what_is_left_and_filters_its
     page = client.get(url).content.decode()
     assert 'data-testid="reconciliation-window"' in page
     assert "1 November 2026" in page  # the window opens with the period
-    assert "sampai sekarang" in page  # the latest cycle: open until the next begins
+    assert "sampai rekonsiliasi ini" in page  # the latest cycle: open, counted up to this run
     # Credited Rp400.000 to coop A's households (and coop B's), redeemed Rp80.000: said in words.
     unspent = page.split('data-testid="unspent">', 1)[1].split("</p>", 1)[0]
     assert "belum dibelanjakan" in unspent

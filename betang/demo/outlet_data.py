@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from betang.accounts.models import User
 from betang.aid.services.payments import PaymentError
+from betang.core import clock
 from betang.outlets.models import Item, Stock, StockMove
 from betang.outlets.services import LineIn, OutletError, sale_complete
 from betang.registry.models import CooperativeStaff, Outlet
@@ -235,7 +236,9 @@ def _past_sales(
     for n in range(count):
         basket = rng.sample(items, rng.randint(1, 4))
         lines = [LineIn(item.pk, rng.randint(1, 2)) for item in basket]
-        at = now - timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
+        # Within a shop's day (08.00–17.59 local time) of one of the last five days.
+        day = timezone.localdate(now) - timedelta(days=rng.randint(1, 5))
+        at = clock.day_start(day) + timedelta(hours=8 + rng.randint(0, 9), minutes=rng.randint(0, 59))
         card = cards[n % len(cards)] if cards and rng.random() < 0.5 and n < 2 * len(cards) else None
         try:
             sale_complete(

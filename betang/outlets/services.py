@@ -413,7 +413,14 @@ def sale_complete(
             cash_amount = total - sum(share)
             tendered = cash_amount if cash_tendered is None else cash_tendered
             if type(tendered) is not int or tendered < cash_amount:
-                raise CashShort(details={"cash_amount": cash_amount})
+                raise CashShort(
+                    _("The cash received, %(got)s, is less than the %(need)s to pay in cash.")
+                    % {
+                        "got": format_rupiah(tendered) if type(tendered) is int else "—",
+                        "need": format_rupiah(cash_amount),
+                    },
+                    details={"cash_amount": cash_amount},
+                )
             paid = None
             if card_number:
                 basket = [

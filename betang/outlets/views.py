@@ -191,7 +191,10 @@ def sales_today_view(request, outlet):
     outlet = selectors.outlet_get(user=request.user, pk=outlet)
     today = timezone.localdate(clock.now())
     reader = request.user.has_capability(OUTLET_VIEW)
-    day = _day(request.GET.get("hari", "")) if reader else None
+    asked = request.GET.get("hari", "").strip()
+    day = _day(asked) if reader else None
+    if asked and reader and (day is None or day > today):  # say so, rather than show today unasked
+        messages.warning(request, _("%(day)s is no day to show: these are today's sales.") % {"day": asked[:20]})
     day = day if day is not None and day <= today else today
     mine = not reader and not request.user.has_capability(OUTLET_VOID)  # a cashier sees their own
     sales = selectors.sales_of_day(outlet, day, cashier=request.user if mine else None)

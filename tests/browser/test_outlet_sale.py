@@ -72,7 +72,11 @@ def test_at_a_desktop_till_the_card_pays_what_it_can_and_the_rest_is_cash(
     page.set_viewport_size({"width": 1280, "height": 800})
     base, sale_page = live_server.url, f"/gerai/{shop.outlet.pk}/jual/"
     sign_in(page, base, "kasir", sale_page)
+    page.get_by_test_id("scan").fill("1234567")  # a code no item has: said so, by its code
+    page.get_by_test_id("scan").press("Enter")
+    assert "1234567" in page.get_by_test_id("scan-unknown").inner_text()
     page.get_by_test_id("qty-8991001").fill("4")  # Rp280.000 of rice; the card holds Rp200.000
+    page.get_by_test_id("cash").fill("50000")  # too little for the Rp80.000 left in cash
     page.get_by_test_id("card").fill(shop.world.card.number)
     page.get_by_test_id("pin").fill(PIN)
     page.keyboard.press("Enter")
@@ -80,6 +84,8 @@ def test_at_a_desktop_till_the_card_pays_what_it_can_and_the_rest_is_cash(
     assert page.get_by_test_id("quote-card").inner_text() == "Rp200.000"
     assert page.get_by_test_id("quote-cash").inner_text() == "Rp80.000"
     assert "Pangan Rp150.000" in page.get_by_test_id("quote-pockets").inner_text()
+    assert "Rp80.000" in page.get_by_test_id("quote-cash-short").inner_text()  # warned before paying
+    page.get_by_test_id("cash").fill("")  # the exact amount
     page.screenshot(path=str(artifacts / "outlet-sale-split-desktop.png"), full_page=True)
     page.get_by_test_id("pay").click()
     page.get_by_test_id("receipt").wait_for()

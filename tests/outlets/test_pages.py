@@ -253,6 +253,8 @@ def test_an_auditor_reads_every_outlet_of_the_area_and_follows_a_payment_to_its_
     day = client.get(f"/gerai/{shop.outlet.pk}/penjualan/", {"hari": sold_on}).content.decode()
     assert sale.number in day
     assert "tutup-kasir" not in day  # no day close, no void for a reader
+    odd = client.get(f"/gerai/{shop.outlet.pk}/penjualan/", {"hari": "2026-13-45"}, follow=True).content.decode()
+    assert "bukan hari yang dapat ditampilkan" in odd
     assert 'data-testid="void-' not in day
     followed = client.get(f"/gerai/struk/kartu/{receipt}/")
     assert followed["Location"] == f"/gerai/struk/{sale.pk}/"

@@ -97,6 +97,8 @@ def test_each_role_meets_the_registry_as_the_matrix_says(client, make_user, regi
         members_api = client.get(f"/api/v1/registry/cooperatives/{coop.pk}/members")
         assert members_api.status_code == 403
     if EXPECTED[role][1] == 403 and EXPECTED[role][0] == 200:
+        home = client.get(reverse("registry:home")).content.decode()
+        assert 'data-testid="count-households"' not in home  # not even how many
         imports = client.get(reverse("registry:imports")).content.decode()
         assert reverse("registry:import_detail", args=[registry_world["coop_import"].pk]) in imports
         assert reverse("registry:import_detail", args=[registry_world["household_import"].pk]) not in imports

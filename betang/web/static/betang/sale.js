@@ -12,7 +12,11 @@
   var quoteError = document.getElementById("quote-error");
   var pay = form.querySelector("button[type=submit]");
   var quoted = null; // the form's fields when the shown quote was made
-  function fields() { return new URLSearchParams(new FormData(form)).toString(); }
+  function fields() { // what the quote depends on: the basket, the card and its PIN (not the cash given)
+    var sent = new URLSearchParams(new FormData(form));
+    sent.delete("cash");
+    return sent.toString();
+  }
   function forget() {
     quoted = null;
     if (quote) quote.hidden = true;
@@ -40,8 +44,15 @@
     if (!code) { document.getElementById("card").focus(); return; }
     var row = rows.filter(function (r) { return r.dataset.code === code; })[0];
     scan.value = "";
-    if (!row) { scan.setAttribute("aria-invalid", "true"); return; }
+    var unknown = document.getElementById("scan-unknown");
+    if (!row) {
+      scan.setAttribute("aria-invalid", "true");
+      unknown.textContent = unknown.dataset.text.replace("{code}", code);
+      unknown.hidden = false;
+      return;
+    }
     scan.removeAttribute("aria-invalid");
+    unknown.hidden = true;
     var input = row.querySelector("input.qty");
     var next = (parseInt(input.value, 10) || 0) + 1;
     if (next <= parseInt(input.max, 10)) input.value = next;
@@ -56,6 +67,11 @@
     form.querySelector("[data-testid=quote-pockets]").textContent = body.text.pockets ? "(" + body.text.pockets + ")" : "";
     form.querySelector("[data-testid=quote-cash]").textContent = body.text.cash;
     form.querySelector("[data-testid=quote-left]").textContent = body.text.left;
+    var cash = document.getElementById("cash");
+    var given = parseInt((cash.value || "").replace(/\D/g, ""), 10);
+    var short = form.querySelector("[data-testid=quote-cash-short]");
+    short.hidden = !(cash.value && given < body.cash);
+    short.textContent = short.hidden ? "" : short.dataset.text.replace("{need}", body.text.cash);
     quoteError.hidden = true;
     quote.hidden = false;
     pay.focus();

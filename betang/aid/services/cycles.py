@@ -336,7 +336,8 @@ def cycle_credit(
             already += households[batch]
         report(posted + already, cycle.households, str(cycle))
     with transaction.atomic():
-        Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CREDITED, credited_at=recorded_at)
+        # When the money reached the wallets (the entries' business time), as the cards' statements show it.
+        Cycle.objects.filter(pk=cycle.pk).update(status=Cycle.Status.CREDITED, credited_at=occurred_at)
         audit_record(
             actor=actor,
             event="aid.cycle.credited",

@@ -184,7 +184,11 @@ def product_create(
             created_at=occurred_at,
         )
         audit_record(
-            actor=actor, event="fund.product_created", occurred_at=occurred_at, obj=product, changes={"code": code},
+            actor=actor,
+            event="fund.product_created",
+            occurred_at=occurred_at,
+            obj=product,
+            changes={"code": code},
             region_code=fund.region_code,
         )
     return product

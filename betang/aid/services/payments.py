@@ -357,10 +357,13 @@ class CardQuote:
 def card_quote(*, card_number: str, pin: str, cooperative_id: Any, basket: Sequence[BasketLine]) -> CardQuote:
     """The card's share of a basket before it is paid, once the PIN is right (a wrong one counts as at
     the till). Nothing is paid or held: the payment checks everything again."""
-    _card_opened(card_number, pin)
-    wallets = _home_wallets(card_number, cooperative_id)
-    if not wallets:
+    card, enrolments = _card_opened(card_number, pin)
+    if not enrolments:
         raise NotEnrolled()
+    # The card and its enrolments as the PIN check read them, not a second time (see _paying_program).
+    ordered = sorted(enrolments, key=lambda e: (e.enrolled_at, e.pk))
+    program_id = _program_at([(e.program_id, e.cooperative_id) for e in ordered], as_uuid(cooperative_id))
+    wallets = _wallets(card.household_id, program_id)
     taken, missing = _take(basket, wallets)
     name_of = {account: str(pocket.name) for pocket, account, _balance in wallets if account is not None}
     return CardQuote(

@@ -7,14 +7,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_tasks import task
 
+from betang.accounts.models import User
+from betang.aid.models import Cycle, Program
+from betang.aid.services.cycles import cycle_close, cycle_credit, cycle_draft_fill, cycle_task_stopped
+from betang.aid.services.distribution import distribution_refresh
 from betang.core.progress import progress_reporter, progress_start
 
 
 def _start(context, cycle_id: str, actor_id: int | None):
     """The task's cycle and actor; its progress record started under the task's id."""
-    from betang.accounts.models import User
-    from betang.aid.models import Cycle
-
     cycle = Cycle.objects.select_related("program").get(pk=cycle_id)
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
     task_id = str(context.task_result.id)
@@ -23,8 +24,6 @@ def _start(context, cycle_id: str, actor_id: int | None):
 
 
 def _run(context, cycle_id: str, actor_id: int | None, work, *, event: str, field: str = "task_id"):
-    from betang.aid.services.cycles import cycle_task_stopped
-
     cycle, actor, task_id = _start(context, cycle_id, actor_id)
     try:
         return work(cycle, actor, progress_reporter(task_id))
@@ -35,8 +34,6 @@ def _run(context, cycle_id: str, actor_id: int | None, work, *, event: str, fiel
 
 @task(takes_context=True)
 def cycle_draft_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
-    from betang.aid.services.cycles import cycle_draft_fill
-
     def work(cycle, actor, progress):
         drafted = cycle_draft_fill(cycle=cycle, occurred_at=parse_datetime(occurred_at), actor=actor, progress=progress)
         return {"households": drafted.households, "total": drafted.total}
@@ -46,8 +43,6 @@ def cycle_draft_task(context, *, cycle_id: str, occurred_at: str, actor_id: int 
 
 @task(takes_context=True)
 def cycle_credit_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
-    from betang.aid.services.cycles import cycle_credit
-
     def work(cycle, actor, progress):
         return cycle_credit(
             cycle=cycle,
@@ -64,16 +59,11 @@ def cycle_credit_task(context, *, cycle_id: str, occurred_at: str, actor_id: int
 
 def _refresh_distribution(cycle_id: str) -> None:
     """The credit shows on the distribution view as soon as it is done."""
-    from betang.aid.models import Cycle
-    from betang.aid.services.distribution import distribution_refresh
-
     distribution_refresh(Cycle.objects.select_related("program").get(pk=cycle_id).program, now=timezone.now())
 
 
 @task(takes_context=True)
 def cycle_close_task(context, *, cycle_id: str, occurred_at: str, actor_id: int | None = None) -> dict:
-    from betang.aid.services.cycles import cycle_close
-
     def work(cycle, actor, progress):
         closed = cycle_close(
             cycle=cycle,
@@ -90,8 +80,5 @@ def cycle_close_task(context, *, cycle_id: str, occurred_at: str, actor_id: int 
 @task()
 def distribution_refresh_task(*, program_id: str) -> dict:
     """Households, cards and credit of a program's distribution tallies, counted anew."""
-    from betang.aid.models import Program
-    from betang.aid.services.distribution import distribution_refresh
-
     program = Program.objects.get(pk=program_id)
     return {"nodes": distribution_refresh(program, now=timezone.now())}

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
+from betang.core.bulk import insert_one
 from betang.core.masking import mask_changes
 from betang.core.models import AuditEvent
 
@@ -33,6 +35,36 @@ def audit_record(
         # (an event with none is seen only by national users).
         region_code=region_code or getattr(obj, "region_code", "") or "",
         changes=mask_changes(changes),
+    )
+
+
+def audit_append(
+    *,
+    actor: Any,
+    event: str,
+    occurred_at: datetime,
+    obj: models.Model | tuple[type[models.Model], Any] | None = None,
+    region_code: str = "",
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """audit_record for a hot path (a card payment, a sale): the same row, masked the same way,
+    written by plain SQL (core.bulk.insert_one) and not read back. `obj` may be a row, or its model
+    and key where the caller wrote it without making the row (`(Redemption, id)`)."""
+    label, pk = (obj[0]._meta.label_lower, obj[1]) if isinstance(obj, tuple) else ("", None)
+    if isinstance(obj, models.Model):
+        label, pk = obj._meta.label_lower, obj.pk
+    insert_one(
+        AuditEvent,
+        {
+            "occurred_at": occurred_at,
+            "recorded_at": timezone.now(),
+            "actor": actor.pk if getattr(actor, "pk", None) else None,
+            "event": event,
+            "object_type": label,
+            "object_id": str(pk) if pk is not None else "",
+            "region_code": region_code or getattr(obj, "region_code", "") or "",
+            "changes": mask_changes(changes),
+        },
     )
 
 

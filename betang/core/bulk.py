@@ -151,6 +151,37 @@ def insert_one(model: type[models.Model], values: dict[str, Any]) -> None:
         cursor.execute(statement, params)
 
 
+_MANY: dict[tuple[str, str, tuple[str, ...], int], tuple[str, list[tuple[str, Callable[[Any], Any]]]]] = {}
+
+
+def insert_many(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert a few rows (a sale's lines, its stock moves) in one plain `INSERT … VALUES (…), (…)`:
+    insert_one's reasons, for a handful of rows at once (bulk_insert's COPY is for thousands). The
+    statement is made once per process, database and row count."""
+    if not rows:
+        return
+    vendor = connection.vendor
+    cache_key = (vendor, model._meta.label, tuple(fields), len(rows))
+    if cache_key not in _MANY:
+        meta = model._meta
+        columns = [meta.get_field(name) for name in fields]
+        names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
+        values = ", ".join("(" + ", ".join(f"%(c{n}_{i})s" for i in range(len(fields))) + ")" for n in range(len(rows)))
+        statement = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({names}) VALUES {values}"  # noqa: S608 - names from model meta
+        convert = [(i, c) for i, f in enumerate(columns) if (c := _converter(f, vendor, one_time=False)) is not None]
+        _MANY[cache_key] = (statement, convert)
+    statement, convert = _MANY[cache_key]
+    params: dict[str, Any] = {}
+    for n, row in enumerate(rows):
+        values = list(row)
+        for i, c in convert:
+            if values[i] is not None:
+                values[i] = c(values[i])
+        params.update({f"c{n}_{i}": v for i, v in enumerate(values)})
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
 def analyze(*models_: type[models.Model]) -> None:
     """Fresh planner statistics on PostgreSQL after a table has grown a lot (no-op on SQLite).
 

@@ -44,6 +44,16 @@ def accounts_by_key(keys: list[str]) -> dict[str, tuple[int, int | None]]:
         return {key: (pk, kept) for key, pk, kept in cursor.fetchall()}
 
 
+def accounts_table() -> str:
+    """The accounts' table, quoted, for an app that reads its accounts inside a statement of its own
+    (aid's card payment reads the card, its wallets' balances and its payable in one round trip).
+
+    The contract of such a read: join on `key` (the app's own account keys), read `id` and
+    `balance` (a kept balance, NULL for accounts that keep none), never write. Everything else goes
+    through this module and ledger.services."""
+    return connection.ops.quote_name(Account._meta.db_table)
+
+
 def positive_kept_balances(key_prefix: str, *, after_id: int = 0, limit: int = 20_000) -> list[tuple[int, int]]:
     """(account id, kept balance) of limited accounts whose key starts with `key_prefix` and that hold
     money, `limit` at a time in id order after `after_id` (e.g. a program's wallets, to expire them)."""

@@ -24,12 +24,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from betang.aid.contracts import GoodsCategory
-from betang.aid.models import Cycle, Entitlement, ReconciliationException, Redemption, Settlement
+from betang.aid import contracts as aid
 from betang.aid.selectors import cycle_window
 from betang.aid.services.reconciliation import Figures, Found, reconciliation_record
 from betang.core import clock
@@ -37,23 +35,15 @@ from betang.core.money import format_rupiah
 from betang.outlets.models import Sale, StockMove
 from betang.registry.models import Cooperative
 
-Kind, Owner = ReconciliationException.Kind, ReconciliationException.Owner
-
-
-def _eligible(cycle: Cycle) -> set[str]:
-    """The goods categories some pocket of the program pays for."""
-    program = cycle.program
-    every = {c.value for c in GoodsCategory}
-    wanted = {c for p in program.pockets.all() for c in (p.categories or every)}
-    return wanted - set(program.excluded_categories)
+Kind, Owner = aid.ExceptionKind, aid.ExceptionOwner
 
 
 def _zero() -> dict[str, int]:
     return dict.fromkeys(("redeemed", "issued", "settled"), 0)
 
 
-def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
-    cycle = Cycle.objects.select_related("program").get(pk=cycle.pk)
+def reconcile_cycle(cycle: Any, now: datetime) -> dict[str, int]:
+    """Reconcile an aid cycle (aid's Cycle, as aid's reconciliation hands it over)."""
     program = cycle.program
     window = cycle_window(cycle)
     # The window's moments as filters: from its start, up to its end when it has one.
@@ -63,9 +53,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
     # carried over) once the window has: the next cycle has begun, or this one closed.
     period_ended = timezone.localdate(now) > cycle.period_end
     window_ended = window.end is not None and now >= window.end
-    payments = Redemption.objects.filter(program=program, **within)
-    paid = payments.filter(status=Redemption.Status.PAID)
-    sales = Sale.objects.filter(redemption_id__in=payments.values("id"))
+    sales = Sale.objects.filter(redemption_id__in=aid.window_payments(program.pk, window))
     sold_for = dict(sales.filter(status=Sale.Status.PAID).values_list("redemption_id", "id"))
 
     rows: dict[tuple[Any, Any], dict[str, int]] = defaultdict(_zero)
@@ -76,22 +64,21 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
 
     unsettled: dict[tuple[Any, Any], list[int]] = defaultdict(lambda: [0, 0])
     unpaid: dict[tuple[str, Any, Any], int] = defaultdict(int)
-    for pk, coop, outlet, amount, receipt, at, settlement, status in paid.values_list(
-        "id",
-        "cooperative_id",
-        "outlet_id",
-        "amount",
-        "receipt_number",
-        "occurred_at",
-        "settlement__number",
-        "settlement__status",
-    ):
+    for payment in aid.window_paid(program.pk, window):
+        pk, coop, outlet, amount, receipt, at = (
+            payment.id,
+            payment.cooperative_id,
+            payment.outlet_id,
+            payment.amount,
+            payment.receipt_number,
+            payment.occurred_at,
+        )
         row = rows[(coop, outlet)]
         row["redeemed"] += amount
-        if status in (Settlement.Status.PAID, Settlement.Status.RECONCILED):
+        if payment.statement_state == "paid":
             row["settled"] += amount
-        elif status == Settlement.Status.ISSUED:
-            unpaid[(settlement, coop, outlet)] += amount
+        elif payment.statement_state == "issued":
+            unpaid[(payment.statement, coop, outlet)] += amount
         elif window_ended or (period_ended and at < period_end):
             unsettled[(coop, outlet)][0] += 1
             unsettled[(coop, outlet)][1] += amount
@@ -132,7 +119,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
             % {"number": number, "amount": format_rupiah(amount)},
             Owner.PROGRAM,
         )
-    voided_payments = set(payments.filter(status=Redemption.Status.VOIDED).values_list("id", flat=True))
+    voided_payments = aid.window_voided(program.pk, window)
     for sale_pk, number, coop, outlet, card, redemption in sales.filter(status=Sale.Status.PAID).values_list(
         "id", "number", "cooperative_id", "outlet_id", "card_amount", "redemption_id"
     ):
@@ -149,7 +136,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
                 Owner.COOPERATIVE,
             )
 
-    eligible = _eligible(cycle)
+    eligible = aid.program_categories(program.pk)
     shortfalls = StockMove.objects.filter(
         kind=StockMove.Kind.ADJUST,
         quantity__lt=0,
@@ -173,12 +160,7 @@ def reconcile_cycle(cycle: Cycle, now: datetime) -> dict[str, int]:
             Owner.COOPERATIVE,
         )
 
-    credited = dict(
-        Entitlement.objects.filter(cycle=cycle)
-        .values_list("enrolment__cooperative_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
+    credited = aid.credited_by_cooperative(cycle.pk)
     active = {coop for coop, _outlet in rows}
     for coop in credited.keys() - active:  # credited, nothing redeemed or issued anywhere
         rows[(coop, None)] = _zero()

@@ -8,15 +8,14 @@ it counted is kept. The same idempotency key sent again returns the first sale.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,8 +23,10 @@ from django.utils.translation import gettext_lazy
 from betang.aid.contracts import BasketLine, GoodsCategory
 from betang.aid.services import payments
 from betang.core import clock
-from betang.core.audit import audit_record
+from betang.core.audit import audit_append, audit_record
+from betang.core.bulk import insert_many, insert_one
 from betang.core.errors import DomainError
+from betang.core.idempotency import is_replay, request_hash
 from betang.core.ids import as_uuid, new_id
 from betang.core.money import format_rupiah
 from betang.outlets.models import DayClose, Item, Sale, SaleLine, Stock, StockMove
@@ -268,27 +269,25 @@ def stock_adjust(
 
 
 def _request_hash(outlet_id: Any, lines: Sequence[LineIn], card_number: str, card_amount: int | None) -> str:
-    body = {
-        "outlet": str(outlet_id),
-        "lines": [[str(line.item_id), line.quantity] for line in lines],
-        "card": card_number,
-        "card_amount": card_amount,
-    }
-    return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+    return request_hash(
+        {
+            "outlet": str(outlet_id),
+            "lines": [[str(line.item_id), line.quantity] for line in lines],
+            "card": card_number,
+            "card_amount": card_amount,
+        }
+    )
 
 
-def _replay(key: str, request_hash: str) -> SaleResult | None:
+def _replay(key: str, asked_hash: str) -> SaleResult | None:
     sale = Sale.objects.filter(idempotency_key=key).first()
-    if sale is None:
+    if sale is None or not is_replay(sale.request_hash, asked_hash, SaleKeyReused):
         return None
-    if sale.request_hash != request_hash:
-        raise SaleKeyReused()
     return SaleResult(sale, replayed=True)
 
 
-def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> tuple[list[tuple[Item, int]], dict[Any, Stock]]:
-    """Each line's item (this cooperative's, on sale) with its quantity, and the stock rows of the
-    basket, locked in item order (item id → row)."""
+def _checked(lines: Sequence[LineIn]) -> list[Any]:
+    """The basket's item ids, once its shape is right (lines, quantities, ids)."""
     if not lines:
         raise EmptyBasket()
     if len(lines) > MAX_LINES:
@@ -296,9 +295,15 @@ def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> tuple[list[tuple[Item, i
     if any(type(line.quantity) is not int or line.quantity <= 0 for line in lines):
         raise BadQuantity()
     try:
-        ids = [as_uuid(line.item_id) for line in lines]
+        return [as_uuid(line.item_id) for line in lines]
     except ValueError:
         raise ItemUnknown() from None
+
+
+def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> tuple[list[tuple[Item, int]], dict[Any, Stock]]:
+    """Each line's item (this cooperative's, on sale) with its quantity, and the stock rows of the
+    basket, locked in item order (item id → row). The sale's quote, and the sale's own refusals."""
+    ids = _checked(lines)
     items = Item.objects.filter(pk__in=ids, cooperative_id=outlet.cooperative_id, is_active=True).in_bulk()
     if missing := [str(i) for i in ids if i not in items]:
         raise ItemUnknown(details={"items": missing})
@@ -309,63 +314,97 @@ def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> tuple[list[tuple[Item, i
         s.item_id: s
         for s in Stock.objects.select_for_update().filter(outlet=outlet, item_id__in=sorted(wanted)).order_by("item_id")
     }
-    have = {i: held[i].quantity if i in held else 0 for i in wanted}
-    short = [
-        {"item": str(i), "name": items[i].name, "in_stock": have[i], "wanted": n}
-        for i, n in wanted.items()
-        if have[i] < n
-    ]
-    if short:
-        names = ", ".join(f"{s['name']} ({s['in_stock']})" for s in short)
-        raise OutOfStock(_("Not enough in stock: %(items)s.") % {"items": names}, details={"short": short})
+    _check_stock(wanted, {i: held[i].quantity if i in held else 0 for i in wanted}, {i: items[i].name for i in items})
     return [(items[i], line.quantity) for i, line in zip(ids, lines, strict=True)], held
 
 
-def _card_share(priced: list[tuple[Item, int]], categories: frozenset[str], card_amount: int | None) -> list[int]:
-    """How much of each line the card pays: the eligible lines in full, or up to card_amount (the
-    lines in their order, the last one it reaches in part)."""
-    eligible = [item.price * qty if item.category in categories else 0 for item, qty in priced]
-    if not any(eligible):
-        raise NothingForCard()
-    if card_amount is None:
-        return eligible
-    if type(card_amount) is not int or card_amount <= 0:
-        raise CardAmountTooHigh(_("The card amount is whole rupiah above zero."))
-    if card_amount > sum(eligible):
-        raise CardAmountTooHigh(
-            _("The card can pay at most %(amount)s of this basket.") % {"amount": format_rupiah(sum(eligible))},
-            details={"eligible": sum(eligible)},
-        )
-    left, share = card_amount, []
-    for amount in eligible:
-        take = min(amount, left)
-        share.append(take)
-        left -= take
-    return share
-
-
-def _affordable(outlet: Outlet, card_number: str, priced: list[tuple[Item, int]], share: list[int]) -> list[int]:
-    """The card's share of each line cut to what its balances pay now. When they pay nothing the
-    share is left whole: the card payment then checks the PIN before it says the balance is short,
-    so an empty card tells nobody anything without its PIN."""
-    wanted = [
-        (index, BasketLine(item.category, part))
-        for index, ((item, _qty), part) in enumerate(zip(priced, share, strict=True))
-        if part
+def _check_stock(wanted: dict[Any, int], have: dict[Any, int], names: dict[Any, str]) -> None:
+    short = [
+        {"item": str(i), "name": names[i], "in_stock": have[i], "wanted": n} for i, n in wanted.items() if have[i] < n
     ]
-    can = payments.card_affordable(
-        card_number=card_number, cooperative_id=outlet.cooperative_id, basket=[line for _i, line in wanted]
-    )
-    if not any(can):
-        return share
-    cut = [0] * len(share)
-    for (index, _line), amount in zip(wanted, can, strict=True):
-        cut[index] = amount
-    return cut
+    if short:
+        listed = ", ".join(f"{s['name']} ({s['in_stock']})" for s in short)
+        raise OutOfStock(_("Not enough in stock: %(items)s.") % {"items": listed}, details={"short": short})
 
 
 def _sale_number(occurred_at: datetime) -> str:
     return f"S{timezone.localtime(occurred_at):%y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+class _Item(NamedTuple):
+    """An item as a sale reads it (what its lines copy)."""
+
+    id: Any
+    name: str
+    unit: str
+    category: str
+    price: int
+
+
+@dataclass
+class _Basket:
+    """What a sale reads in its first statement: each line's item (price, category, names) with its
+    stock row (locked, in item order) and quantity; the sale already made under its key, if any
+    (id, request hash); whether the cashier's day is closed."""
+
+    lines: list[tuple[_Item, int]]
+    stock: dict[Any, tuple[int, int]]  # item id → (stock row id, quantity now)
+    earlier: tuple[Any, str] | None
+    closed: bool
+
+
+def _basket(outlet: Outlet, cashier: Any, lines: Sequence[LineIn], key: str, day: Any) -> _Basket | None:
+    """One statement for the sale's reads (see _Basket), by plain SQL as the card payment reads its
+    card (the ORM's compilation of four queries cost more than the sale's writes, measured). None
+    when an item is unknown, off sale or has no stock row: the sale then asks again the slow way
+    (_priced), which names the refusal."""
+    ids = _checked(lines)
+    distinct = sorted(set(ids))
+    params: dict[str, Any] = {f"i{n}": _db_id(Item, i) for n, i in enumerate(distinct)}
+    params |= {
+        "outlet": _db_id(Outlet, outlet.pk),
+        "cooperative": _db_id(Outlet, outlet.cooperative_id),
+        "cashier": getattr(cashier, "pk", cashier),
+        "key": key,
+        "day": connection.ops.adapt_datefield_value(day),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_basket_sql(connection.vendor, len(distinct)), params)
+        rows = cursor.fetchall()
+    if len(rows) != len(distinct):
+        return None
+    items, stock = {}, {}
+    for item_id, name, unit, category, price, stock_id, quantity, *_rest in rows:
+        item = _Item(as_uuid(item_id), name, unit, category, price)
+        items[item.id], stock[item.id] = item, (stock_id, quantity)
+    first = rows[0]
+    earlier = (as_uuid(first[7]), first[8]) if first[7] is not None else None
+    return _Basket(
+        [(items[i], line.quantity) for i, line in zip(ids, lines, strict=True)], stock, earlier, bool(first[9])
+    )
+
+
+def _db_id(model: type[Any], value: Any) -> Any:
+    """A key as the database takes it in plain SQL (hex text on SQLite, as Django stores a UUID)."""
+    return model._meta.pk.get_db_prep_value(as_uuid(value), connection)
+
+
+@lru_cache(maxsize=64)
+def _basket_sql(vendor: str, count: int) -> str:
+    q = connection.ops.quote_name
+    sale, close = q(Sale._meta.db_table), q(DayClose._meta.db_table)
+    marks = ", ".join(f"%(i{n})s" for n in range(count))
+    return (
+        "SELECT i.id, i.name, i.unit, i.category, i.price, s.id, s.quantity, "  # noqa: S608 - names from models
+        f"(SELECT x.id FROM {sale} AS x WHERE x.idempotency_key = %(key)s), "
+        f"(SELECT x.request_hash FROM {sale} AS x WHERE x.idempotency_key = %(key)s), "
+        f"EXISTS (SELECT 1 FROM {close} AS d WHERE d.outlet_id = %(outlet)s AND d.cashier_id = %(cashier)s "
+        "AND d.business_date = %(day)s) "
+        f"FROM {q(Item._meta.db_table)} AS i JOIN {q(Stock._meta.db_table)} AS s "
+        "ON s.item_id = i.id AND s.outlet_id = %(outlet)s "
+        f"WHERE i.id IN ({marks}) AND i.cooperative_id = %(cooperative)s AND i.is_active "
+        "ORDER BY i.id" + (" FOR UPDATE OF s" if vendor == "postgresql" else "")  # SQLite: one writer at a time
+    )
 
 
 def sale_complete(
@@ -383,91 +422,131 @@ def sale_complete(
 ) -> SaleResult:
     """Sell a basket: the card (when given) pays its eligible lines, or card_amount of them, and cash
     the rest (cash_tendered None: the exact amount). Refused with a stable code, leaving nothing
-    behind but a counted wrong PIN; the same key again returns the first sale."""
+    behind but a counted wrong PIN; the same key again returns the first sale.
+
+    The card is read once, by its payment: card_pay splits the basket between card and cash
+    (TillShare) in the statement that locks the card."""
     card_number = "".join(card_number.split())
-    request_hash = _request_hash(outlet.pk, lines, card_number, card_amount)
+    asked = _request_hash(outlet.pk, lines, card_number, card_amount)
     refused: payments.PaymentError | None = None
     try:
         with transaction.atomic():
+            basket = _basket(outlet, cashier, lines, key, timezone.localdate(occurred_at))
+            if basket is None or basket.earlier is not None:  # a refusal to name, or a retry: the slow way
+                return _sale_slow(outlet, cashier, lines, key, asked, occurred_at)
             try:
-                priced, held = _priced(outlet, lines)
-            except OutletError:  # a retry of a sale that took the last of an item: its first answer
-                if (earlier := _replay(key, request_hash)) is not None:
+                _open_and_stocked(outlet, basket)
+            except OutletError:  # a retry of a sale that took the last of an item, made while this waited
+                if (earlier := _replay(key, asked)) is not None:  # for the stock's lock: its first answer
                     return earlier
                 raise
-            if (earlier := _replay(key, request_hash)) is not None:  # also one made while this waited for the stock
-                return earlier
-            if not outlet.is_active:
-                raise OutletClosed()
-            if _closed(outlet, cashier, occurred_at):
-                raise DayClosed()
-            amounts = [item.price * qty for item, qty in priced]
-            total = sum(amounts)
-            share = [0] * len(priced)
-            if card_number:
-                categories = payments.card_categories(card_number=card_number, cooperative_id=outlet.cooperative_id)
-                # no categories: an unknown or unenrolled card; card_pay, asked for all, names the refusal
-                share = _card_share(priced, categories, card_amount) if categories else amounts
-                if categories and card_amount is None:  # blank: the card pays what it can, cash the rest
-                    share = _affordable(outlet, card_number, priced, share)
-            cash_amount = total - sum(share)
-            tendered = cash_amount if cash_tendered is None else cash_tendered
-            if type(tendered) is not int or tendered < cash_amount:
-                raise CashShort(
-                    _("The cash received, %(got)s, is less than the %(need)s to pay in cash.")
-                    % {
-                        "got": format_rupiah(tendered) if type(tendered) is int else "—",
-                        "need": format_rupiah(cash_amount),
-                    },
-                    details={"cash_amount": cash_amount},
-                )
+            amounts = [item.price * qty for item, qty in basket.lines]
             paid = None
             if card_number:
-                basket = [
-                    BasketLine(item.category, part, f"{qty} {item.unit} {item.name}"[:200])
-                    for (item, qty), part in zip(priced, share, strict=True)
-                    if part
-                ]
+                if card_amount is not None:  # the cash is known before the card is asked
+                    _cash_check(sum(amounts) - card_amount, cash_tendered)
                 try:
-                    paid = payments.card_pay(
-                        card_number=card_number,
-                        pin=pin,
-                        cooperative_id=outlet.cooperative_id,
-                        outlet_id=outlet.pk,
-                        basket=basket,
-                        key=f"sale:{key}",
-                        occurred_at=occurred_at,
-                        recorded_at=recorded_at,
-                        operator=cashier,
+                    paid = _card_pays(
+                        outlet, cashier, basket, card_number, pin, card_amount, key, occurred_at, recorded_at
                     )
                 except payments.PaymentError as exc:
                     refused = exc  # nothing was sold; a wrong PIN's count commits with this transaction
-                if paid is not None and paid.replayed and (earlier := _replay(key, request_hash)) is not None:
+                if paid is not None and paid.replayed and (earlier := _replay(key, asked)) is not None:
                     return earlier  # this sale's card payment and the sale were made meanwhile
-                if paid is not None and paid.amount != sum(share):  # card_pay takes all it is asked, or nothing
-                    raise OutletError(_("The card payment does not match the sale; nothing was sold."))
             if refused is None:
+                share = paid.lines if paid is not None else [0] * len(amounts)
+                if paid is not None and (paid.replayed or paid.amount != sum(share)):
+                    raise OutletError(_("The card payment does not match the sale; nothing was sold."))
+                tendered = _cash_check(sum(amounts) - sum(share), cash_tendered)  # after it: rolled back
                 sale = _record(
-                    outlet,
-                    cashier,
-                    priced,
-                    held,
-                    share,
-                    key,
-                    request_hash,
-                    paid,
-                    card_number,
-                    tendered,
-                    occurred_at,
-                    recorded_at,
+                    outlet, cashier, basket, share, key, asked, paid, card_number, tendered, occurred_at, recorded_at
                 )
     except IntegrityError:
-        if (earlier := _replay(key, request_hash)) is not None:
+        if (earlier := _replay(key, asked)) is not None:
             return earlier
         raise
     if refused is not None:
         raise refused
     return SaleResult(sale)
+
+
+def _sale_slow(
+    outlet: Outlet, cashier: Any, lines: Sequence[LineIn], key: str, asked: str, occurred_at: datetime
+) -> SaleResult:
+    """A sale whose first statement found an earlier sale under its key, or not every item in stock:
+    the earlier sale's answer (also to a retry of a sale that took the last of an item), or the
+    refusal that names what is wrong."""
+    try:
+        _priced(outlet, lines)
+    except OutletError:
+        if (earlier := _replay(key, asked)) is not None:
+            return earlier
+        raise
+    if (earlier := _replay(key, asked)) is not None:
+        return earlier
+    raise OutletError(_("The basket changed while it was read; try again."))  # an item's stock row appeared
+
+
+def _open_and_stocked(outlet: Outlet, basket: _Basket) -> None:
+    if not outlet.is_active:
+        raise OutletClosed()
+    if basket.closed:
+        raise DayClosed()
+    wanted: dict[Any, int] = {}
+    for item, quantity in basket.lines:
+        wanted[item.id] = wanted.get(item.id, 0) + quantity
+    names = {item.id: item.name for item, _q in basket.lines}
+    _check_stock(wanted, {i: basket.stock[i][1] for i in wanted}, names)
+
+
+def _cash_check(cash_amount: int, cash_tendered: int | None) -> int:
+    """The cash received for `cash_amount` (the exact amount when not given), or refused when short."""
+    tendered = cash_amount if cash_tendered is None else cash_tendered
+    if type(tendered) is not int or tendered < cash_amount:
+        raise CashShort(
+            _("The cash received, %(got)s, is less than the %(need)s to pay in cash.")
+            % {
+                "got": format_rupiah(tendered) if type(tendered) is int else "—",
+                "need": format_rupiah(cash_amount),
+            },
+            details={"cash_amount": cash_amount},
+        )
+    return tendered
+
+
+def _card_pays(
+    outlet: Outlet,
+    cashier: Any,
+    basket: _Basket,
+    card_number: str,
+    pin: str,
+    card_amount: int | None,
+    key: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+) -> payments.PaymentResult:
+    """The card's payment of its share of the basket (payments.TillShare), its refusals of the basket
+    itself in the till's words."""
+    try:
+        return payments.card_pay(
+            card_number=card_number,
+            pin=pin,
+            cooperative_id=outlet.cooperative_id,
+            outlet_id=outlet.pk,
+            basket=[
+                BasketLine(item.category, item.price * qty, f"{qty} {item.unit} {item.name}"[:200])
+                for item, qty in basket.lines
+            ],
+            key=f"sale:{key}",
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            operator=cashier,
+            share=payments.TillShare(card_amount),
+        )
+    except payments.NothingEligible:
+        raise NothingForCard() from None
+    except payments.AmountTooHigh as exc:
+        raise CardAmountTooHigh(exc.message, details=exc.details) from None
 
 
 @dataclass(frozen=True)
@@ -492,18 +571,19 @@ def sale_quote(
     with transaction.atomic():
         priced, _held = _priced(outlet, lines)
     amounts = [item.price * qty for item, qty in priced]
-    categories = payments.card_categories(card_number=card_number, cooperative_id=outlet.cooperative_id)
-    share = _card_share(priced, categories, card_amount) if categories else amounts
-    wanted = [(i, BasketLine(priced[i][0].category, part)) for i, part in enumerate(share) if part]
-    quote = payments.card_quote(
-        card_number=card_number,
-        pin=pin,
-        cooperative_id=outlet.cooperative_id,
-        basket=[line for _i, line in wanted],
-    )
-    card = [0] * len(priced)
-    for (index, _line), amount in zip(wanted, quote.lines, strict=True):
-        card[index] = amount
+    try:
+        quote = payments.card_quote(
+            card_number=card_number,
+            pin=pin,
+            cooperative_id=outlet.cooperative_id,
+            basket=[BasketLine(item.category, amount) for (item, _qty), amount in zip(priced, amounts, strict=True)],
+            share=payments.TillShare(card_amount),
+        )
+    except payments.NothingEligible:
+        raise NothingForCard() from None
+    except payments.AmountTooHigh as exc:
+        raise CardAmountTooHigh(exc.message, details=exc.details) from None
+    card = quote.lines
     if card_amount is not None and sum(card) < card_amount:
         raise payments.InsufficientBalance(details={"pockets": quote.balances})
     return SaleQuote(
@@ -519,26 +599,28 @@ def sale_quote(
 def _record(
     outlet: Outlet,
     cashier: Any,
-    priced: list[tuple[Item, int]],
-    held: dict[Any, Stock],
+    basket: _Basket,
     share: list[int],
     key: str,
-    request_hash: str,
+    asked: str,
     paid: payments.PaymentResult | None,
     card_number: str,
     tendered: int,
     occurred_at: datetime,
     recorded_at: datetime,
 ) -> Sale:
-    total, card_amount = sum(item.price * qty for item, qty in priced), sum(share)
-    sale = Sale.objects.create(
+    """Write the sale, its lines, the stock it took (rows locked by _basket) and their moves, and
+    its audit event: plain SQL, five statements whatever the basket (see core.bulk.insert_one)."""
+    total, card_amount = sum(item.price * qty for item, qty in basket.lines), sum(share)
+    sale = Sale(
+        id=new_id(),
         idempotency_key=key,
-        request_hash=request_hash,
+        request_hash=asked,
         number=_sale_number(occurred_at),
-        outlet=outlet,
+        outlet_id=outlet.pk,
         cooperative_id=outlet.cooperative_id,
         region_code=outlet.region_code,
-        cashier=cashier,
+        cashier_id=cashier.pk,
         total=total,
         card_amount=card_amount,
         cash_amount=total - card_amount,
@@ -547,36 +629,29 @@ def _record(
         card_last4=card_number[-4:] if paid else "",
         pockets=paid.pockets if paid else {},
         balances=[{"name": b.name, "balance": b.balance} for b in paid.balances] if paid else [],
+        status=Sale.Status.PAID,
+        void_reason="",
         occurred_at=occurred_at,
         recorded_at=recorded_at,
     )
-    SaleLine.objects.bulk_create(
-        SaleLine(
-            sale=sale,
-            position=n,
-            item=item,
-            name=item.name,
-            unit=item.unit,
-            category=item.category,
-            quantity=qty,
-            unit_price=item.price,
-            amount=item.price * qty,
-            card_amount=part,
-        )
-        for n, ((item, qty), part) in enumerate(zip(priced, share, strict=True), start=1)
+    insert_one(Sale, {f: getattr(sale, Sale._meta.get_field(f).attname) for f in _SALE_FIELDS} | _NOT_VOIDED)
+    sale._state.adding, sale._state.db = False, connection.alias
+    insert_many(
+        SaleLine,
+        _LINE_FIELDS,
+        [
+            (sale.id, n, item.id, item.name, item.unit, item.category, qty, item.price, item.price * qty, part)
+            for n, ((item, qty), part) in enumerate(zip(basket.lines, share, strict=True), start=1)
+        ],
     )
-    _stock_moves(
-        outlet,
-        held,
-        [(item, -qty) for item, qty in priced],
-        StockMove.Kind.SALE,
-        sale.number,
-        sale,
-        cashier,
-        occurred_at,
-        recorded_at,
-    )
-    audit_record(
+    moves, left = [], {i: quantity for i, (_row, quantity) in basket.stock.items()}
+    for item, qty in basket.lines:
+        left[item.id] -= qty
+        row = (new_id(), outlet.pk, item.id, StockMove.Kind.SALE.value, -qty, left[item.id], sale.number, sale.id)
+        moves.append((*row, cashier.pk, occurred_at, recorded_at))
+    _stock_set({basket.stock[i][0]: quantity for i, quantity in left.items()})
+    insert_many(StockMove, _MOVE_FIELDS, moves)
+    audit_append(
         actor=cashier,
         event="outlets.sale.completed",
         occurred_at=occurred_at,
@@ -585,6 +660,68 @@ def _record(
         changes={"total": [None, total], "card": [None, card_amount], "cash": [None, total - card_amount]},
     )
     return sale
+
+
+_SALE_FIELDS = [
+    "id",
+    "idempotency_key",
+    "request_hash",
+    "number",
+    "outlet",
+    "cooperative",
+    "region_code",
+    "cashier",
+    "total",
+    "card_amount",
+    "cash_amount",
+    "cash_tendered",
+    "redemption_id",
+    "card_last4",
+    "pockets",
+    "balances",
+    "status",
+    "void_reason",
+    "occurred_at",
+    "recorded_at",
+]
+_NOT_VOIDED = {"voided_by": None, "voided_at": None}
+_LINE_FIELDS = [
+    "sale",
+    "position",
+    "item",
+    "name",
+    "unit",
+    "category",
+    "quantity",
+    "unit_price",
+    "amount",
+    "card_amount",
+]
+_MOVE_FIELDS = [
+    "id",
+    "outlet",
+    "item",
+    "kind",
+    "quantity",
+    "after",
+    "reference",
+    "sale",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+]
+
+
+def _stock_set(quantities: dict[int, int]) -> None:
+    """Set the stock rows' quantities (row id → quantity; rows this transaction holds locked)."""
+    cases = " ".join(f"WHEN %(r{n})s THEN %(q{n})s" for n in range(len(quantities)))
+    marks = ", ".join(f"%(r{n})s" for n in range(len(quantities)))
+    params: dict[str, Any] = {}
+    for n, (row, quantity) in enumerate(quantities.items()):
+        params[f"r{n}"], params[f"q{n}"] = row, quantity
+    table = connection.ops.quote_name(Stock._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET quantity = CASE id {cases} END WHERE id IN ({marks})", params)  # noqa: S608 - a table name and placeholders
 
 
 def _stock_moves(

@@ -16,7 +16,7 @@ def _events_in_code() -> set[str]:
     for path in ROOT.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r'event="([a-z_]+\.[a-z_.]+)"', text))
-        found |= set(re.findall(r'_requeue\([^)]*?"([a-z_]+\.[a-z_.]+)"', text, flags=re.S))
+        found |= set(re.findall(r'_requeue\([^)]*?"(?!betang\.)([a-z_]+\.[a-z_.]+)"', text, flags=re.S))
     found |= {f"outlets.stock.{kind}" for kind in ("receive", "adjust", "sale", "void")}
     kinds = ("households", "cooperatives", "enterprises", "bumdes", "members", "outlets")
     found |= {f"registry.{kind}.{what}" for kind in kinds for what in ("created", "updated")}

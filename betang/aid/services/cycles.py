@@ -24,6 +24,7 @@ from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
 from betang.core.months import add_months
 from betang.core.progress import ProgressCallback, progress_get
+from betang.core.tasks import enqueue_on_commit
 from betang.ledger import selectors as ledger
 from betang.ledger.services import (
     BulkPosted,
@@ -70,11 +71,9 @@ def cycle_draft(*, program: Program, occurred_at: datetime, actor: Any, period_s
 def cycle_draft_enqueue(*, program: Program, occurred_at: datetime, actor: Any) -> Cycle:
     """The next cycle, reserved now as DRAFTING and drafted by a background task (a province's
     cycle checks and computes hundreds of thousands of households; the page follows its progress)."""
-    from betang.aid.tasks import cycle_draft_task
-
     with transaction.atomic():
         cycle = _draft_start(program=program, occurred_at=occurred_at, actor=actor)
-        _queue(cycle_draft_task, cycle, "task_id", actor=actor, occurred_at=occurred_at)
+        _queue("betang.aid.tasks.cycle_draft_task", cycle, "task_id", actor=actor, occurred_at=occurred_at)
     return cycle
 
 
@@ -180,14 +179,19 @@ def cycle_draft_fill(
 
 def cycle_draft_restart(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
     """Draft again a cycle whose draft task stopped (or whose worker went silent)."""
-    from betang.aid.tasks import cycle_draft_task
-
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _state(cycle, Cycle.Status.DRAFTING)
         if not task_restartable(cycle):
             raise CycleError(_("The draft of this cycle is still running."))
-        _requeue(cycle_draft_task, cycle, "task_id", "aid.cycle.draft_queued", actor=actor, occurred_at=occurred_at)
+        _requeue(
+            "betang.aid.tasks.cycle_draft_task",
+            cycle,
+            "task_id",
+            "aid.cycle.draft_queued",
+            actor=actor,
+            occurred_at=occurred_at,
+        )
     return cycle
 
 
@@ -467,19 +471,24 @@ def _task_gone(task_id: str) -> bool:
 def cycle_credit_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
     """Queue the credit of an approved cycle as a background task (its progress shows on the page);
     again for a credit that stopped (see task_restartable)."""
-    from betang.aid.tasks import cycle_credit_task
-
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().select_related("program").get(pk=cycle.pk)
         _state(cycle, Cycle.Status.APPROVED, Cycle.Status.CREDITING)
         _previous_closed_if_expiring(cycle)
         if not task_restartable(cycle):
             raise CycleError(_("The credit of this cycle is already queued."))
-        _requeue(cycle_credit_task, cycle, "task_id", "aid.cycle.credit_queued", actor=actor, occurred_at=occurred_at)
+        _requeue(
+            "betang.aid.tasks.cycle_credit_task",
+            cycle,
+            "task_id",
+            "aid.cycle.credit_queued",
+            actor=actor,
+            occurred_at=occurred_at,
+        )
     return cycle
 
 
-def _requeue(task: Any, cycle: Cycle, field: str, event: str, *, actor: Any, occurred_at: datetime) -> None:
+def _requeue(task: str, cycle: Cycle, field: str, event: str, *, actor: Any, occurred_at: datetime) -> None:
     """Queue a cycle's task (again): the last task's error cleared, the click audited."""
     cycle.task_error = ""
     _queue(task, cycle, field, actor=actor, occurred_at=occurred_at, also=("task_error",))
@@ -487,7 +496,7 @@ def _requeue(task: Any, cycle: Cycle, field: str, event: str, *, actor: Any, occ
 
 
 def _queue(
-    task: Any, cycle: Cycle, field: str, *, actor: Any, occurred_at: datetime, also: tuple[str, ...] = ()
+    task: str, cycle: Cycle, field: str, *, actor: Any, occurred_at: datetime, also: tuple[str, ...] = ()
 ) -> None:
     """Mark the cycle's task `field` QUEUED now (a second click finds it queued) and enqueue the task
     once this transaction commits; the task's own id then replaces the placeholder."""
@@ -495,13 +504,16 @@ def _queue(
     setattr(cycle, field, placeholder)
     cycle.save(update_fields=[field, *also])
 
-    def enqueue() -> None:
-        result = task.enqueue(
-            cycle_id=str(cycle.pk), occurred_at=occurred_at.isoformat(), actor_id=getattr(actor, "pk", None)
-        )
-        Cycle.objects.filter(pk=cycle.pk, **{field: placeholder}).update(**{field: str(result.id)})
+    def queued(task_id: str) -> None:
+        Cycle.objects.filter(pk=cycle.pk, **{field: placeholder}).update(**{field: task_id})
 
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(
+        task,
+        then=queued,
+        cycle_id=str(cycle.pk),
+        occurred_at=occurred_at.isoformat(),
+        actor_id=getattr(actor, "pk", None),
+    )
 
 
 def cycle_task_stopped(
@@ -532,8 +544,6 @@ def cycle_task_stopped(
 def cycle_close_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:
     """Close a credited cycle: at once where unspent funds carry over (nothing moves), as a background
     task where they expire (every wallet holding money is swept; its progress shows on the page)."""
-    from betang.aid.tasks import cycle_close_task
-
     _state(cycle, Cycle.Status.CREDITED)
     close_allowed(cycle, now=clock.now())
     if cycle.program.unspent != Program.Unspent.EXPIRE:
@@ -544,7 +554,12 @@ def cycle_close_enqueue(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> C
         if not close_restartable(cycle):
             raise CycleError(_("The close of this cycle is already queued."))
         _requeue(
-            cycle_close_task, cycle, "close_task_id", "aid.cycle.close_queued", actor=actor, occurred_at=occurred_at
+            "betang.aid.tasks.cycle_close_task",
+            cycle,
+            "close_task_id",
+            "aid.cycle.close_queued",
+            actor=actor,
+            occurred_at=occurred_at,
         )
     return cycle
 

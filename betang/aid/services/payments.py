@@ -8,7 +8,6 @@ A wrong PIN is counted (three lock the card) even though the payment is refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Sequence
@@ -27,11 +26,13 @@ from betang.aid import pins, posting
 from betang.aid.contracts import BasketLine, GoodsCategory
 from betang.aid.models import Card, Enrolment, Pocket, Program, Redemption, TallyState
 from betang.aid.services.cards import MAX_PIN_FAILURES
+from betang.core.audit import audit_append
 from betang.core.bulk import insert_one
 from betang.core.errors import DomainError
+from betang.core.idempotency import is_replay, text_hash
 from betang.core.ids import as_uuid, new_id
+from betang.core.money import format_rupiah
 from betang.ledger import selectors as ledger
-from betang.ledger.models import Account
 from betang.ledger.services import InsufficientFunds, LedgerError, account_open, entry_reverse, journal_post
 from betang.registry.models import Cooperative
 
@@ -89,6 +90,16 @@ class InsufficientBalance(PaymentError):
     message = gettext_lazy("The card's balance is not enough for this basket.")
 
 
+class NothingEligible(PaymentError):
+    code = "aid.nothing_eligible"
+    message = gettext_lazy("Nothing in this basket can be paid with the card.")
+
+
+class AmountTooHigh(PaymentError):
+    code = "aid.amount_too_high"
+    message = gettext_lazy("The card amount is whole rupiah above zero.")
+
+
 class BadBasket(PaymentError):
     code = "aid.bad_basket"
     http_status = 400
@@ -129,19 +140,34 @@ class PaymentResult:
     pockets: dict[str, int]  # pocket code → amount taken
     balances: list[PocketBalance] = field(default_factory=list)  # after the payment
     replayed: bool = False
+    lines: list[int] = field(default_factory=list)  # what the card paid of each basket line (not on a replay)
+
+
+@dataclass(frozen=True)
+class TillShare:
+    """A till's question (card_pay's and card_quote's `share`): of a whole basket, let the card pay
+    the lines its program admits, the rest being cash. `amount` None: as much of them as the
+    balances pay; else exactly that much of them, in the lines' order (refused if the balances are
+    short). Without a share, card_pay pays every line in full or refuses."""
+
+    amount: int | None = None
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's output, without an encoder per call
 
 
-def _request_hash(card_number: str, cooperative_id: Any, outlet_id: Any, basket: Sequence[BasketLine]) -> str:
+def _request_hash(
+    card_number: str, cooperative_id: Any, outlet_id: Any, basket: Sequence[BasketLine], share: TillShare | None
+) -> str:
     body = {
         "card": card_number,
         "cooperative": str(cooperative_id),
         "outlet": str(outlet_id) if outlet_id else None,
         "basket": [[b.category, b.amount, b.description] for b in basket],
     }
-    return hashlib.sha256(_compact(body).encode()).hexdigest()
+    if share is not None:  # absent otherwise: the hashes of payments made before shares existed hold
+        body["share"] = share.amount if share.amount is not None else "affordable"
+    return text_hash(_compact(body))
 
 
 @dataclass
@@ -312,36 +338,51 @@ def _card_opened(card_number: str, pin: str, *, counted: bool = True) -> tuple[_
     return card, enrolments
 
 
-def _paying_program(card_number: str, cooperative_id: Any) -> tuple[Any, Any] | None:
-    """The card's household and the program it pays from at this cooperative; None for an unknown
-    or unenrolled card."""
-    household_id = Card.objects.filter(number=card_number).values_list("household_id", flat=True).first()
-    enrolments = list(
-        Enrolment.objects.filter(household_id=household_id, status=Enrolment.Status.ACTIVE)
-        .order_by("enrolled_at", "id")
-        .values_list("program_id", "cooperative_id")
-    )
-    if household_id is None or not enrolments:
-        return None
-    return household_id, _program_at(enrolments, as_uuid(cooperative_id))
+def _admitted(basket: Sequence[BasketLine], pockets: list[Pocket]) -> list[int]:
+    """Each line's amount where a pocket of the program admits its goods category, else 0."""
+    excluded = set(pockets[0].program.excluded_categories) if pockets else set()
+    return [
+        line.amount
+        if line.category not in excluded and any(not p.categories or line.category in p.categories for p in pockets)
+        else 0
+        for line in basket
+    ]
 
 
-def _home_wallets(card_number: str, cooperative_id: Any) -> list[tuple[Pocket, int | None, int]]:
-    """The card's wallets in the program it pays with at this cooperative (none for an unknown or
-    unenrolled card)."""
-    found = _paying_program(card_number, cooperative_id)
-    return _wallets(*found) if found is not None else []
+def _share(basket: Sequence[BasketLine], wallets: list[tuple[Pocket, int | None, int]], share: TillShare) -> list[int]:
+    """The card's part of each line as a till asks it (TillShare), from the wallets' balances as read
+    (the ledger checks them again when it posts). Refuses a basket the card can pay nothing of, or
+    an amount beyond its admitted lines; a card whose balances pay nothing is left its admitted
+    lines whole, so the payment says the balance is short only after the PIN."""
+    admitted = _admitted(basket, [w[0] for w in wallets])
+    if not any(admitted):
+        raise NothingEligible()
+    if share.amount is None:
+        asked = [i for i, amount in enumerate(admitted) if amount]
+        _taken, missing = _take([_part(basket[i], admitted[i]) for i in asked], wallets)
+        paid = [admitted[i] - need for i, need in zip(asked, missing, strict=True)]
+        if not any(paid):
+            return admitted
+        parts = [0] * len(basket)
+        for i, amount in zip(asked, paid, strict=True):
+            parts[i] = amount
+        return parts
+    if type(share.amount) is not int or share.amount <= 0:
+        raise AmountTooHigh()
+    if share.amount > sum(admitted):
+        raise AmountTooHigh(
+            _("The card can pay at most %(amount)s of this basket.") % {"amount": format_rupiah(sum(admitted))},
+            details={"eligible": sum(admitted)},
+        )
+    left, parts = share.amount, []
+    for amount in admitted:
+        parts.append(min(amount, left))
+        left -= parts[-1]
+    return parts
 
 
-def card_affordable(*, card_number: str, cooperative_id: Any, basket: Sequence[BasketLine]) -> list[int]:
-    """How much of each line the card's balances would pay now, taken as a payment takes them: a
-    point of sale asks it to let the card pay what it can and cash the rest. No PIN: the answer goes
-    to no one but the sale, whose card payment checks the PIN and the balances again."""
-    wallets = _home_wallets(card_number, cooperative_id)
-    if not wallets:
-        return [0] * len(basket)
-    _taken, missing = _take(basket, wallets)
-    return [line.amount - need for line, need in zip(basket, missing, strict=True)]
+def _part(line: BasketLine, amount: int) -> BasketLine:
+    return line if line.amount == amount else BasketLine(line.category, amount, line.description)
 
 
 @dataclass(frozen=True)
@@ -354,20 +395,33 @@ class CardQuote:
     balances: dict[str, int]
 
 
-def card_quote(*, card_number: str, pin: str, cooperative_id: Any, basket: Sequence[BasketLine]) -> CardQuote:
-    """The card's share of a basket before it is paid, once the PIN is right (a wrong one counts as at
-    the till). Nothing is paid or held: the payment checks everything again."""
+def card_quote(
+    *,
+    card_number: str,
+    pin: str,
+    cooperative_id: Any,
+    basket: Sequence[BasketLine],
+    share: TillShare | None = None,
+) -> CardQuote:
+    """The card's part of a basket before it is paid, once the PIN is right (a wrong one counts as
+    at the till), split as card_pay would split it (`share`: see TillShare). Nothing is paid or
+    held: the payment checks everything again."""
     card, enrolments = _card_opened(card_number, pin)
     if not enrolments:
         raise NotEnrolled()
-    # The card and its enrolments as the PIN check read them, not a second time (see _paying_program).
+    # The card and its enrolments as the PIN check read them, not a second time.
     ordered = sorted(enrolments, key=lambda e: (e.enrolled_at, e.pk))
     program_id = _program_at([(e.program_id, e.cooperative_id) for e in ordered], as_uuid(cooperative_id))
     wallets = _wallets(card.household_id, program_id)
-    taken, missing = _take(basket, wallets)
+    parts = _share(basket, wallets, share) if share is not None else [line.amount for line in basket]
+    asked = [i for i, amount in enumerate(parts) if amount]
+    taken, missing = _take([_part(basket[i], parts[i]) for i in asked], wallets)
+    lines = [0] * len(basket)
+    for i, need in zip(asked, missing, strict=True):
+        lines[i] = parts[i] - need
     name_of = {account: str(pocket.name) for pocket, account, _balance in wallets if account is not None}
     return CardQuote(
-        lines=[line.amount - need for line, need in zip(basket, missing, strict=True)],
+        lines=lines,
         pockets={name_of[account]: amount for account, amount in taken.items()},
         balances={str(pocket.name): balance for pocket, _account, balance in wallets},
     )
@@ -465,8 +519,10 @@ def card_pay(
     outlet_id: Any = None,
     operator: Any = None,
     origin: str = Redemption.Origin.ONLINE,
+    share: TillShare | None = None,
 ) -> PaymentResult:
-    """Pay a basket with the card, or refuse with a stable code and post nothing.
+    """Pay a basket with the card (every line in full; or with a till's `share`, see TillShare), or
+    refuse with a stable code and post nothing.
 
     The same key sent again, even at the same moment, is answered with the first payment's result.
     The replay is read with the locked card, in that statement's snapshot; on PostgreSQL a payment
@@ -479,17 +535,19 @@ def card_pay(
         cooperative_id = as_uuid(cooperative_id)
     except ValueError:
         raise CooperativeUnknown(details={"cooperative": str(cooperative_id)}) from None
-    request_hash = _request_hash(card_number, cooperative_id, outlet_id, basket)
+    request_hash = _request_hash(card_number, cooperative_id, outlet_id, basket, share)
     try:
         with transaction.atomic():
             card, region_code, earlier, enrolments, holdings = _payment_start(card_number, key, cooperative_id)
             if earlier is not None:
                 return _replayed(key, request_hash, earlier)
+            asked = _Asked(cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator)
+            # A till's share is split first: a basket the card can pay nothing of is refused before the PIN.
+            parts = _parts(asked, share, enrolments, holdings)
             error = _refusal(card, pin)
             if error is None:
                 _count_pin(card, None, pin)
-                asked = _Asked(cooperative_id, outlet_id, basket, key, request_hash, occurred_at, recorded_at, operator)
-                return _pay(card, enrolments, holdings, region_code, asked, origin)
+                return _pay(card, enrolments, holdings, region_code, asked, parts, origin)
             if (earlier := _replay(key, request_hash)) is not None:
                 return earlier  # and no wrong PIN counted for a payment already made
             error = _count_pin(card, error, pin)  # committed: the wrong-PIN count is kept
@@ -536,7 +594,7 @@ def _sql_for(vendor: str, statement: str) -> str:
         cooperative=q(Cooperative._meta.db_table),
         program=q(Program._meta.db_table),
         pocket=q(Pocket._meta.db_table),
-        account=q(Account._meta.db_table),
+        account=ledger.accounts_table(),
         wallet_key=posting.wallet_key_sql("p.code", "c.household_id", "pk.code"),
         payable_key=posting.payable_key_sql("p.code", "%(cooperative_text)s"),
         lock=" FOR UPDATE OF c" if vendor == "postgresql" else "",  # SQLite: one writer at a time
@@ -610,8 +668,7 @@ def _replay(key: str, request_hash: str) -> PaymentResult | None:
 def _replayed(key: str, request_hash: str, found: Sequence[Any]) -> PaymentResult:
     """The first answer to this key, from its payment's (id, request hash, receipt, amount, pockets,
     balances); refused if that payment was another request."""
-    if found[1] != request_hash:
-        raise KeyReused()  # the client knows the key it sent; ours carries its namespace
+    is_replay(found[1], request_hash, KeyReused)  # the client knows the key it sent; ours carries its namespace
     pockets, balances = (json.loads(v) if isinstance(v, str) else v for v in found[4:6])  # text on SQLite
     return PaymentResult(
         as_uuid(found[0]), found[2], found[3], pockets, [PocketBalance(**b) for b in balances], replayed=True
@@ -622,19 +679,6 @@ def _program_at(enrolments: Sequence[tuple[Any, Any]], cooperative_id: Any) -> A
     """Of a household's (program, home cooperative) enrolments, the one a payment at this
     cooperative spends from: its enrolment here first, else its first."""
     return next((p for p, c in enrolments if c == cooperative_id), enrolments[0][0])
-
-
-def card_categories(*, card_number: str, cooperative_id: Any) -> frozenset[str]:
-    """The goods categories the card could pay for at this cooperative (none when the card is
-    unknown or not enrolled), so a POS sends only those lines to the card and the rest to cash.
-    It tells nothing of the balance and needs no PIN; card_pay checks everything again."""
-    found = _paying_program(card_number, cooperative_id)
-    if found is None:
-        return frozenset()
-    pockets = _pockets(found[1])
-    excluded = set(pockets[0].program.excluded_categories) if pockets else set()
-    every = {c.value for c in GoodsCategory}
-    return frozenset(c for p in pockets for c in (p.categories or every) if c not in excluded)
 
 
 def _receipt_number(occurred_at: datetime) -> str:
@@ -657,25 +701,44 @@ class _Asked:
     operator: Any
 
 
+def _held(
+    enrolments: list[tuple[Any, Any]], holdings: dict[Any, _Holdings], cooperative_id: Any
+) -> tuple[Any, list[tuple[Pocket, int | None, int]]]:
+    """The program a payment at this cooperative spends from (any cooperative may redeem: a far one
+    is an anomaly to flag, not a refusal; the enrolment here comes first when the household has
+    several programs) and its wallets as (pocket, account, balance) from the payment's first read."""
+    program_id = _program_at(enrolments, cooperative_id)
+    held = holdings[program_id]
+    return program_id, [(p, *held.wallets.get(p.pk, (None, 0))) for p in _pockets(program_id)]
+
+
+def _parts(
+    asked: _Asked, share: TillShare | None, enrolments: list[tuple[Any, Any]], holdings: dict[Any, _Holdings]
+) -> list[int]:
+    """How much of each basket line the card is to pay: all of it, or a till's share (_share)."""
+    if share is None or not enrolments:  # not enrolled: refused after the PIN, as any payment
+        return [line.amount for line in asked.basket]
+    return _share(asked.basket, _held(enrolments, holdings, asked.cooperative_id)[1], share)
+
+
 def _pay(
     card: _CardState,
     enrolments: list[tuple[Any, Any]],
     holdings: dict[Any, _Holdings],
     region_code: str,
     asked: _Asked,
+    parts: list[int],
     origin: str,
 ) -> PaymentResult:
-    # Any cooperative may redeem (a far one is an anomaly to flag, not a refusal); the enrolment at
-    # this cooperative comes first when the household has several programs.
     if not enrolments:
         raise NotEnrolled()
-    cooperative_id, basket, key, request_hash = asked.cooperative_id, asked.basket, asked.key, asked.request_hash
+    cooperative_id, key, request_hash = asked.cooperative_id, asked.key, asked.request_hash
     occurred_at, operator = asked.occurred_at, asked.operator
-    program_id = _program_at(enrolments, cooperative_id)
-    pockets, held = _pockets(program_id), holdings[program_id]
-    wallets = [(p, *held.wallets.get(p.pk, (None, 0))) for p in pockets]
+    program_id, wallets = _held(enrolments, holdings, cooperative_id)
+    pockets = [w[0] for w in wallets]
+    basket = [_part(line, part) for line, part in zip(asked.basket, parts, strict=True) if part]
     taken = _allocate(basket, wallets)
-    payable = held.payable  # None at the cooperative's first card payment in this program
+    payable = holdings[program_id].payable  # None at the cooperative's first card payment in this program
     if payable is None:
         payable = account_open(
             **posting.payable_account(pockets[0].program.code, cooperative_id, region_code), occurred_at=occurred_at
@@ -727,7 +790,15 @@ def _pay(
             "occurred_at": occurred_at,
         },
     )
-    return PaymentResult(redemption_id, receipt, amount, pockets_taken, balances)
+    audit_append(
+        actor=operator,
+        event="aid.payment.paid",
+        occurred_at=occurred_at,
+        obj=(Redemption, redemption_id),
+        region_code=region_code,
+        changes={"amount": [None, amount], "receipt": [None, receipt]},
+    )
+    return PaymentResult(redemption_id, receipt, amount, pockets_taken, balances, lines=parts)
 
 
 def card_payment_void(
@@ -755,4 +826,11 @@ def card_payment_void(
             if redemption.tally == TallyState.COUNTED:  # the distribution tallies take it off again
                 redemption.tally = TallyState.VOID_PENDING
             redemption.save(update_fields=["status", "void_entry_id", "tally"])
+            audit_append(
+                actor=actor,
+                event="aid.payment.voided",
+                occurred_at=occurred_at,
+                obj=redemption,
+                changes={"status": [Redemption.Status.PAID, Redemption.Status.VOIDED], "reason": [None, reason[:300]]},
+            )
     return redemption

@@ -78,7 +78,8 @@ def reconciler_register(reconciler: Reconciler) -> None:
 
 
 def reconcile(cycle: Cycle, *, now: datetime) -> None:
-    """Run every registered reconciler over the cycle."""
+    """Run every registered reconciler over the cycle, as it is stored now (with its program)."""
+    cycle = Cycle.objects.select_related("program").get(pk=cycle.pk)
     for reconciler in _RECONCILERS:
         reconciler(cycle, now)
 

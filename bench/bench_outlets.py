@@ -15,7 +15,8 @@ from betang.aid.contracts import BasketLine
 from betang.aid.services.cards import cards_issue
 from betang.aid.services.cycles import cycle_credit
 from betang.aid.services.payments import card_pay
-from betang.outlets.services import LineIn, item_create, sale_complete, stock_receive
+from betang.outlets.services.sales import LineIn, sale_complete
+from betang.outlets.services.stock import item_create, stock_receive
 from betang.registry.models import Household, Outlet
 
 SALES = int(os.environ.get("BENCH_OUTLET_SALES", "2000"))

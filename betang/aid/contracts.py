@@ -35,7 +35,7 @@ class BasketLine:
     description: str = ""
 
 
-# What the four-way reconciliation (outlets.reconciliation) reads of a cycle: the card payments of
+# What the four-way reconciliation (outlets.services.reconciliation) reads of a cycle: the card payments of
 # its window and what was credited, as plain rows; the exceptions' kinds and owners. Other apps read
 # aid through this module, its selectors and its services, never its models.
 

@@ -427,7 +427,7 @@ class Tally(models.Model):
 class Reconciliation(models.Model):
     """A cycle's four figures at one outlet (the outlet's cooperative when the card paid without one):
     credited to the cooperative's enrolled households, redeemed by card, issued from stock for card
-    sales, and settled (in a statement paid). Computed by outlets.reconciliation; the differences are
+    sales, and settled (in a statement paid). Computed by outlets.services.reconciliation; the differences are
     ReconciliationExceptions."""
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="reconciliations")

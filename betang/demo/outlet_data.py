@@ -18,7 +18,8 @@ from betang.accounts.models import User
 from betang.aid.services.payments import PaymentError
 from betang.core import clock
 from betang.outlets.models import Item, Stock, StockMove
-from betang.outlets.services import LineIn, OutletError, sale_complete
+from betang.outlets.services.sales import LineIn, sale_complete
+from betang.outlets.services.stock import OutletError
 from betang.registry.models import CooperativeStaff, Outlet
 
 OTHER_SELLING = 12  # outlets of the cashier's regency with past sales besides the cashier's own

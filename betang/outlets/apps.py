@@ -11,7 +11,7 @@ class OutletsConfig(AppConfig):
 
     def ready(self) -> None:
         from betang.aid.services.reconciliation import reconciler_register
-        from betang.outlets.reconciliation import reconcile_cycle
+        from betang.outlets.services.reconciliation import reconcile_cycle
         from betang.web.navigation import MenuEntry, register
 
         reconciler_register(reconcile_cycle)

@@ -20,7 +20,8 @@ from betang.core import clock
 from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
-from betang.outlets import qr, selectors, services
+from betang.outlets import printing, selectors
+from betang.outlets.services import days, sales, stock
 from betang.registry.validation import check_amount
 from betang.web.access import capability_required
 
@@ -55,13 +56,13 @@ def outlet_home_view(request):
 
 
 def _sale_form(request, outlet, *, quantities=None, card_number="", card_amount="", cash="", error=None, status=200):
-    stock = selectors.stock_list(outlet, in_stock_only=True)
+    on_shelf = selectors.stock_list(outlet, in_stock_only=True)
     quantities = quantities or {}
-    rows = [{"stock": s, "item": s.item, "quantity": quantities.get(str(s.item_id), 0)} for s in stock]
+    rows = [{"stock": s, "item": s.item, "quantity": quantities.get(str(s.item_id), 0)} for s in on_shelf]
     context = {
         "outlet": outlet,
         "rows": rows,
-        "key": services.new_sale_key(),
+        "key": sales.new_sale_key(),
         "card_number": card_number,
         "card_amount": card_amount,
         "cash": cash,
@@ -70,7 +71,7 @@ def _sale_form(request, outlet, *, quantities=None, card_number="", card_amount=
     return render(request, "outlets/sale.html", context, status=status)
 
 
-def _basket(request) -> tuple[dict[str, int], list[services.LineIn]]:
+def _basket(request) -> tuple[dict[str, int], list[sales.LineIn]]:
     """The quantities typed on the sale form (item id → quantity) and the basket's lines."""
     quantities: dict[str, int] = {}
     for name, value in request.POST.items():
@@ -79,7 +80,7 @@ def _basket(request) -> tuple[dict[str, int], list[services.LineIn]]:
                 quantities[name[4:]] = int(value)
             except ValueError:
                 quantities[name[4:]] = -1  # refused as a bad quantity
-    return quantities, [services.LineIn(item_id, n) for item_id, n in quantities.items() if n != 0]
+    return quantities, [sales.LineIn(item_id, n) for item_id, n in quantities.items() if n != 0]
 
 
 @require_POST
@@ -90,7 +91,7 @@ def sale_quote_view(request, outlet):
     _quantities, lines = _basket(request)
     card_number = "".join(request.POST.get("card_number", "").split())
     try:
-        quote = services.sale_quote(
+        quote = sales.sale_quote(
             outlet=outlet,
             lines=lines,
             card_number=card_number,
@@ -136,8 +137,8 @@ def sale_view(request, outlet):
     now = clock.now()
     try:
         if not key:  # every sale form carries its own key; without one a retry could sell twice
-            raise services.OutletError(_("The form is out of date: open the sale page again."))
-        result = services.sale_complete(
+            raise stock.OutletError(_("The form is out of date: open the sale page again."))
+        result = sales.sale_complete(
             outlet=outlet,
             cashier=request.user,
             lines=lines,
@@ -180,7 +181,7 @@ def receipt_view(request, pk):
     # The card payment's own receipt number, as the card's statement and the settlement show it.
     card_receipt = aid_selectors.payment_receipt_number(sale.redemption_id) if sale.redemption_id else ""
     return render(
-        request, "outlets/receipt.html", {"sale": sale, "qr": qr.svg(sale.number), "card_receipt": card_receipt}
+        request, "outlets/receipt.html", {"sale": sale, "qr": printing.svg(sale.number), "card_receipt": card_receipt}
     )
 
 
@@ -227,7 +228,7 @@ def day_close_view(request, outlet):
         messages.error(request, _("Count the cash in the drawer and type it."))
         return redirect("outlets:sales_today", outlet=outlet.pk)
     try:
-        closed = services.day_close(
+        closed = days.day_close(
             outlet=outlet,
             cashier=request.user,
             cash_counted=counted,
@@ -268,7 +269,7 @@ def sale_void_view(request, pk):
     sale = selectors.sale_get(user=request.user, pk=pk)
     now = clock.now()
     try:
-        services.sale_void(
+        sales.sale_void(
             sale=sale, actor=request.user, reason=request.POST.get("reason", ""), occurred_at=now, recorded_at=now
         )
         messages.success(
@@ -300,7 +301,7 @@ def stock_action_view(request, outlet, action: str):
     now, post, user = clock.now(), request.POST, request.user
     try:
         if action == "item":
-            item = services.item_create(
+            item = stock.item_create(
                 outlet=outlet,
                 code=post.get("code", ""),
                 name=post.get("name", ""),
@@ -318,9 +319,9 @@ def stock_action_view(request, outlet, action: str):
             try:
                 quantity = int(post.get("quantity", ""))
             except ValueError:
-                raise services.BadQuantity() from None
+                raise stock.BadQuantity() from None
             if action == "receive":
-                services.stock_receive(
+                stock.stock_receive(
                     outlet=outlet,
                     item=item,
                     quantity=quantity,
@@ -330,7 +331,7 @@ def stock_action_view(request, outlet, action: str):
                     recorded_at=now,
                 )
             else:
-                services.stock_adjust(
+                stock.stock_adjust(
                     outlet=outlet,
                     item=item,
                     quantity=quantity,
@@ -342,7 +343,7 @@ def stock_action_view(request, outlet, action: str):
             messages.success(request, _("Stock of %(item)s is updated.") % {"item": item.name})
         elif action == "price":
             item = selectors.item_get(outlet, post.get("item"))
-            services.item_price_set(item=item, price=_rupiah(post.get("price")) or 0, actor=user, occurred_at=now)
+            stock.item_price_set(item=item, price=_rupiah(post.get("price")) or 0, actor=user, occurred_at=now)
             messages.success(request, _("The price of %(item)s is updated.") % {"item": item.name})
         else:
             raise Http404

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from betang.outlets.models import Item
-from betang.outlets.services import item_create, stock_receive
+from betang.outlets.services.stock import item_create, stock_receive
 from betang.registry.models import Outlet
 from betang.registry.services import cooperative_staff_assign
 from tests.aid.conftest import World, build_world

@@ -6,7 +6,7 @@ import pytest
 from betang.core.forking import at_once
 from betang.ledger.models import Entry
 from betang.outlets.models import Sale, Stock, StockMove
-from betang.outlets.services import LineIn, sale_complete
+from betang.outlets.services.sales import LineIn, sale_complete
 from tests.aid.conftest import PIN
 from tests.conftest import NOW
 from tests.outlets.conftest import build_shop

@@ -8,7 +8,7 @@ from betang.aid.models import Card
 from betang.core.models import AuditEvent
 from betang.core.templatetags.betang import tanggal
 from betang.outlets.models import Item, Sale, Stock
-from betang.outlets.services import LineIn, sale_complete
+from betang.outlets.services.sales import LineIn, sale_complete
 from betang.registry.models import Outlet
 from tests.aid.conftest import PIN, cooperative
 from tests.conftest import NOW

@@ -14,7 +14,8 @@ from betang.aid.services import payments, settlements
 from betang.aid.services.cycles import cycle_approve, cycle_close, cycle_credit, cycle_draft, cycle_submit
 from betang.aid.services.reconciliation import ExceptionsOpen, ResolutionNeeded, exception_resolve, reconcile
 from betang.ledger.verify import ledger_verify
-from betang.outlets.services import LineIn, sale_complete, sale_void, stock_adjust
+from betang.outlets.services.sales import LineIn, sale_complete, sale_void
+from betang.outlets.services.stock import stock_adjust
 from tests.aid.conftest import PIN
 from tests.conftest import NOW
 

@@ -8,9 +8,10 @@ from betang.aid.models import Card, Redemption
 from betang.aid.services import payments
 from betang.ledger.models import Entry
 from betang.ledger.verify import ledger_verify
-from betang.outlets import services
 from betang.outlets.models import Sale, SaleLine, Stock, StockMove
-from betang.outlets.services import LineIn, sale_complete, sale_void
+from betang.outlets.services import days, sales
+from betang.outlets.services import stock as goods
+from betang.outlets.services.sales import LineIn, sale_complete, sale_void
 from tests.aid.conftest import PIN
 from tests.conftest import NOW
 
@@ -128,7 +129,7 @@ def test_the_same_key_sells_once_and_answers_the_same(shop):
     assert stock(shop, shop.rice) == 9
     assert Sale.objects.count() == 1
     assert Redemption.objects.count() == 1
-    with pytest.raises(services.SaleKeyReused):
+    with pytest.raises(sales.SaleKeyReused):
         sell(shop, [(shop.rice, 2)], card=shop.world.card.number)
 
 
@@ -137,13 +138,13 @@ def test_the_same_key_sells_once_and_answers_the_same(shop):
     [
         ("rice9", {"card": "wrongpin"}, payments.WrongPin),
         ("rice1", {"card": "0000000000000000"}, payments.CardUnknown),
-        ("cigarettes", {"card": "card"}, services.NothingForCard),
+        ("cigarettes", {"card": "card"}, sales.NothingForCard),
         ("rice9", {"card": "card", "card_amount": 630_000}, payments.InsufficientBalance),
-        ("rice1", {"card": "card", "card_amount": 80_000}, services.CardAmountTooHigh),
-        ("rice11", {}, services.OutOfStock),
-        ("rice1", {"cash": 50_000}, services.CashShort),
-        ("none", {}, services.EmptyBasket),
-        ("zero", {}, services.BadQuantity),
+        ("rice1", {"card": "card", "card_amount": 80_000}, sales.CardAmountTooHigh),
+        ("rice11", {}, goods.OutOfStock),
+        ("rice1", {"cash": 50_000}, sales.CashShort),
+        ("none", {}, sales.EmptyBasket),
+        ("zero", {}, goods.BadQuantity),
     ],
 )
 def test_a_refused_sale_leaves_stock_sales_and_ledger_as_they_were(shop, lines, kwargs, error):
@@ -197,13 +198,13 @@ def test_a_void_reverses_the_card_payment_and_returns_the_goods(shop):
 
 def test_a_sale_of_another_day_is_not_voided(shop):
     sale = sell(shop, [(shop.rice, 1)], cash=70_000).sale
-    with pytest.raises(services.VoidRefused):
+    with pytest.raises(sales.VoidRefused):
         sale_void(sale=sale, actor=shop.supervisor, reason="telat", occurred_at=NOW.replace(day=22), recorded_at=NOW)
     assert Sale.objects.get(pk=sale.pk).status == Sale.Status.PAID
 
 
 def test_stock_is_received_and_adjusted_with_a_reason_and_never_goes_below_zero(shop):
-    services.stock_receive(
+    goods.stock_receive(
         outlet=shop.outlet,
         item=shop.eggs,
         quantity=3,
@@ -212,7 +213,7 @@ def test_stock_is_received_and_adjusted_with_a_reason_and_never_goes_below_zero(
         occurred_at=NOW,
         recorded_at=NOW,
     )
-    services.stock_adjust(
+    goods.stock_adjust(
         outlet=shop.outlet,
         item=shop.eggs,
         quantity=-2,
@@ -222,8 +223,8 @@ def test_stock_is_received_and_adjusted_with_a_reason_and_never_goes_below_zero(
         recorded_at=NOW,
     )
     assert stock(shop, shop.eggs) == 6
-    with pytest.raises(services.OutOfStock):
-        services.stock_adjust(
+    with pytest.raises(goods.OutOfStock):
+        goods.stock_adjust(
             outlet=shop.outlet,
             item=shop.eggs,
             quantity=-7,
@@ -232,8 +233,8 @@ def test_stock_is_received_and_adjusted_with_a_reason_and_never_goes_below_zero(
             occurred_at=NOW,
             recorded_at=NOW,
         )
-    with pytest.raises(services.ItemInvalid):
-        services.stock_adjust(
+    with pytest.raises(goods.ItemInvalid):
+        goods.stock_adjust(
             outlet=shop.outlet,
             item=shop.eggs,
             quantity=-1,
@@ -252,11 +253,11 @@ def test_stock_is_received_and_adjusted_with_a_reason_and_never_goes_below_zero(
 
 def test_a_new_price_applies_to_new_sales_only(shop):
     first = sell(shop, [(shop.eggs, 1)], key="p1", cash=28_000).sale
-    services.item_price_set(item=shop.eggs, price=30_000, actor=shop.supervisor, occurred_at=NOW)
+    goods.item_price_set(item=shop.eggs, price=30_000, actor=shop.supervisor, occurred_at=NOW)
     second = sell(shop, [(shop.eggs, 1)], key="p2", cash=30_000).sale
     assert [s.lines.get().unit_price for s in (first, second)] == [28_000, 30_000]
-    with pytest.raises(services.ItemInvalid):
-        services.item_price_set(item=shop.eggs, price=0, actor=shop.supervisor, occurred_at=NOW)
+    with pytest.raises(goods.ItemInvalid):
+        goods.item_price_set(item=shop.eggs, price=0, actor=shop.supervisor, occurred_at=NOW)
 
 
 def test_a_retry_of_the_sale_that_took_the_last_of_an_item_returns_that_sale(shop):
@@ -265,7 +266,7 @@ def test_a_retry_of_the_sale_that_took_the_last_of_an_item_returns_that_sale(sho
     again = sell(shop, [(shop.eggs, 5)], key="last", cash=140_000)
     assert again.replayed
     assert again.sale.pk == first.pk
-    with pytest.raises(services.OutOfStock):
+    with pytest.raises(goods.OutOfStock):
         sell(shop, [(shop.eggs, 1)], key="another", cash=28_000)
 
 
@@ -281,20 +282,20 @@ def test_a_day_close_counts_the_cashiers_sales_and_the_drawer_and_ends_their_day
     sell(shop, [(shop.soap, 2)], key="c2", cash=20_000)
     voided = sell(shop, [(shop.eggs, 1)], key="c3", cash=28_000).sale
     sale_void(sale=voided, actor=shop.supervisor, reason="batal", occurred_at=NOW, recorded_at=NOW)
-    closed = services.day_close(
+    closed = days.day_close(
         outlet=shop.outlet, cashier=shop.cashier, cash_counted=10_000, note="", actor=shop.cashier, occurred_at=NOW
     )
     assert (closed.sales, closed.voided, closed.card_total, closed.cash_total) == (2, 1, 70_000, 12_000)
     assert closed.difference == -2_000  # a shortfall
-    again = services.day_close(
+    again = days.day_close(
         outlet=shop.outlet, cashier=shop.cashier, cash_counted=12_000, note="", actor=shop.cashier, occurred_at=NOW
     )
     assert again.pk == closed.pk
     assert again.cash_counted == 10_000
-    with pytest.raises(services.DayClosed):
+    with pytest.raises(sales.DayClosed):
         sell(shop, [(shop.rice, 1)], key="c4", cash=70_000)
     first = Sale.objects.get(idempotency_key="c2")
-    with pytest.raises(services.VoidRefused):
+    with pytest.raises(sales.VoidRefused):
         sale_void(sale=first, actor=shop.supervisor, reason="telat", occurred_at=NOW, recorded_at=NOW)
     other = sale_complete(
         outlet=shop.outlet,

@@ -30,7 +30,8 @@ from betang.fund.services import (
     repayment_record,
 )
 from betang.outlets.models import Item, Sale
-from betang.outlets.services import LineIn, item_create, sale_complete, stock_receive
+from betang.outlets.services.sales import LineIn, sale_complete
+from betang.outlets.services.stock import item_create, stock_receive
 from betang.registry.models import Cooperative, DuplicateCandidate, Household, Outlet, Person
 from betang.registry.services import cooperative_staff_assign
 from tests.aid.conftest import FOOD, PIN, cooperative, household

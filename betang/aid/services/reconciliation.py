@@ -2,7 +2,7 @@
 each an exception with an owner, and the rule that a cycle with an open exception cannot be closed.
 
 What goods left the shelves is the outlets' knowledge, and outlets sits above aid, so the reconciling
-itself is registered by the apps that can do it (outlets.reconciliation, at start-up): `reconcile`
+itself is registered by the apps that can do it (outlets.services.reconciliation, at start-up): `reconcile`
 runs every registered reconciler, and closing a cycle runs `reconcile` first.
 """
 

@@ -1,4 +1,4 @@
-"""Writes of the point of sale: items, stock received and adjusted, sales paid by aid card and/or cash, voids.
+"""Sales at an outlet's till, paid by aid card and/or cash; the quote the till shows first; voids.
 
 A sale is one transaction: it locks the stock rows it sells from (in item order), takes the card's
 part through aid's card payment service (which posts to the ledger), then writes the sale, its lines
@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -20,55 +20,32 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from betang.aid.contracts import BasketLine, GoodsCategory
+from betang.aid.contracts import BasketLine
 from betang.aid.services import payments
-from betang.core import clock
 from betang.core.audit import audit_append, audit_record
 from betang.core.bulk import insert_many, insert_one
-from betang.core.errors import DomainError
 from betang.core.idempotency import is_replay, request_hash
 from betang.core.ids import as_uuid, new_id
 from betang.core.money import format_rupiah
 from betang.outlets.models import DayClose, Item, Sale, SaleLine, Stock, StockMove
+from betang.outlets.services.days import day_closed
+from betang.outlets.services.stock import (
+    BadQuantity,
+    ItemUnknown,
+    OutletClosed,
+    OutletError,
+    check_stock,
+    stock_moves,
+    stock_set,
+)
 from betang.registry.models import Outlet
 
 MAX_LINES = 100
 
 
-class OutletError(DomainError):
-    code = "outlet.refused"
-
-
-class OutletClosed(OutletError):
-    code = "outlet.closed"
-    message = gettext_lazy("This outlet is not active.")
-
-
-class ItemInvalid(OutletError):
-    code = "outlet.item_invalid"
-    message = gettext_lazy("The item is not valid.")
-
-
-class ItemUnknown(OutletError):
-    code = "outlet.item_unknown"
-    http_status = 404
-    message = gettext_lazy("This item is not sold here.")
-
-
-class BadQuantity(OutletError):
-    code = "outlet.bad_quantity"
-    message = gettext_lazy("A quantity must be a whole number above zero.")
-
-
 class EmptyBasket(OutletError):
     code = "outlet.empty_basket"
     message = gettext_lazy("The basket is empty.")
-
-
-class OutOfStock(OutletError):
-    code = "outlet.out_of_stock"
-    http_status = 409
-    message = gettext_lazy("Not enough in stock.")
 
 
 class NothingForCard(OutletError):
@@ -113,159 +90,6 @@ class LineIn:
 class SaleResult:
     sale: Sale
     replayed: bool = False
-
-
-def _now_fields(occurred_at: datetime) -> dict[str, datetime]:
-    return {"created_at": occurred_at, "updated_at": occurred_at}
-
-
-def item_create(
-    *,
-    outlet: Outlet,
-    code: str,
-    name: str,
-    unit: str,
-    category: str,
-    price: int,
-    actor: Any,
-    occurred_at: datetime,
-) -> Item:
-    """A new item in the outlet's cooperative's catalogue, with an empty stock row at this outlet."""
-    code, name, unit = code.strip(), name.strip(), unit.strip()
-    if not (code and name and unit) or category not in GoodsCategory.values:
-        raise ItemInvalid(_("An item needs a code, a name, a unit and a goods category."))
-    if type(price) is not int or price <= 0:
-        raise ItemInvalid(_("A price is whole rupiah above zero."))
-    with transaction.atomic():
-        if Item.objects.filter(cooperative_id=outlet.cooperative_id, code=code).exists():
-            raise ItemInvalid(_("Another item already has the code %(code)s.") % {"code": code})
-        item = Item.objects.create(
-            cooperative_id=outlet.cooperative_id,
-            region_code=outlet.region_code,
-            code=code,
-            name=name,
-            unit=unit,
-            category=category,
-            price=price,
-            **_now_fields(occurred_at),
-        )
-        Stock.objects.create(outlet=outlet, item=item)
-        audit_record(
-            actor=actor,
-            event="outlets.item.created",
-            occurred_at=occurred_at,
-            obj=item,
-            region_code=item.region_code,
-            changes={"name": [None, name], "price": [None, price], "category": [None, category]},
-        )
-    return item
-
-
-def item_price_set(*, item: Item, price: int, actor: Any, occurred_at: datetime) -> Item:
-    """A new price from now on; sales already made keep the price they were sold at."""
-    if type(price) is not int or price <= 0:
-        raise ItemInvalid(_("A price is whole rupiah above zero."))
-    with transaction.atomic():
-        item = Item.objects.select_for_update().get(pk=item.pk)
-        before, item.price, item.updated_at = item.price, price, occurred_at
-        item.save(update_fields=["price", "updated_at"])
-        audit_record(
-            actor=actor,
-            event="outlets.item.price_set",
-            occurred_at=occurred_at,
-            obj=item,
-            region_code=item.region_code,
-            changes={"price": [before, price]},
-        )
-    return item
-
-
-def _move(
-    *,
-    outlet: Outlet,
-    item: Item,
-    quantity: int,
-    kind: str,
-    reference: str,
-    actor: Any,
-    occurred_at: datetime,
-    recorded_at: datetime,
-) -> StockMove:
-    if type(quantity) is not int or quantity == 0:
-        raise BadQuantity()
-    if item.cooperative_id != outlet.cooperative_id:
-        raise ItemUnknown()
-    with transaction.atomic():
-        stock, _created = Stock.objects.select_for_update().get_or_create(outlet=outlet, item=item)
-        before = stock.quantity
-        if before + quantity < 0:
-            raise OutOfStock(
-                _("%(item)s: %(have)s in stock, cannot take %(take)s.")
-                % {"item": item.name, "have": before, "take": -quantity},
-                details={"item": str(item.pk), "in_stock": before},
-            )
-        (move,) = _stock_moves(
-            outlet, {item.pk: stock}, [(item, quantity)], kind, reference, None, actor, occurred_at, recorded_at
-        )
-        audit_record(
-            actor=actor,
-            event=f"outlets.stock.{kind.lower()}",
-            occurred_at=occurred_at,
-            obj=move,
-            region_code=outlet.region_code,
-            changes={"item": [None, item.name], "quantity": [before, move.after]},
-        )
-    return move
-
-
-def stock_receive(
-    *,
-    outlet: Outlet,
-    item: Item,
-    quantity: int,
-    reference: str,
-    actor: Any,
-    occurred_at: datetime,
-    recorded_at: datetime,
-) -> StockMove:
-    """Goods delivered to the outlet (reference: the delivery note)."""
-    if type(quantity) is not int or quantity <= 0:
-        raise BadQuantity()
-    return _move(
-        outlet=outlet,
-        item=item,
-        quantity=quantity,
-        kind=StockMove.Kind.RECEIVE,
-        reference=reference,
-        actor=actor,
-        occurred_at=occurred_at,
-        recorded_at=recorded_at,
-    )
-
-
-def stock_adjust(
-    *,
-    outlet: Outlet,
-    item: Item,
-    quantity: int,
-    reason: str,
-    actor: Any,
-    occurred_at: datetime,
-    recorded_at: datetime,
-) -> StockMove:
-    """A counted difference (damaged, lost, found), up or down, with its reason; never below zero."""
-    if not reason.strip():
-        raise ItemInvalid(_("Say why the stock is adjusted."))
-    return _move(
-        outlet=outlet,
-        item=item,
-        quantity=quantity,
-        kind=StockMove.Kind.ADJUST,
-        reference=reason.strip(),
-        actor=actor,
-        occurred_at=occurred_at,
-        recorded_at=recorded_at,
-    )
 
 
 def _request_hash(outlet_id: Any, lines: Sequence[LineIn], card_number: str, card_amount: int | None) -> str:
@@ -314,17 +138,8 @@ def _priced(outlet: Outlet, lines: Sequence[LineIn]) -> tuple[list[tuple[Item, i
         s.item_id: s
         for s in Stock.objects.select_for_update().filter(outlet=outlet, item_id__in=sorted(wanted)).order_by("item_id")
     }
-    _check_stock(wanted, {i: held[i].quantity if i in held else 0 for i in wanted}, {i: items[i].name for i in items})
+    check_stock(wanted, {i: held[i].quantity if i in held else 0 for i in wanted}, {i: items[i].name for i in items})
     return [(items[i], line.quantity) for i, line in zip(ids, lines, strict=True)], held
-
-
-def _check_stock(wanted: dict[Any, int], have: dict[Any, int], names: dict[Any, str]) -> None:
-    short = [
-        {"item": str(i), "name": names[i], "in_stock": have[i], "wanted": n} for i, n in wanted.items() if have[i] < n
-    ]
-    if short:
-        listed = ", ".join(f"{s['name']} ({s['in_stock']})" for s in short)
-        raise OutOfStock(_("Not enough in stock: %(items)s.") % {"items": listed}, details={"short": short})
 
 
 def _sale_number(occurred_at: datetime) -> str:
@@ -496,7 +311,7 @@ def _open_and_stocked(outlet: Outlet, basket: _Basket) -> None:
     for item, quantity in basket.lines:
         wanted[item.id] = wanted.get(item.id, 0) + quantity
     names = {item.id: item.name for item, _q in basket.lines}
-    _check_stock(wanted, {i: basket.stock[i][1] for i in wanted}, names)
+    check_stock(wanted, {i: basket.stock[i][1] for i in wanted}, names)
 
 
 def _cash_check(cash_amount: int, cash_tendered: int | None) -> int:
@@ -649,7 +464,7 @@ def _record(
         left[item.id] -= qty
         row = (new_id(), outlet.pk, item.id, StockMove.Kind.SALE.value, -qty, left[item.id], sale.number, sale.id)
         moves.append((*row, cashier.pk, occurred_at, recorded_at))
-    _stock_set({basket.stock[i][0]: quantity for i, quantity in left.items()})
+    stock_set({basket.stock[i][0]: quantity for i, quantity in left.items()})
     insert_many(StockMove, _MOVE_FIELDS, moves)
     audit_append(
         actor=cashier,
@@ -712,53 +527,6 @@ _MOVE_FIELDS = [
 ]
 
 
-def _stock_set(quantities: dict[int, int]) -> None:
-    """Set the stock rows' quantities (row id → quantity; rows this transaction holds locked)."""
-    cases = " ".join(f"WHEN %(r{n})s THEN %(q{n})s" for n in range(len(quantities)))
-    marks = ", ".join(f"%(r{n})s" for n in range(len(quantities)))
-    params: dict[str, Any] = {}
-    for n, (row, quantity) in enumerate(quantities.items()):
-        params[f"r{n}"], params[f"q{n}"] = row, quantity
-    table = connection.ops.quote_name(Stock._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET quantity = CASE id {cases} END WHERE id IN ({marks})", params)  # noqa: S608 - a table name and placeholders
-
-
-def _stock_moves(
-    outlet: Outlet,
-    held: dict[Any, Stock],
-    changes: list[tuple[Item, int]],
-    kind: str,
-    reference: str,
-    sale: Sale | None,
-    actor: Any,
-    occurred_at: datetime,
-    recorded_at: datetime,
-) -> list[StockMove]:
-    """The one writer of stock: apply the changes to the stock rows this transaction holds locked
-    (item id → row: their quantities are current) in one statement, and append a move for each."""
-    moves = []
-    for item, quantity in changes:
-        stock = held[item.pk]
-        stock.quantity += quantity
-        moves.append(
-            StockMove(
-                outlet=outlet,
-                item=item,
-                kind=kind,
-                quantity=quantity,
-                after=stock.quantity,
-                reference=reference[:200],
-                sale=sale,
-                actor=actor if getattr(actor, "pk", None) else None,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-            )
-        )
-    Stock.objects.bulk_update(list(held.values()), ["quantity"])
-    return StockMove.objects.bulk_create(moves)
-
-
 def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, recorded_at: datetime) -> Sale:
     """Undo a sale of today: the card payment is reversed in the ledger, the goods go back to stock,
     the sale stays, marked voided. Voiding again changes nothing."""
@@ -770,7 +538,7 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
             return sale
         if timezone.localdate(sale.occurred_at) != timezone.localdate(occurred_at):
             raise VoidRefused(_("Only a sale of today can be voided; later corrections are adjustments."))
-        if _closed(sale.outlet, sale.cashier_id, sale.occurred_at):
+        if day_closed(sale.outlet, sale.cashier_id, sale.occurred_at):
             raise VoidRefused(_("The cashier has closed this day; a correction is a stock adjustment."))
         lines = list(sale.lines.select_related("item").order_by("item_id"))
         held = {
@@ -787,7 +555,7 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
                 recorded_at=recorded_at,
                 reason=f"{sale.number}: {reason.strip()}",
             )
-        _stock_moves(
+        stock_moves(
             sale.outlet,
             held,
             [(line.item, line.quantity) for line in lines],
@@ -810,59 +578,6 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
             changes={"status": [Sale.Status.PAID, Sale.Status.VOIDED], "reason": [None, sale.void_reason]},
         )
     return sale
-
-
-def _closed(outlet: Outlet, cashier: Any, occurred_at: datetime) -> bool:
-    cashier_id = getattr(cashier, "pk", cashier)
-    day = timezone.localdate(occurred_at)
-    return DayClose.objects.filter(outlet=outlet, cashier_id=cashier_id, business_date=day).exists()
-
-
-def day_close(
-    *, outlet: Outlet, cashier: Any, cash_counted: int, note: str, actor: Any, occurred_at: datetime
-) -> DayClose:
-    """Close a cashier's day at the outlet: their paid sales of the local day, split card and cash,
-    beside the cash counted in the drawer. Closing again returns the first close."""
-    if type(cash_counted) is not int or cash_counted < 0:
-        raise OutletError(_("The cash counted is whole rupiah, zero or more."))
-    day = timezone.localdate(occurred_at)
-    with transaction.atomic():
-        existing = DayClose.objects.filter(outlet=outlet, cashier=cashier, business_date=day).first()
-        if existing is not None:
-            return existing
-        start = clock.day_start(day)
-        sales = list(
-            Sale.objects.select_for_update().filter(
-                outlet=outlet, cashier=cashier, occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)
-            )
-        )
-        paid = [s for s in sales if s.status == Sale.Status.PAID]
-        closed = DayClose.objects.create(
-            outlet=outlet,
-            cashier=cashier,
-            business_date=day,
-            sales=len(paid),
-            voided=len(sales) - len(paid),
-            card_total=sum(s.card_amount for s in paid),
-            cash_total=sum(s.cash_amount for s in paid),
-            cash_counted=cash_counted,
-            note=note.strip()[:300],
-            closed_by=actor,
-            closed_at=occurred_at,
-        )
-        audit_record(
-            actor=actor,
-            event="outlets.day.closed",
-            occurred_at=occurred_at,
-            obj=closed,
-            region_code=outlet.region_code,
-            changes={
-                "sales": [None, closed.sales],
-                "cash_expected": [None, closed.cash_total],
-                "cash_counted": [None, cash_counted],
-            },
-        )
-    return closed
 
 
 def new_sale_key() -> str:

@@ -21,7 +21,7 @@ from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.outlets import qr, selectors, services
-from betang.registry.validation import check_amount
+from betang.registry.imports.validation import check_amount
 from betang.web.access import capability_required
 
 

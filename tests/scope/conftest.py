@@ -32,7 +32,7 @@ from betang.fund.services import (
 from betang.outlets.models import Item, Sale
 from betang.outlets.services import LineIn, item_create, sale_complete, stock_receive
 from betang.registry.models import Cooperative, DuplicateCandidate, Household, Outlet, Person
-from betang.registry.services import cooperative_staff_assign
+from betang.registry.services.staff import cooperative_staff_assign
 from tests.aid.conftest import FOOD, PIN, cooperative, household
 from tests.conftest import NOW
 from tests.fund.conftest import ALL_YES

@@ -1,5 +1,4 @@
-"""What every validation rule shares: an issue (stable code, Indonesian message, severity), a checked
-value with its issues, and the region codes rules check against."""
+"""What every validation rule shares: an issue (stable code, message, severity), a checked value, the region codes."""
 
 from __future__ import annotations
 

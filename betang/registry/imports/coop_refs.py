@@ -1,5 +1,4 @@
-"""Rows that belong to a cooperative (members, outlets) name it by its legal entity number, or by its
-village code (and its name, when the village has more than one): the columns, and finding it."""
+"""Rows that belong to a cooperative (members, outlets): the columns naming it, and finding it for a chunk."""
 
 from __future__ import annotations
 
@@ -13,6 +12,8 @@ from betang.registry.imports.tabular import Column
 from betang.registry.models import Cooperative
 from betang.registry.services import matching
 
+# Rows that belong to a cooperative name it by its legal entity number, or by its village code (and its
+# name, when the village has more than one cooperative); the API, by its id.
 _COOP_REF_COLUMNS = [
     Column(
         "coop_legal_number",

@@ -1,5 +1,4 @@
-"""What a chunk of household rows needs to know of the registry, read in a fixed number of queries
-(persons by NIK, households by KK and by id, blocks, snapshots), with what unseen chunks wrote on top."""
+"""What a chunk of household rows needs of the registry, read in a fixed number of queries."""
 
 from __future__ import annotations
 

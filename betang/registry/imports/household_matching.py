@@ -1,7 +1,4 @@
-"""Matching a chunk of household rows, decided row by row in memory against what the chunk's lookups
-read (`household_lookups`); what the rows decide is collected as plain rows, written in bulk later
-(`household_writes`). Existing rows are read as plain values, never as model instances: the ORM's
-per-object work was most of an import's time."""
+"""Matching a chunk of household rows: decided row by row in memory, collected as rows to write in bulk."""
 
 from __future__ import annotations
 
@@ -60,7 +57,9 @@ def _match_households(
     and the rows to write. With `remember`, also what the chunk wrote, for the next chunks' lookups
     until it is committed (see _Unseen).
 
-    Reads: the lookups' fixed number of queries, whatever the chunk's size; no query per row.
+    Existing rows are read as plain values (the lookups' fixed number of queries, whatever the chunk's
+    size; never a query per row) and new rows written set-based (COPY / executemany) by
+    _write_households: the ORM's per-object work was most of an import's time.
     """
     found = _lookup_households(ctx, records, list(unseen))
     chunk = _Decisions(_HouseholdWrites(at=ctx.now))

@@ -1,4 +1,4 @@
-"""Writing a matched chunk of household rows set-based: COPY / executemany for new rows, bulk updates for changed ones."""
+"""Writing a matched chunk of household rows set-based: COPY / executemany, and bulk updates."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Validation of identifiers (NIK, KK, NIB): their digits repaired from what spreadsheets do to them,
-their region prefix, and what a NIK encodes (birth date, sex)."""
+"""Validation of NIK, KK and NIB: digits repaired from what spreadsheets do, region prefix, what a NIK encodes."""
 
 from __future__ import annotations
 

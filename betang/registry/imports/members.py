@@ -1,5 +1,4 @@
-"""Cooperative members, the file's rows: persons of the registry matched by NIK (a NIK not yet registered
-makes a person), each bound to a cooperative with a role and a term."""
+"""Cooperative members, the file's rows: persons matched by NIK (or made), each bound to a cooperative."""
 
 from __future__ import annotations
 

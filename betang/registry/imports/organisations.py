@@ -1,5 +1,4 @@
-"""What the organisation kinds share: the spec of a kind, cleaning of name, village and phone, and
-matching a chunk by its keys (legal entity number, NIB, village and name) then writing it in bulk."""
+"""What the organisation kinds share: the kind's spec, common cleaning, matching by keys and writing in bulk."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cooperative outlets, the file's rows: known by their cooperative and their name; each sits in its cooperative's village."""
+"""Cooperative outlets, the file's rows: known by their cooperative and name, in the cooperative's village."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Running an import batch: stream the file, clean each row, match and write it chunk by chunk, and keep
-every row's outcome. Re-running a file (or resuming a crashed run) is harmless."""
+"""Running an import batch: stream the file, clean rows, match and write them chunk by chunk; a rerun resumes."""
 
 from __future__ import annotations
 

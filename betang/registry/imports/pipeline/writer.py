@@ -1,4 +1,4 @@
-"""The chunk writer: chunks written in file order, pipelined on PostgreSQL (a thread commits one while the next is matched)."""
+"""The chunk writer: chunks in file order; on PostgreSQL a thread commits one while the next is matched."""
 
 from __future__ import annotations
 

@@ -20,8 +20,9 @@ from openpyxl import Workbook
 from bench.harness import Result, Timer
 from betang.core.bulk import bulk_insert
 from betang.core.ids import new_id
-from betang.registry import exports, selectors
+from betang.registry import selectors
 from betang.registry.models import Household, Person
+from betang.registry.services import exports
 
 HOUSEHOLDS = int(os.environ.get("BENCH_EXPORT_HOUSEHOLDS", "200000"))
 PROVINCE = "66"  # not a real province: nothing else in the bench database lives there

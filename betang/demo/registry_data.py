@@ -15,7 +15,6 @@ from faker import Faker
 
 from betang.demo.samples import SAMPLE_HEADERS
 from betang.regions.models import Village
-from betang.registry.matching import block_key, name_key
 from betang.registry.models import (
     Bumdes,
     Cooperative,
@@ -27,7 +26,8 @@ from betang.registry.models import (
     Outlet,
     Person,
 )
-from betang.registry.services import enterprise_scale
+from betang.registry.services.matching import block_key, name_key
+from betang.registry.services.organisations import enterprise_scale
 
 SEED = 6200
 HOUSEHOLDS = 50_000

@@ -62,7 +62,7 @@ def demo_staff(*, occurred_at: datetime) -> list[tuple[str, str]]:
     the registry is built); returns (user name, cooperative name) pairs."""
     from betang.accounts.access import COOPERATIVE_BOUND_ROLES
     from betang.registry.models import Cooperative
-    from betang.registry.services import cooperative_staff_assign
+    from betang.registry.services.staff import cooperative_staff_assign
 
     bound = []
     for demo in DEMO_USERS:

@@ -27,7 +27,7 @@ from betang.fund.allocation import standing
 from betang.fund.models import METHOD_NAMES, Application, Loan, LoanChange, Repayment
 from betang.fund.schedules import Method, ScheduleError, schedule
 from betang.ledger import bankfile
-from betang.registry.validation import check_amount
+from betang.registry.imports.validation import check_amount
 from betang.web.access import capability_required
 
 

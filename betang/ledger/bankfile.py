@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.core.errors import DomainError
-from betang.registry.validation import parse_date
+from betang.registry.imports.validation import parse_date
 
 MAX_BYTES = 20 * 1024 * 1024  # a statement larger than this is refused before it is read
 

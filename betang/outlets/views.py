@@ -22,7 +22,7 @@ from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.outlets import printing, selectors
 from betang.outlets.services import days, sales, stock
-from betang.registry.validation import check_amount
+from betang.registry.imports.validation import check_amount
 from betang.web.access import capability_required
 
 

@@ -12,10 +12,11 @@ from pydantic import StrictBool, StrictInt
 from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError, PermissionDenied
-from betang.registry import selectors, services
-from betang.registry.importing import ORG_SPECS
-from betang.registry.masking import mask_nik
+from betang.core.masking import mask_nik
+from betang.registry import selectors
+from betang.registry.imports.kinds import ORG_SPECS
 from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch
+from betang.registry.services.rows import registry_row_save
 from betang.web.api import BODY, SAFE_TEXT, ErrorOut, Pages, StrictIn, Text, errors
 from betang.web.search import holds_identifier
 
@@ -124,7 +125,7 @@ SAVE_DOC = (
 
 def _save(request, kind: str, fields: dict[str, Any]) -> Status:
     _require(request, "registry.edit")
-    result = services.registry_row_save(kind=kind, fields=fields, actor=request.user, occurred_at=clock.now())
+    result = registry_row_save(kind=kind, fields=fields, actor=request.user, occurred_at=clock.now())
     body = SaveOut(
         outcome=result.outcome,
         id=result.object_id,

@@ -6,16 +6,23 @@ import re
 from typing import Any
 from uuid import UUID
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.ids import as_uuid
+from betang.core.masking import mask_changes
+from betang.core.models import AuditEvent
 from betang.regions.scope import RegionScope
-from betang.registry.masking import mask_changes
 from betang.registry.models import (
     Bumdes,
     Cooperative,
@@ -29,6 +36,7 @@ from betang.registry.models import (
     Outlet,
     Person,
 )
+from betang.web.worklist import Figure, Work
 
 
 def _digits(text: str) -> str:
@@ -221,8 +229,6 @@ def duplicate_list(*, scope: RegionScope) -> QuerySet[DuplicateCandidate]:
 def change_history(*, object_ids: list[Any], limit: int = 50) -> list[dict[str, Any]]:
     """What changed on these rows and through which door: import rows (file, line) and audited edits.
     Identifiers in the changes are masked: a full NIK or KK is shown only by its audited view."""
-    from betang.core.models import AuditEvent
-
     entries = [
         {
             "at": row.batch.created_at,
@@ -318,12 +324,6 @@ def cooperative_names(ids: set[Any]) -> dict[UUID, str]:
 
 def work_for(user: Any) -> list[Any]:
     """Duplicates to review; the user's imports of the last 30 days with rejected or held rows."""
-    from django.urls import reverse
-    from django.utils import timezone
-    from django.utils.translation import ngettext
-
-    from betang.web.worklist import Work
-
     work, scope = [], user.region_scope
     if user.has_capability("registry.review_duplicates"):
         n = duplicate_list(scope=scope)[:1000].count()
@@ -355,12 +355,6 @@ def work_for(user: Any) -> list[Any]:
 
 def figures_for(user: Any) -> list[Any]:
     """Households (for those who may see them) and cooperatives registered in the user's area."""
-    from django.contrib.humanize.templatetags.humanize import intcomma
-    from django.urls import reverse
-    from django.utils.translation import gettext as _
-
-    from betang.web.worklist import Figure
-
     if not user.has_capability("registry.view"):
         return []
     scope, figures = user.region_scope, []
@@ -375,13 +369,6 @@ def figures_for(user: Any) -> list[Any]:
 def area_figures(user: Any, code: str) -> list[Any]:
     """A region's registry on its page: cooperatives, UMKM, BUMDes and (for who may see them)
     households registered in it, each leading to its list narrowed to the region."""
-    from django.contrib.humanize.templatetags.humanize import intcomma
-    from django.urls import reverse
-    from django.utils.http import urlencode
-    from django.utils.translation import gettext as _
-
-    from betang.web.worklist import Figure
-
     if not user.has_capability("registry.view"):
         return []
     area = RegionScope(code)

@@ -1,22 +1,25 @@
-"""Background tasks of the registry: running an import batch."""
+"""Background tasks of the registry: running an import batch, and making a large export."""
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from betang.core.exports import export_finish, export_target
+from betang.core.models import ExportFile
 from betang.core.progress import progress_reporter, progress_start
 from betang.core.stopping import Stopped
+from betang.registry import selectors
+from betang.registry.imports.run import import_run
+from betang.registry.imports.tabular import TableError
+from betang.registry.models import ImportBatch
+from betang.registry.services import exports
 
 
 @task(takes_context=True)
 def import_run_task(context, *, batch_id: str, occurred_at: str) -> dict:
-    from betang.registry.importing import import_run
-    from betang.registry.models import ImportBatch
-    from betang.registry.tabular import TableError
-
     batch = ImportBatch.objects.get(pk=batch_id)
     task_id = str(context.task_result.id)
     progress_start(task_id=task_id, label=batch.original_name, created_by=batch.uploaded_by)
@@ -43,12 +46,6 @@ def import_run_task(context, *, batch_id: str, occurred_at: str) -> dict:
 def export_run_task(context, *, export_id: str) -> dict:
     """A large export made for the user who asked (`core.exports`): the households of a search, or an
     import's rejected rows, masked as the page would mask them for that user."""
-    from django.utils import timezone, translation
-
-    from betang.core.exports import export_finish, export_target
-    from betang.core.models import ExportFile
-    from betang.registry import exports, selectors
-
     export = ExportFile.objects.select_related("created_by").get(pk=export_id)
     user, params = export.created_by, export.params
     report = progress_reporter(str(context.task_result.id))

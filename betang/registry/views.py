@@ -22,13 +22,17 @@ from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.exports import export_start
+from betang.core.masking import mask_nik
 from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
 from betang.core.spreadsheet import xlsx
-from betang.registry import exports, selectors, services
-from betang.registry.masking import mask_nik
+from betang.registry import selectors
+from betang.registry.imports.kinds import columns_for
 from betang.registry.models import Bumdes, Cooperative, Enterprise, ImportBatch, ImportRow
+from betang.registry.services import duplicates, exports
+from betang.registry.services.imports import import_batch_create
+from betang.registry.tasks import export_run_task
 from betang.web.access import capability_required
 from betang.web.search import audit_filters, list_filters
 
@@ -102,8 +106,6 @@ def _exceeds(rows, limit: int) -> bool:
 
 def _export_in_background(request, *, kind, label, filename, params, full):
     """A large export is made by the task worker; the progress page follows it and offers the file."""
-    from betang.registry.tasks import export_run_task
-
     export = export_start(
         kind=kind,
         label=label,
@@ -341,7 +343,7 @@ def import_list_view(request):
             messages.error(request, _("Choose what the file contains and a CSV or XLSX file."))
             return redirect("registry:imports")
         try:
-            batch = services.import_batch_create(
+            batch = import_batch_create(
                 kind=kind, file=upload, original_name=upload.name, actor=request.user, occurred_at=clock.now()
             )
         except DomainError as exc:
@@ -415,8 +417,6 @@ def import_rejects_view(request, pk):
 
 @capability_required(EDIT)
 def import_template_view(request, kind: str):
-    from betang.registry.importing import columns_for
-
     if kind not in ImportBatch.Kind.values:
         raise Http404
     columns = columns_for(kind)
@@ -442,10 +442,10 @@ def duplicate_decide_view(request, pk):
     decision = request.POST.get("decision")
     try:
         if decision == "merge":
-            services.duplicate_merge(candidate_id=pair.pk, actor=request.user, occurred_at=clock.now())
+            duplicates.duplicate_merge(candidate_id=pair.pk, actor=request.user, occurred_at=clock.now())
             messages.success(request, _("Merged: %(name)s keeps every reference.") % {"name": pair.existing.name})
         elif decision == "distinct":
-            services.duplicate_mark_distinct(candidate_id=pair.pk, actor=request.user, occurred_at=clock.now())
+            duplicates.duplicate_mark_distinct(candidate_id=pair.pk, actor=request.user, occurred_at=clock.now())
             messages.success(request, _("Marked as different people; the pair will not be proposed again."))
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -137,7 +137,7 @@ AXES_CLIENT_IP_CALLABLE = "betang.core.http.client_address"
 AXES_SENSITIVE_PARAMETERS = ["password", "pin"]
 AXES_VERBOSE = False
 
-# What one import file may hold (betang.registry.tabular.Limits).
+# What one import file may hold (betang.registry.imports.tabular.Limits).
 IMPORT_MAX_ROWS = env.get_int("BETANG_IMPORT_MAX_ROWS")
 IMPORT_MAX_COLUMNS = env.get_int("BETANG_IMPORT_MAX_COLUMNS")
 IMPORT_MAX_UNPACKED_MB = env.get_int("BETANG_IMPORT_MAX_UNPACKED_MB")

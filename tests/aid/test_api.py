@@ -8,7 +8,7 @@ from betang.accounts.services import token_create
 from betang.aid.services.cards import card_block
 from betang.ledger.models import Entry, Posting
 from betang.registry.models import Cooperative, Outlet
-from betang.registry.services import cooperative_staff_assign
+from betang.registry.services.staff import cooperative_staff_assign
 from tests.aid.conftest import PIN, VILLAGE_A, VILLAGE_B
 from tests.conftest import NOW
 

@@ -7,8 +7,8 @@ from betang.aid.models import Cycle, Entitlement
 from betang.aid.services import cycles
 from betang.aid.services.cycles import CycleError, cycle_draft, cycle_draft_enqueue, cycle_return, cycle_submit
 from betang.core.errors import PermissionDenied
+from betang.core.masking import mask_nik
 from betang.core.models import AuditEvent, TaskProgress
-from betang.registry.masking import mask_nik
 from tests.aid.conftest import VILLAGE_A, household
 from tests.conftest import NOW
 

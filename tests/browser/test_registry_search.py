@@ -6,8 +6,8 @@ from django.core.files.base import ContentFile
 from django.test import override_settings
 from openpyxl import load_workbook
 
-from betang.registry.importing import import_run
-from betang.registry.services import import_batch_create
+from betang.registry.imports.run import import_run
+from betang.registry.services.imports import import_batch_create
 from tests.conftest import NOW
 from tests.factories.accounts import PASSWORD
 from tests.registry.conftest import FAMILY, csv_bytes

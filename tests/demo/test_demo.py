@@ -83,7 +83,7 @@ def test_demo_registry_has_a_cooperative_in_every_village(demo_built):
     assert heads == 300
     from datetime import date
 
-    from betang.registry import validation as v
+    from betang.registry.imports import validation as v
 
     regions = v.RegionIndex.load()
     for person in Person.objects.all()[:200]:  # generated NIKs pass the same rules as imported ones

@@ -10,7 +10,7 @@ import pytest
 from betang.outlets.models import Item
 from betang.outlets.services.stock import item_create, stock_receive
 from betang.registry.models import Outlet
-from betang.registry.services import cooperative_staff_assign
+from betang.registry.services.staff import cooperative_staff_assign
 from tests.aid.conftest import World, build_world
 from tests.conftest import NOW
 

@@ -135,7 +135,7 @@ def test_a_basket_above_the_balance_is_paid_by_card_as_far_as_it_goes_and_the_re
 
 
 def test_a_cashier_of_another_cooperative_cannot_reach_this_outlet(client, shop, make_user):
-    from betang.registry.services import cooperative_staff_assign
+    from betang.registry.services.staff import cooperative_staff_assign
 
     other = cooperative("62.03.01.1007", "KDMP Lain")
     Outlet.objects.create(

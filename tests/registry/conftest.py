@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 from openpyxl import Workbook
 
 from betang.demo.samples import SAMPLE_HEADERS
-from betang.registry.importing import import_run
-from betang.registry.services import import_batch_create
+from betang.registry.imports.run import import_run
+from betang.registry.services.imports import import_batch_create
 
 HEADERS = SAMPLE_HEADERS
 FAMILY = [

@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from betang.core.models import AuditEvent
-from betang.registry.exports import mask_identifier_cell, rejected_rows_xlsx
+from betang.registry.services.exports import mask_identifier_cell, rejected_rows_xlsx
 from tests.registry.conftest import FAMILY, HEADERS, csv_bytes
 
 pytestmark = pytest.mark.django_db

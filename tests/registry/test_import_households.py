@@ -6,9 +6,9 @@ import threading
 import pytest
 from openpyxl import load_workbook
 
-from betang.registry.exports import rejected_rows_xlsx
+from betang.registry.imports.tabular import TableError
 from betang.registry.models import DtsenSnapshot, DuplicateCandidate, Household, HouseholdKk, ImportBatch, Person
-from betang.registry.tabular import TableError
+from betang.registry.services.exports import rejected_rows_xlsx
 from tests.registry.conftest import FAMILY, HEADERS, TYPO, csv_bytes, outcomes, reasons, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -252,7 +252,7 @@ def test_rejected_rows_download_fix_and_reupload(run_import):
 
 
 def test_an_interrupted_run_resumes_after_the_last_written_line(run_import, now):
-    from betang.registry.importing import import_run
+    from betang.registry.imports.run import import_run
 
     batch, _ = run_import(csv_bytes(FAMILY))
     batch.rows.filter(line__gt=2).delete()
@@ -278,7 +278,7 @@ def test_the_second_process_reader_gives_the_same_outcomes(run_import, parallel)
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_a_broken_line_deep_in_the_file_fails_the_batch_and_keeps_what_came_before(new_batch, now, parallel):
-    from betang.registry.importing import import_run
+    from betang.registry.imports.run import import_run
 
     filler = [
         [
@@ -322,7 +322,7 @@ def test_a_nik_repeated_in_one_chunk_is_matched_against_its_first_row(run_import
 
 
 def test_a_crash_while_rows_wait_for_the_next_chunk_loses_none_and_writes_none_twice(new_batch, now, monkeypatch):
-    from betang.registry import importing
+    from betang.registry.imports import run as importing
 
     head = FAMILY[0]
     # Chunks of 3: lines 2-4 and the repeat on line 5 waits; the crash comes with the second chunk.
@@ -351,7 +351,7 @@ def test_a_crash_while_rows_wait_for_the_next_chunk_loses_none_and_writes_none_t
 
 
 def test_a_rerun_skips_lines_written_after_a_waiting_row(run_import, now, monkeypatch):
-    from betang.registry import importing
+    from betang.registry.imports import run as importing
 
     head = FAMILY[0]
     monkeypatch.setattr(importing, "CHUNK", 3)
@@ -393,7 +393,7 @@ def test_a_pipelined_import_sees_what_earlier_chunks_wrote_before_they_commit(
     is matched: outcomes and registry must be exactly those of one chunk after the other."""
     from django.db import connection
 
-    from betang.registry import importing
+    from betang.registry.imports import run as importing
 
     budi, siti, andi = FAMILY
     new_kk = "6203010101200002"
@@ -460,7 +460,7 @@ def test_a_pipelined_import_sees_what_earlier_chunks_wrote_before_they_commit(
     "cells", [["6203011203800003", "Budi", "", ""], [""], [], ["a\x1fb", "c"], ["\x1e[1]", "x"], ["tab\there", "é"]]
 )
 def test_a_rows_cells_cross_to_the_writer_exactly(cells):
-    from betang.registry.importing import _pack, _unpack
+    from betang.registry.imports.households import _pack, _unpack
 
     assert _unpack(_pack(cells)) == cells
 

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from betang.core.models import AuditEvent
 from betang.registry.models import Cooperative, CooperativeMember, ImportBatch, Outlet, Person
 from betang.registry.selectors import cooperative_of_staff
-from betang.registry.services import NotCooperativeStaff, cooperative_staff_assign
+from betang.registry.services.staff import NotCooperativeStaff, cooperative_staff_assign
 from tests.registry.conftest import FAMILY, csv_bytes, outcomes, reasons
 
 pytestmark = pytest.mark.django_db

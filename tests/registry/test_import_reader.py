@@ -29,7 +29,7 @@ def _import_then(end: str) -> subprocess.CompletedProcess:
         import multiprocessing, os, signal, sys
         import django
         django.setup()
-        from betang.registry.importing import _in_second_process
+        from betang.registry.imports.pipeline.reader import _in_second_process
 
         def produce():  # an endless file: the reader fills the queue and waits on it
             n = 0

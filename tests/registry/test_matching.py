@@ -2,7 +2,7 @@
 
 import pytest
 
-from betang.registry.matching import block_key, name_key, name_score, probable_duplicate
+from betang.registry.services.matching import block_key, name_key, name_score, probable_duplicate
 
 
 def test_name_key_ignores_case_accents_punctuation_and_titles():

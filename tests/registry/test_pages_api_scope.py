@@ -217,7 +217,7 @@ def test_other_regencys_officer_cannot_decide_a_pair(client, palangkaraya_office
 
 def test_enterprise_scale_is_derived_never_typed(run_import):
     from betang.registry.models import Enterprise
-    from betang.registry.services import enterprise_scale
+    from betang.registry.services.organisations import enterprise_scale
 
     assert enterprise_scale(capital=1_000_000_000, annual_turnover=None) == "MICRO"
     assert enterprise_scale(capital=1_000_000_001, annual_turnover=None) == "SMALL"

@@ -10,9 +10,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from betang.registry import tabular
+from betang.registry.imports import tabular
+from betang.registry.imports.tabular import TableError
 from betang.registry.models import ImportBatch, ImportRow
-from betang.registry.tabular import TableError
 from tests.registry.conftest import FAMILY, HEADERS, csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from betang.core.stopping import Stopped
-from betang.registry import importing
+from betang.registry.imports import run as importing
 from betang.registry.models import ImportBatch
 from betang.registry.tasks import import_run_task
 from tests.registry.conftest import FAMILY, csv_bytes

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from betang.registry import validation as v
+from betang.registry.imports import validation as v
 
 TODAY = date(2026, 11, 21)
 

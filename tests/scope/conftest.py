@@ -33,7 +33,7 @@ from betang.outlets.models import Item, Sale
 from betang.outlets.services.sales import LineIn, sale_complete
 from betang.outlets.services.stock import item_create, stock_receive
 from betang.registry.models import Cooperative, DuplicateCandidate, Household, Outlet, Person
-from betang.registry.services import cooperative_staff_assign
+from betang.registry.services.staff import cooperative_staff_assign
 from tests.aid.conftest import FOOD, PIN, cooperative, household
 from tests.conftest import NOW
 from tests.fund.conftest import ALL_YES

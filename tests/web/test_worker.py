@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from bench.registry_gen import generate
 from betang.regions.models import Village
 from betang.registry.models import ImportBatch, ImportRow, Person
-from betang.registry.services import import_batch_create
+from betang.registry.services.imports import import_batch_create
 from betang.registry.tasks import import_run_task
 from betang.web.management.commands.worker import _worker_id, reclaim_orphans
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from betang.registry.masking import mask_nik
+from betang.core.masking import mask_nik
 
 register = template.Library()
 

@@ -12,11 +12,11 @@ from rich.table import Table
 
 from betang.accounts.models import User
 from betang.core import clock
-from betang.registry.exports import rejected_rows_write
-from betang.registry.importing import import_run
+from betang.registry.imports.run import import_run
+from betang.registry.imports.tabular import TableError
 from betang.registry.models import ImportBatch, ImportRow
-from betang.registry.services import import_batch_create
-from betang.registry.tabular import TableError
+from betang.registry.services.exports import rejected_rows_write
+from betang.registry.services.imports import import_batch_create
 
 
 class Command(BaseCommand):

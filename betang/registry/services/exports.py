@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from betang.core.masking import mask_nik, mask_text
 from betang.core.spreadsheet import xlsx_write
+from betang.registry.imports.kinds import columns_for
+from betang.registry.imports.tabular import header_key
 from betang.registry.models import Household, ImportBatch, ImportRow, Person
-from betang.registry.tabular import header_key
 
 # The columns of an uploaded file that hold a NIK or a KK number, whatever the kind of import.
 IDENTIFIER_FIELDS = frozenset({"nik", "kk", "owner_nik"})
@@ -21,8 +22,6 @@ IDENTIFIER_FIELDS = frozenset({"nik", "kk", "owner_nik"})
 def identifier_columns(batch: ImportBatch) -> set[int]:
     """Indexes of the batch's columns whose header the import reads as a NIK or KK (every such column,
     not only the first the import used, so a second `NIK` column is masked too)."""
-    from betang.registry.importing import columns_for
-
     alias_to_field = {
         header_key(alias): column.field
         for column in columns_for(batch.kind)

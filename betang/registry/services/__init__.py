@@ -1,0 +1,1 @@
+"""Writes to the registry, by sub-domain: imports, single rows, duplicates, staff, organisations, exports."""

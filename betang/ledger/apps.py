@@ -11,6 +11,6 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Ledger")
 
     def ready(self) -> None:
-        from betang.ledger.sqlite import register
+        from betang.ledger.backends.sqlite import register
 
         connection_created.connect(register, dispatch_uid="betang.ledger.sqlite")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from betang.ledger.models import Account, Entry, Posting
-from betang.ledger.services import postings_digest
+from betang.ledger.services.rules import postings_digest
 
 EXAMPLES = 10  # offenders named per invariant
 

@@ -12,7 +12,8 @@ from django.db import transaction
 
 from betang.core.ids import new_id
 from betang.ledger.models import Account, Entry, Posting
-from betang.ledger.services import InsufficientFunds, debit_credit, journal_post, postings_digest
+from betang.ledger.services import InsufficientFunds, debit_credit, journal_post
+from betang.ledger.services.rules import postings_digest
 from tests.conftest import NOW
 from tests.ledger import concurrency
 from tests.ledger.conftest import fund, open_books, post

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from betang.ledger.models import Entry, Posting
-from betang.ledger.services import debit_credit, entry_reverse, postings_digest
+from betang.ledger.services import debit_credit, entry_reverse
+from betang.ledger.services.rules import postings_digest
 from betang.ledger.verify import ledger_verify
 from tests.conftest import NOW
 from tests.ledger.conftest import fund, post

@@ -329,22 +329,6 @@ class LoanHealth(models.Model):
         return f"{self.loan_id}: {self.quality}"
 
 
-class FundBankStatement(models.Model):
-    """A bank statement of the fund's account, uploaded to record the repayments it shows: the file is
-    kept, with what each line became."""
-
-    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
-    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="bank_statements")
-    file = models.FileField(upload_to="fund/bank-statements/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"))
-    outcomes = models.JSONField(default=list)  # per line: {"line", "outcome", "loan", "amount", "reason"}
-    counts = models.JSONField(default=dict)  # outcome → lines
-
-    class Meta:
-        verbose_name = _("bank statement of the fund")
-        verbose_name_plural = _("bank statements of the fund")
-
-    def __str__(self) -> str:
-        return self.original_name
+# The owner kind of a fund's bank statements (ledger.BankStatement), matched by
+# fund.services.bank_statements.repayments_match.
+BANK_STATEMENT_OWNER = "fund.fund"

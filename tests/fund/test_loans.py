@@ -11,20 +11,14 @@ from betang.core.errors import PermissionDenied
 from betang.core.models import AuditEvent
 from betang.fund.models import Application, Instalment, Loan, Repayment
 from betang.fund.schedules import schedule
-from betang.fund.services import (
-    FundError,
-    OutOfOrder,
-    PoolShort,
+from betang.fund.services.applications import (
     application_approve,
     application_assess,
     application_reject,
     application_submit,
-    loan_disburse,
-    loan_position,
-    pool_balance,
-    repayment_reverse,
-    terms_of,
 )
+from betang.fund.services.funds import FundError, pool_balance, terms_of
+from betang.fund.services.loans import OutOfOrder, PoolShort, loan_disburse, loan_position, repayment_reverse
 from betang.ledger import selectors as ledger
 from betang.ledger.verify import ledger_verify
 from tests.conftest import NOW

@@ -34,14 +34,9 @@ from betang.fund.allocation import Standing, standing
 from betang.fund.models import Disaster, Instalment, Loan, LoanChange, LoanHealth, Repayment
 from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule
 from betang.fund.schedules import Instalment as ScheduleLine
-from betang.fund.services import (
-    FundError,
-    SameUser,
-    capitalisation_post,
-    loan_position,
-    repayment_record,
-    writeoff_account,
-)
+from betang.fund.services.applications import SameUser
+from betang.fund.services.funds import FundError, writeoff_account
+from betang.fund.services.loans import capitalisation_post, loan_position, repayment_record
 from betang.ledger import selectors as ledger
 from betang.ledger.services import journal_post
 
@@ -206,7 +201,7 @@ def change_approve(*, change: LoanChange, actor: Any, occurred_at: datetime, rec
         if loan.status != Loan.Status.ACTIVE:
             raise ChangeRefused(_("Only an active loan can be restructured or written off."))
         _check_day(loan, change.effective_on)
-        capitalisation_post(loan, as_of=change.effective_on, actor=actor, occurred_at=occurred_at)
+        capitalisation_post(loan=loan, as_of=change.effective_on, actor=actor, occurred_at=occurred_at)
         if change.kind == LoanChange.Kind.RESTRUCTURE:
             _restructure(loan, change, actor=actor, occurred_at=occurred_at, recorded_at=recorded_at)
         else:
@@ -301,7 +296,7 @@ def loan_settle(
         if type(amount) is not int or amount <= 0 or not reference:
             raise FundError(_("Give the amount in whole rupiah and the transfer's bank reference."))
         _check_day(loan, paid_on)
-        capitalisation_post(loan, as_of=paid_on, actor=actor, occurred_at=occurred_at)
+        capitalisation_post(loan=loan, as_of=paid_on, actor=actor, occurred_at=occurred_at)
         now = loan_standing(loan, on=paid_on)
         if amount < now.payoff:
             raise SettlementShort(

@@ -47,7 +47,7 @@ def test_a_loan_is_applied_for_assessed_approved_and_disbursed_with_its_schedule
     assert ledger.account_balance(loan.receivable_account_id) == 250_000_000
     assert ledger.account_balance(world.fund.income_account_id) == 1_250_000
     assert Application.objects.get(pk=application.pk).status == "DISBURSED"
-    assert AuditEvent.objects.filter(event="fund.loan_disbursed", object_id=str(loan.pk)).exists()
+    assert AuditEvent.objects.filter(event="fund.loan.disbursed", object_id=str(loan.pk)).exists()
     assert all(c.ok for c in ledger_verify())
 
 

@@ -148,7 +148,7 @@ def test_record_and_reverse_a_repayment_on_the_loan_page(client, world):
     client.post(f"/dana-bergulir/angsuran/{repayment.pk}/batal/", {"reason": "Salah koperasi"})
     repayment.refresh_from_db()
     assert repayment.status == Repayment.Status.REVERSED
-    assert AuditEvent.objects.filter(event="fund.repayment_reversed").count() == 1
+    assert AuditEvent.objects.filter(event="fund.repayment.reversed").count() == 1
     assert all(c.ok for c in ledger_verify())
 
 

@@ -79,7 +79,7 @@ def application_submit(
             submitted_at=occurred_at,
         )
         audit_record(
-            actor=actor, event="fund.application_submitted", occurred_at=occurred_at, obj=application,
+            actor=actor, event="fund.application.submitted", occurred_at=occurred_at, obj=application,
             changes={"amount": amount, "product": product.code},
         )  # fmt: skip
     return application
@@ -104,7 +104,7 @@ def application_assess(
             update_fields=["checklist", "score", "assessment_note", "assessed_by", "assessed_at", "status"]
         )
         audit_record(
-            actor=actor, event="fund.application_assessed", occurred_at=occurred_at, obj=application,
+            actor=actor, event="fund.application.assessed", occurred_at=occurred_at, obj=application,
             changes={"score": score, "checklist": application.checklist},
         )  # fmt: skip
     return application
@@ -125,7 +125,7 @@ def application_approve(*, application: Application, actor: Any, occurred_at: da
         application = _decide(application, actor, occurred_at)
         application.status = Application.Status.APPROVED
         application.save(update_fields=["decided_by", "decided_at", "status"])
-        audit_record(actor=actor, event="fund.application_approved", occurred_at=occurred_at, obj=application)
+        audit_record(actor=actor, event="fund.application.approved", occurred_at=occurred_at, obj=application)
     return application
 
 
@@ -138,7 +138,7 @@ def application_reject(*, application: Application, reason: str, actor: Any, occ
         application.status, application.rejection_reason = Application.Status.REJECTED, reason.strip()[:500]
         application.save(update_fields=["decided_by", "decided_at", "status", "rejection_reason"])
         audit_record(
-            actor=actor, event="fund.application_rejected", occurred_at=occurred_at, obj=application,
+            actor=actor, event="fund.application.rejected", occurred_at=occurred_at, obj=application,
             changes={"reason": application.rejection_reason},
         )  # fmt: skip
     return application

@@ -54,7 +54,7 @@ def fund_create(
             income_account=income,
             created_at=occurred_at,
         )
-        audit_record(actor=actor, event="fund.created", occurred_at=occurred_at, obj=fund, changes={"code": code})
+        audit_record(actor=actor, event="fund.fund.created", occurred_at=occurred_at, obj=fund, changes={"code": code})
     return fund
 
 
@@ -77,7 +77,7 @@ def fund_capital_add(
         if posted.created:
             audit_record(
                 actor=actor,
-                event="fund.capital_added",
+                event="fund.capital.added",
                 occurred_at=occurred_at,
                 obj=fund,
                 changes={"amount": amount, "reference": reference},
@@ -151,7 +151,7 @@ def product_create(
         )
         audit_record(
             actor=actor,
-            event="fund.product_created",
+            event="fund.product.created",
             occurred_at=occurred_at,
             obj=product,
             changes={"code": code},

@@ -119,7 +119,7 @@ def loan_disburse(
         application.status = Application.Status.DISBURSED
         application.save(update_fields=["status"])
         audit_record(
-            actor=actor, event="fund.loan_disbursed", occurred_at=occurred_at, obj=loan,
+            actor=actor, event="fund.loan.disbursed", occurred_at=occurred_at, obj=loan,
             changes={"number": number, "amount": loan.amount, "admin_fee": fee, "reference": loan.bank_reference},
         )  # fmt: skip
     return loan
@@ -312,7 +312,7 @@ def repayment_record(
         if position.settled and loan.status == Loan.Status.ACTIVE:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.REPAID)
         audit_record(
-            actor=actor, event="fund.repayment_recorded", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
+            actor=actor, event="fund.repayment.recorded", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
             changes={"loan": loan.number, "amount": amount, "reference": reference} | {
                 k: allocation.as_dict()[k] for k in ("penalty", "interest", "principal", "overpaid")
             },
@@ -386,7 +386,7 @@ def repayment_reverse(
         if loan.status == Loan.Status.REPAID:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.ACTIVE)
         audit_record(
-            actor=actor, event="fund.repayment_reversed", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
+            actor=actor, event="fund.repayment.reversed", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
             changes={"loan": loan.number, "amount": repayment.amount, "reason": repayment.reversal_reason},
         )  # fmt: skip
     return repayment

@@ -174,7 +174,7 @@ def portfolio_run_view(request, code: str):
     if as_of > timezone.localdate():
         messages.error(request, _("The portfolio is classed up to today, not a day to come."))
         return redirect("fund:portfolio", code=fund.code)
-    portfolio_services.portfolio_run_queue(fund=fund, as_of=as_of, actor=request.user, occurred_at=clock.now())
+    portfolio_services.portfolio_run_queue(fund=fund, as_of=as_of, actor=request.user)
     messages.success(request, _("The portfolio is being classed as of %(day)s; this page shows it when done.")
                      % {"day": tanggal(as_of)})  # fmt: skip
     return redirect("fund:portfolio", code=fund.code)

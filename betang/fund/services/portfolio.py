@@ -10,6 +10,7 @@ read one by one, for their penalty. Days past due skip declared disaster periods
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -151,10 +152,10 @@ def _penalties(fund: Fund, as_of: date) -> dict[Any, int]:
     return owed
 
 
-def portfolio_run_queue(*, fund: Fund, as_of: date, actor: Any, occurred_at: datetime, then: Any = None) -> None:
+def portfolio_run_queue(*, fund: Fund, as_of: date, actor: Any, then: Callable[[str], None] | None = None) -> None:
     """Queue the portfolio run of `fund` on `as_of` for the worker (`fund.tasks.portfolio_task`),
     once the caller's transaction commits; `then` receives the task's id. The task checks again that
-    `actor` (None: the nightly run) covers the fund's area. `occurred_at` is when it was asked."""
+    `actor` (None: the nightly run) covers the fund's area. Nothing is written until it runs."""
     enqueue_on_commit(
         "betang.fund.tasks.portfolio_task",
         then=then,

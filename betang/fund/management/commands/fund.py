@@ -128,7 +128,6 @@ class Command(BaseCommand):
                     fund=fund,
                     as_of=as_of,
                     actor=None,
-                    occurred_at=clock.now(),
                     then=lambda task_id, code=fund.code: console.print(f"{code}: queued as task {task_id}"),
                 )
             return

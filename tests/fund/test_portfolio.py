@@ -111,3 +111,16 @@ def test_the_nightly_command_classes_every_fund(world):
     assert world.fund.code in out.getvalue()
     assert "Rp250.000.000" in out.getvalue()
     assert LoanHealth.objects.get().days_past_due == 108
+
+
+def test_the_nightly_command_can_queue_the_run_for_the_worker(world, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    disbursed(world)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):  # the test settings run a queued task at once
+        call_command("fund", "portfolio", "--as-of", "2026-05-31", "--enqueue", stdout=out)
+    assert f"{world.fund.code}: queued as task " in out.getvalue()
+    assert LoanHealth.objects.get().days_past_due == 108

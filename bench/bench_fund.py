@@ -19,9 +19,10 @@ from betang.core.bulk import bulk_insert
 from betang.core.ids import new_id
 from betang.fund import posting
 from betang.fund.models import Application, Fund, Instalment, Loan, LoanHealth
-from betang.fund.portfolio import portfolio_run, portfolio_summary
 from betang.fund.schedules import Method, add_months, schedule
-from betang.fund.services import fund_capital_add, fund_create, product_create, terms_of
+from betang.fund.selectors import portfolio_summary
+from betang.fund.services.funds import fund_capital_add, fund_create, product_create, terms_of
+from betang.fund.services.portfolio import portfolio_run
 from betang.ledger.services import accounts_open_many
 from betang.registry.models import Cooperative
 
@@ -144,9 +145,9 @@ def run() -> list[Result]:
         rows, late = _load(fund, product, coops, officer, now)
     bare = min(_bare(fund) for _ in range(3))
     with Timer() as first:
-        result = portfolio_run(fund, as_of=AS_OF)
+        result = portfolio_run(fund=fund, as_of=AS_OF, actor=None, occurred_at=now)
     with Timer() as again:  # the next night: every row is there already, updated in place
-        portfolio_run(fund, as_of=AS_OF + timedelta(days=1))
+        portfolio_run(fund=fund, as_of=AS_OF + timedelta(days=1), actor=None, occurred_at=now)
     summary = portfolio_summary(fund)
     label = f"fund portfolio run, {LOANS:,} loans ({rows:,} instalments)"
     note = (

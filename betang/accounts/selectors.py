@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from betang.accounts.access import user_scope
+from betang.accounts.audit_display import event_names_alike
 from betang.core.errors import NotFound
 from betang.core.models import AuditEvent
 from betang.regions.selectors import region_get
@@ -18,8 +19,8 @@ def audit_event_list(*, user: Any, event_prefix: str = "") -> QuerySet[AuditEven
     qs = AuditEvent.objects.select_related("actor")
     if not scope.is_national:
         qs = qs.filter(scope.q("region_code"))
-    if event_prefix:
-        qs = qs.filter(event__startswith=event_prefix)
+    if event_prefix:  # an event renamed since is found by its old name and its new one alike
+        qs = qs.filter(Q(event__startswith=event_prefix) | Q(event__in=event_names_alike(event_prefix)))
     return qs.order_by("-recorded_at", "-id")
 
 

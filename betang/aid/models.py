@@ -371,24 +371,9 @@ class Settlement(models.Model):
         return self.number
 
 
-class BankStatement(models.Model):
-    """A bank statement uploaded to confirm settlements: the file is kept, and what each line matched."""
-
-    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="bank_statements")
-    file = models.FileField(upload_to="bank-statements/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"))
-    outcomes = models.JSONField(default=list)  # per line: {"line", "outcome", "settlement", "reason"}
-    counts = models.JSONField(default=dict)  # outcome → lines
-
-    class Meta:
-        verbose_name = _("bank statement")
-        verbose_name_plural = _("bank statements")
-
-    def __str__(self) -> str:
-        return self.original_name
+# The owner kind of a program's bank statements (ledger.BankStatement), matched by
+# aid.services.settlements.settlements_match.
+BANK_STATEMENT_OWNER = "aid.program"
 
 
 class Tally(models.Model):

@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404
 
 from betang.aid import posting
 from betang.aid.models import (
+    BANK_STATEMENT_OWNER,
     Anomaly,
-    BankStatement,
     Card,
     Cycle,
     Enrolment,
@@ -29,6 +29,7 @@ from betang.aid.printing import PrintedCard
 from betang.aid.statements import StatementLine
 from betang.core import clock
 from betang.ledger import selectors as ledger
+from betang.ledger import statements
 from betang.regions import codes as region_codes
 from betang.regions import selectors as regions
 from betang.regions.scope import RegionScope
@@ -257,8 +258,13 @@ def statement_lines(settlement: Settlement) -> list[StatementLine]:
     ]
 
 
-def bank_statement_get(program: Program, pk: Any) -> BankStatement:
-    return get_object_or_404(BankStatement, program=program, pk=pk)
+def bank_statement_get(program: Program, pk: Any) -> statements.BankStatement:
+    """One bank statement of the program's account; 404 for another owner's (the caller checks the
+    user may read the program's statements)."""
+    found = statements.bank_statement_find(owner_kind=BANK_STATEMENT_OWNER, owner_id=program.pk, pk=pk)
+    if found is None:
+        raise Http404
+    return found
 
 
 def cooperative_settlement_position(cooperative_id: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from betang.core.money import format_rupiah
 from betang.core.paging import CappedPaginator
 from betang.core.progress import progress_get
 from betang.core.throttle import throttle_hit
-from betang.ledger import bankfile
+from betang.ledger.views import bank_statement_context, bank_statement_upload
 from betang.regions import selectors as region_selectors
 from betang.registry import selectors as registry_selectors
 from betang.web.access import capability_required
@@ -639,16 +639,13 @@ def settlement_paid_view(request, pk):
 @capability_required(AID_MANAGE)
 def bank_statement_upload_view(request, code: str):
     program = _program_run_by(request, code)
-    upload = request.FILES.get("file")
-    if upload is None or upload.size > bankfile.MAX_BYTES:
-        messages.error(request, _("Choose the bank statement (CSV, at most 20 MB)."))
-        return redirect("aid:settlements", code=program.code)
-    try:
-        statement = settlement_services.bank_statement_match(
-            program=program, content=upload.read(), filename=upload.name, actor=request.user, occurred_at=clock.now()
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    statement = bank_statement_upload(
+        request,
+        lambda **upload: settlement_services.bank_statement_match(
+            program=program, actor=request.user, occurred_at=clock.now(), **upload
+        ),
+    )
+    if statement is None:
         return redirect("aid:settlements", code=program.code)
     return redirect("aid:bank_statement", code=program.code, pk=statement.pk)
 
@@ -666,12 +663,7 @@ def bank_statement_view(request, code: str, pk):
         "unmatched": _("not a settlement"),
         "unreadable": _("unreadable"),
     }
-    context = {
-        "program": program,
-        "statement": statement,
-        "counts": [(labels.get(k, k), n) for k, n in statement.counts.items()],
-        "lines": [o | {"label": labels.get(o["outcome"], o["outcome"])} for o in statement.outcomes],
-    }
+    context = {"program": program} | bank_statement_context(statement, labels=labels, subject="settlement")
     return render(request, "aid/bank_statement.html", context)
 
 

@@ -18,11 +18,14 @@ from django.utils import timezone
 from betang.accounts.models import User
 from betang.core.months import add_months
 from betang.core.spreadsheet import csv_write
-from betang.fund import changes, services
 from betang.fund.models import Disaster, Fund, Loan, LoanChange
-from betang.fund.portfolio import portfolio_run
 from betang.fund.schedules import GraceInterest, Method
 from betang.fund.selectors import relending
+from betang.fund.services import applications as application_services
+from betang.fund.services import changes as change_services
+from betang.fund.services import funds as fund_services
+from betang.fund.services import loans as loan_services
+from betang.fund.services.portfolio import portfolio_run
 from betang.registry.models import Cooperative, CooperativeStaff
 
 FUND_CODE = "khbs-bergulir"
@@ -58,15 +61,17 @@ def _cooperatives(rng: random.Random, treasurer_coop: Cooperative | None) -> lis
 
 
 def _application(product, coop, amount, day, *, officer, approver, purpose, decide=True):
-    application = services.application_submit(
+    application = application_services.application_submit(
         product=product, cooperative=coop, amount=amount, purpose=purpose, actor=officer, occurred_at=_at(day)
     )
     if decide:
-        services.application_assess(
-            application=application, checklist=dict.fromkeys(services.CHECKLIST, True), score=70 + (amount // 10_000_000) % 25,
+        application_services.application_assess(
+            application=application, checklist=dict.fromkeys(application_services.CHECKLIST, True), score=70 + (amount // 10_000_000) % 25,
             note="Layak dibiayai: RAT terlaksana, laporan keuangan lengkap.", actor=officer, occurred_at=_at(day),
         )  # fmt: skip
-        services.application_approve(application=application, actor=approver, occurred_at=_at(day + timedelta(days=3)))
+        application_services.application_approve(
+            application=application, actor=approver, occurred_at=_at(day + timedelta(days=3))
+        )
     return application
 
 
@@ -79,20 +84,20 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
     officer = User.objects.get(username="dana.bergulir")
     approver = User.objects.get(username="dinas.kalteng")
     start = add_months(today.replace(day=5), -22)
-    fund = services.fund_create(
+    fund = fund_services.fund_create(
         code=FUND_CODE, name="Stimulus Bergulir Huma Betang Sejahtera", region_code="62",
         source="APBD Provinsi Kalimantan Tengah — investasi jangka panjang non permanen (UPTD-BLUD)",
         legal_basis="Pergub Kalimantan Tengah tentang Dana Bergulir (contoh demo)", occurred_at=_at(start), actor=officer,
     )  # fmt: skip
-    services.fund_capital_add(fund=fund, amount=10_000_000_000, reference="SP2D-DB-0001", occurred_at=_at(start),
+    fund_services.fund_capital_add(fund=fund, amount=10_000_000_000, reference="SP2D-DB-0001", occurred_at=_at(start),
                               recorded_at=occurred_at, actor=officer)  # fmt: skip
-    stimulus = services.product_create(
+    stimulus = fund_services.product_create(
         fund=fund, code="stimulus-kdmp", name="Stimulus KDMP", min_amount=200_000_000, max_amount=300_000_000,
         annual_rate=Decimal("6"), method=Method.ANNUITY, months=36, grace=6, grace_interest=GraceInterest.PAY,
         admin_fee_rate=Decimal("0.5"), penalty_rate_per_day=Decimal("0.05"), penalty_grace_days=7,
         occurred_at=_at(start), actor=officer,
     )  # fmt: skip
-    working = services.product_create(
+    working = fund_services.product_create(
         fund=fund, code="modal-kerja", name="Modal kerja gerai", min_amount=100_000_000, max_amount=200_000_000,
         annual_rate=Decimal("3"), method=Method.FLAT, months=24, admin_fee_rate=Decimal("0.25"),
         penalty_rate_per_day=Decimal("0.03"), penalty_grace_days=7, occurred_at=_at(start), actor=officer,
@@ -131,12 +136,12 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
                     break
                 reference = f"BRI-{loan.number}-{n + 1:02d}"
                 if state["behaviour"] == "early" and n == len(lines) // 3:  # settled early, later interest rebated
-                    changes.loan_settle(
-                        loan=loan, paid_on=paid_on, amount=changes.loan_standing(loan, on=paid_on).payoff,
+                    change_services.loan_settle(
+                        loan=loan, paid_on=paid_on, amount=change_services.loan_standing(loan, on=paid_on).payoff,
                         bank_reference=reference, actor=officer, occurred_at=_at(paid_on), recorded_at=occurred_at,
                     )  # fmt: skip
                 else:
-                    services.repayment_record(
+                    loan_services.repayment_record(
                         loan=loan, amount=line.total, paid_on=paid_on, bank_reference=reference, actor=officer,
                         occurred_at=_at(paid_on), recorded_at=occurred_at,
                     )  # fmt: skip
@@ -148,13 +153,13 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
     for k, (day, _i, coop, product, amount, behaviour) in enumerate(plans):
         catch_up(day)
         if k == len(plans) // 2:
-            services.fund_capital_add(fund=fund, amount=2_500_000_000, reference="SP2D-DB-0002", occurred_at=_at(day),
+            fund_services.fund_capital_add(fund=fund, amount=2_500_000_000, reference="SP2D-DB-0002", occurred_at=_at(day),
                                       recorded_at=occurred_at, actor=officer)  # fmt: skip
         application = _application(
             product, coop, amount, day - timedelta(days=21), officer=officer, approver=approver,
             purpose=rng.choice(purposes),
         )  # fmt: skip
-        loan = services.loan_disburse(
+        loan = loan_services.loan_disburse(
             application=application, disbursed_on=day, bank_reference=f"SP2D-DB-{day:%y%m}-{k + 1:03d}",
             actor=officer, occurred_at=_at(day), recorded_at=occurred_at,
         )  # fmt: skip
@@ -179,13 +184,13 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
     stopped = [loan for loan, behaviour in loans if behaviour == "stopped"]
     if len(stopped) >= 2:
         on = today - timedelta(days=10)
-        proposal = changes.change_propose(
+        proposal = change_services.change_propose(
             loan=stopped[0], kind=LoanChange.Kind.RESTRUCTURE, effective_on=on, actor=officer,
-            terms=changes.Restructuring(24, Decimal("3"), Method.ANNUITY, grace=2, arrears=changes.CARRY),
+            terms=change_services.Restructuring(24, Decimal("3"), Method.ANNUITY, grace=2, arrears=change_services.CARRY),
             reason="Gagal panen dua musim; koperasi mengajukan penjadwalan ulang (contoh demo)", occurred_at=_at(on),
         )  # fmt: skip
-        changes.change_approve(change=proposal, actor=approver, occurred_at=_at(on), recorded_at=occurred_at)
-        changes.change_propose(
+        change_services.change_approve(change=proposal, actor=approver, occurred_at=_at(on), recorded_at=occurred_at)
+        change_services.change_propose(
             loan=stopped[1], kind=LoanChange.Kind.WRITE_OFF, effective_on=today, actor=officer, occurred_at=occurred_at,
             reason="Usaha koperasi berhenti, pengurus tidak dapat dihubungi; diusulkan diserahkan ke PUPN (contoh demo)",
         )  # fmt: skip
@@ -196,25 +201,25 @@ def build_fund(*, occurred_at: datetime, var_dir: Path, treasurer: str = "pengur
     if len(waiting) == 4:
         _application(stimulus, waiting[0], 250_000_000, today - timedelta(days=2), officer=officer, approver=approver,
                      purpose="Gerai pupuk dan sarana produksi", decide=False)  # fmt: skip
-        assessed = services.application_submit(product=stimulus, cooperative=waiting[1], amount=300_000_000,
+        assessed = application_services.application_submit(product=stimulus, cooperative=waiting[1], amount=300_000_000,
                                                 purpose="Pabrik es balok untuk nelayan", actor=officer,
                                                 occurred_at=_at(today - timedelta(days=9)))  # fmt: skip
-        services.application_assess(application=assessed, checklist=dict.fromkeys(services.CHECKLIST, True) | {
+        application_services.application_assess(application=assessed, checklist=dict.fromkeys(application_services.CHECKLIST, True) | {
             "financial_report": False}, score=64, note="Laporan keuangan belum diaudit.", actor=officer,
             occurred_at=_at(today - timedelta(days=5)))  # fmt: skip
         _application(working, waiting[2], 150_000_000, today - timedelta(days=6), officer=officer, approver=approver,
                      purpose="Modal kerja gerai sembako")  # fmt: skip
-        rejected = services.application_submit(product=stimulus, cooperative=waiting[3], amount=200_000_000,
+        rejected = application_services.application_submit(product=stimulus, cooperative=waiting[3], amount=200_000_000,
                                                 purpose="Pembelian kendaraan pengurus", actor=officer,
                                                 occurred_at=_at(today - timedelta(days=30)))  # fmt: skip
-        services.application_assess(application=rejected, checklist=dict.fromkeys(services.CHECKLIST, False),
+        application_services.application_assess(application=rejected, checklist=dict.fromkeys(application_services.CHECKLIST, False),
                                     score=30, note="RAT belum dilaksanakan.", actor=officer,
                                     occurred_at=_at(today - timedelta(days=25)))  # fmt: skip
-        services.application_reject(application=rejected, reason="Tujuan pinjaman bukan kegiatan usaha koperasi.",
+        application_services.application_reject(application=rejected, reason="Tujuan pinjaman bukan kegiatan usaha koperasi.",
                                     actor=approver, occurred_at=_at(today - timedelta(days=20)))  # fmt: skip
 
     _bank_statement(loans, var_dir, today)
-    portfolio_run(fund, as_of=today)
+    portfolio_run(fund=fund, as_of=today, actor=None, occurred_at=occurred_at)  # as the nightly run
     in_arrears = fund.loans.filter(health__days_past_due__gt=0).count()
     return FundDemoResult(len(loans), repayments, in_arrears, relending(fund).revolved_cooperatives, skipped=False)
 
@@ -226,7 +231,7 @@ def _bank_statement(loans: list[tuple[Loan, str]], var_dir: Path, today: date) -
     for loan, behaviour in loans:
         if behaviour != "good" or loan.status != Loan.Status.ACTIVE:
             continue
-        position = services.loan_position(loan, as_of=today)
+        position = loan_services.loan_position(loan, as_of=today)
         nxt = position.next_due
         if nxt is not None and nxt.due_on <= today + timedelta(days=10) and len(rows) < 12:
             amount = nxt.unpaid + nxt.penalty_owed

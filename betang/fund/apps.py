@@ -11,6 +11,9 @@ class FundConfig(AppConfig):
 
     def ready(self) -> None:
         from betang.fund import selectors
+        from betang.fund.models import BANK_STATEMENT_OWNER
+        from betang.fund.services.bank_statements import repayments_match
+        from betang.ledger.statements import Matcher, matcher_register
         from betang.web import worklist
         from betang.web.navigation import MenuEntry, register
 
@@ -19,3 +22,8 @@ class FundConfig(AppConfig):
             MenuEntry(_("Our loans"), "fund:cooperative", "fund.apply", order=131),
         )
         worklist.register(work=selectors.work_for, figures=selectors.figures_for, order=130)
+        # The fund account's bank statement: money in (the credit column), recorded as repayments.
+        matcher_register(
+            BANK_STATEMENT_OWNER,
+            Matcher(direction="in", match=repayments_match, event="fund.bank_statement.imported"),
+        )

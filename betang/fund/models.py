@@ -262,7 +262,7 @@ class LoanChange(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
     effective_on = models.DateField(_("effective on"))
-    terms = models.JSONField(_("new terms"), default=dict, blank=True)  # a restructuring's (fund.changes)
+    terms = models.JSONField(_("new terms"), default=dict, blank=True)  # a restructuring's (fund.services.changes)
     reason = models.CharField(_("reason"), max_length=1000)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(_("proposed at"))
@@ -329,22 +329,6 @@ class LoanHealth(models.Model):
         return f"{self.loan_id}: {self.quality}"
 
 
-class FundBankStatement(models.Model):
-    """A bank statement of the fund's account, uploaded to record the repayments it shows: the file is
-    kept, with what each line became."""
-
-    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
-    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="bank_statements")
-    file = models.FileField(upload_to="fund/bank-statements/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=255)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"))
-    outcomes = models.JSONField(default=list)  # per line: {"line", "outcome", "loan", "amount", "reason"}
-    counts = models.JSONField(default=dict)  # outcome → lines
-
-    class Meta:
-        verbose_name = _("bank statement of the fund")
-        verbose_name_plural = _("bank statements of the fund")
-
-    def __str__(self) -> str:
-        return self.original_name
+# The owner kind of a fund's bank statements (ledger.BankStatement), matched by
+# fund.services.bank_statements.repayments_match.
+BANK_STATEMENT_OWNER = "fund.fund"

@@ -9,17 +9,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.core.ids import as_uuid
+from betang.core.money import format_rupiah
 from betang.core.months import add_months
 from betang.fund.models import (
+    BANK_STATEMENT_OWNER,
     Application,
     Disaster,
     Fund,
-    FundBankStatement,
+    Instalment,
     Loan,
     LoanChange,
     LoanHealth,
@@ -28,9 +33,12 @@ from betang.fund.models import (
 )
 from betang.fund.quality import RULE_SETS
 from betang.ledger import selectors as ledger
+from betang.ledger import statements
+from betang.regions.models import Province, Regency
 from betang.regions.scope import RegionScope
 from betang.regions.selectors import region_names
 from betang.registry.models import Cooperative
+from betang.web.worklist import Figure, Work
 
 
 def is_cooperative_bound(user: Any) -> bool:
@@ -153,16 +161,20 @@ def disaster_list(*, user: Any, fund: Fund) -> list[Disaster]:
 def disaster_areas(*, user: Any, fund: Fund) -> list[tuple[str, str]]:
     """The areas a disaster can be declared over: the fund's province and its regencies/cities, within
     the user's area."""
-    from betang.regions.models import Province, Regency
-
     scope, province, fund_area = user.region_scope, fund.region_code[:2], RegionScope(fund.region_code)
     rows = [(p.code, p.name) for p in Province.objects.filter(code=province)]
     rows += [(r.code, r.name) for r in Regency.objects.filter(code__startswith=f"{province}.").order_by("name")]
     return [(code, name) for code, name in rows if scope.contains(code) and fund_area.overlaps(code)]
 
 
-def bank_statement_get(*, fund: Fund, pk: Any) -> FundBankStatement:
-    found = FundBankStatement.objects.filter(fund=fund, pk=_uuid(pk)).first()
+def bank_statement_list(*, fund: Fund) -> QuerySet[statements.BankStatement]:
+    """The fund account's latest statements uploaded (the caller has checked the fund is the user's)."""
+    return statements.bank_statement_list(owner_kind=BANK_STATEMENT_OWNER, owner_id=fund.pk)[:20]
+
+
+def bank_statement_get(*, fund: Fund, pk: Any) -> statements.BankStatement:
+    """One statement of the fund's account; 404 for another owner's (the caller checks the fund)."""
+    found = statements.bank_statement_find(owner_kind=BANK_STATEMENT_OWNER, owner_id=fund.pk, pk=_uuid(pk))
     if found is None:
         raise Http404
     return found
@@ -348,17 +360,77 @@ def status_counts(*, user: Any, fund: Fund) -> dict[str, int]:
     return defaultdict(int, {r["status"]: r["n"] for r in rows})
 
 
+# --- the portfolio's figures (from the last run) -------------------------------------------------
+
+AGEING = ((1, 30), (31, 60), (61, 90), (91, 180), (181, None))  # days past due buckets of the arrears
+
+
+@dataclass
+class Summary:
+    loans: int = 0
+    outstanding: int = 0
+    arrears: int = 0
+    penalty: int = 0
+    par: dict[int, int] = field(default_factory=dict)  # 30/60/90 → outstanding of loans past that many days
+    problem_outstanding: int = 0
+    by_quality: dict[str, tuple[int, int]] = field(default_factory=dict)  # class → (loans, outstanding)
+    ageing: dict[str, int] = field(default_factory=dict)  # "1–30" → arrears
+
+    def par_percent(self, days: int) -> float | None:
+        """For display only; the rupiah stay integers."""
+        return 100 * self.par[days] / self.outstanding if self.outstanding else None
+
+    @property
+    def problem_percent(self) -> float | None:
+        return 100 * self.problem_outstanding / self.outstanding if self.outstanding else None
+
+
+def portfolio_summary(fund: Fund, *, region: str = "") -> Summary:
+    """The figures of the last run, over an area (a region prefix, by whole segments; "" for all)."""
+    rows = LoanHealth.objects.filter(RegionScope(region).q(), fund=fund)
+    summary = Summary(par=dict.fromkeys((30, 60, 90), 0), ageing={_bucket(lo, hi): 0 for lo, hi in AGEING})
+    for outstanding, arrears, penalty, days, quality, problem in rows.values_list(
+        "principal_outstanding", "arrears", "penalty_owed", "days_past_due", "quality", "problem"
+    ):
+        summary.loans += 1
+        summary.outstanding += outstanding
+        summary.arrears += arrears
+        summary.penalty += penalty
+        for limit in summary.par:
+            if days > limit:
+                summary.par[limit] += outstanding
+        if problem:
+            summary.problem_outstanding += outstanding
+        count, total = summary.by_quality.get(quality, (0, 0))
+        summary.by_quality[quality] = (count + 1, total + outstanding)
+        for lo, hi in AGEING:
+            if days >= lo and (hi is None or days <= hi):
+                summary.ageing[_bucket(lo, hi)] += arrears
+    return summary
+
+
+def _bucket(lo: int, hi: int | None) -> str:
+    return f"{lo}–{hi}" if hi is not None else f">{lo - 1}"
+
+
+def collection_rate(fund: Fund, *, start: date, end: date) -> tuple[int, int]:
+    """(paid, due) of principal and interest of the instalments due from start to end, inclusive."""
+    totals = (
+        Instalment.objects.filter(
+            loan__fund=fund, due_on__gte=start, due_on__lte=end, version=F("loan__schedule_version")
+        )
+        .exclude(loan__status=Loan.Status.WRITTEN_OFF)
+        .aggregate(due=Sum(F("principal") + F("interest")), paid=Sum(F("principal_paid") + F("interest_paid")))
+    )
+    return totals["paid"] or 0, totals["due"] or 0
+
+
 # --- the home page's worklist and figures (registered in apps.py) ---------------------------------------
 
 
 def work_for(user: Any) -> list[Any]:
     """Applications to assess (the maker) or approve (the checker, never their own assessment),
     loan changes waiting for a decision, loans overdue, from the nightly portfolio run."""
-    from django.urls import reverse
-    from django.utils.translation import ngettext
-
-    from betang.web.worklist import Work
-
     manage, approve = user.has_capability("fund.manage"), user.has_capability("fund.approve")
     if not (manage or approve) or is_cooperative_bound(user):
         return []
@@ -419,12 +491,6 @@ def work_for(user: Any) -> list[Any]:
 def figures_for(user: Any) -> list[Any]:
     """Each fund's principal outstanding and portfolio at risk (30 days) in the user's area, as the
     nightly run left them."""
-    from django.urls import reverse
-    from django.utils.translation import gettext as _
-
-    from betang.core.money import format_rupiah
-    from betang.web.worklist import Figure
-
     if not user.has_capability("fund.view") or is_cooperative_bound(user):
         return []
     figures = []

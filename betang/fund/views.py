@@ -20,13 +20,20 @@ from django.views.decorators.http import require_POST
 from betang.accounts.access import FUND_APPLY, FUND_APPROVE, FUND_MANAGE, FUND_VIEW
 from betang.core import clock
 from betang.core.errors import DomainError
+from betang.core.money import format_rupiah
 from betang.core.spreadsheet import xlsx
 from betang.core.templatetags.betang import tanggal
-from betang.fund import changes, imports, portfolio, printing, selectors, services
+from betang.fund import printing, selectors
 from betang.fund.allocation import standing
 from betang.fund.models import METHOD_NAMES, Application, Loan, LoanChange, Repayment
 from betang.fund.schedules import Method, ScheduleError, schedule
-from betang.ledger import bankfile
+from betang.fund.services import applications as application_services
+from betang.fund.services import bank_statements as statement_services
+from betang.fund.services import changes as change_services
+from betang.fund.services import funds as fund_services
+from betang.fund.services import loans as loan_services
+from betang.fund.services import portfolio as portfolio_services
+from betang.ledger.views import bank_statement_context, bank_statement_upload
 from betang.registry.imports.validation import check_amount
 from betang.web.access import capability_required
 
@@ -95,13 +102,13 @@ def fund_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     months = selectors.pool_flows(fund)
     region = request.user.region_scope.prefix
-    summary = portfolio.portfolio_summary(fund, region=region if region.startswith(fund.region_code) else "")
+    summary = selectors.portfolio_summary(fund, region=region if region.startswith(fund.region_code) else "")
     today = timezone.localdate()
-    paid, due = portfolio.collection_rate(fund, start=date(today.year, 1, 1), end=today)
+    paid, due = selectors.collection_rate(fund, start=date(today.year, 1, 1), end=today)
     counts = selectors.status_counts(user=request.user, fund=fund)
     context = {
         "fund": fund,
-        "pool": services.pool_balance(fund),
+        "pool": fund_services.pool_balance(fund),
         "months": months[-24:],
         "chart": _chart(months[-24:]),
         "relending": selectors.relending(fund),
@@ -160,8 +167,6 @@ def portfolio_view(request, code: str):
 @capability_required(FUND_MANAGE)
 def portfolio_run_view(request, code: str):
     """Run the portfolio now (as the nightly task does), in the task worker."""
-    from betang.fund.tasks import portfolio_task
-
     fund = selectors.fund_get(user=request.user, code=code)
     if not request.user.region_scope.contains(fund.region_code):  # it classes every loan of the fund's area
         raise PermissionDenied(FUND_MANAGE)
@@ -169,7 +174,7 @@ def portfolio_run_view(request, code: str):
     if as_of > timezone.localdate():
         messages.error(request, _("The portfolio is classed up to today, not a day to come."))
         return redirect("fund:portfolio", code=fund.code)
-    portfolio_task.enqueue(fund_code=fund.code, as_of=as_of.isoformat(), actor_id=request.user.pk)
+    portfolio_services.portfolio_run_queue(fund=fund, as_of=as_of, actor=request.user)
     messages.success(request, _("The portfolio is being classed as of %(day)s; this page shows it when done.")
                      % {"day": tanggal(as_of)})  # fmt: skip
     return redirect("fund:portfolio", code=fund.code)
@@ -200,7 +205,7 @@ def _simulate(product, amount: int | None, start: date):
     if product is None or amount is None or amount <= 0:
         return None, ""
     try:
-        return schedule(services.terms_of(product, amount, start)), ""
+        return schedule(fund_services.terms_of(product, amount, start)), ""
     except ScheduleError as exc:
         return None, str(exc)
 
@@ -230,16 +235,16 @@ def application_new_view(request, code: str):
     plan = request.FILES.get("business_plan")
     try:
         if cooperative is None:
-            raise services.FundError(_("Choose the cooperative that applies."))
+            raise fund_services.FundError(_("Choose the cooperative that applies."))
         if product is None:
-            raise services.FundError(_("The fund has no product open for applications."))
+            raise fund_services.FundError(_("The fund has no product open for applications."))
         if amount is None:
-            raise services.FundError(_("Give the amount in whole rupiah."))
+            raise fund_services.FundError(_("Give the amount in whole rupiah."))
         if plan is not None and (plan.size > 10 * 1024 * 1024 or plan.read(5) != b"%PDF-"):
-            raise services.FundError(_("The business plan is a PDF of at most 10 MB."))
+            raise fund_services.FundError(_("The business plan is a PDF of at most 10 MB."))
         if plan is not None:
             plan.seek(0)
-        application = services.application_submit(
+        application = application_services.application_submit(
             product=product, cooperative=cooperative, amount=amount, purpose=request.POST.get("purpose", ""),
             actor=request.user, occurred_at=clock.now(), business_plan=plan,
         )  # fmt: skip
@@ -259,11 +264,13 @@ def application_detail_view(request, pk):
     context = {
         "fund": fund,
         "application": application,
-        "checklist": [(key, label, application.checklist.get(key)) for key, label in services.CHECKLIST.items()],
+        "checklist": [
+            (key, label, application.checklist.get(key)) for key, label in application_services.CHECKLIST.items()
+        ],
         "lines": lines,
         "problem": problem,
         "today": today,
-        "pool": services.pool_balance(fund) if _can(request, FUND_VIEW) else None,
+        "pool": fund_services.pool_balance(fund) if _can(request, FUND_VIEW) else None,
         "can_manage": _can(request, FUND_MANAGE),
         "can_approve": _can(request, FUND_APPROVE) and application.assessed_by_id != request.user.pk,
         "loan": Loan.objects.filter(application=application).first(),
@@ -298,25 +305,25 @@ def application_action_view(request, pk, action: str):
             try:
                 score = int(request.POST.get("score", ""))
             except ValueError:
-                raise services.FundError(_("The score is a whole number from 0 to 100.")) from None
-            services.application_assess(
-                application=application, checklist={k: k in request.POST.getlist("checklist") for k in services.CHECKLIST},
+                raise fund_services.FundError(_("The score is a whole number from 0 to 100.")) from None
+            application_services.application_assess(
+                application=application, checklist={k: k in request.POST.getlist("checklist") for k in application_services.CHECKLIST},
                 score=score, note=request.POST.get("note", ""), actor=request.user, occurred_at=now,
             )  # fmt: skip
             messages.success(request, _("The assessment was saved."))
         elif action == "approve":
-            services.application_approve(application=application, actor=request.user, occurred_at=now)
+            application_services.application_approve(application=application, actor=request.user, occurred_at=now)
             messages.success(request, _("The application was approved."))
         elif action == "reject":
-            services.application_reject(
+            application_services.application_reject(
                 application=application, reason=request.POST.get("reason", ""), actor=request.user, occurred_at=now
             )
             messages.success(request, _("The application was rejected."))
         else:
             day = _day(request.POST.get("disbursed_on"))
             if day is None or day > timezone.localdate():
-                raise services.FundError(_("Give the day the transfer was made (today or earlier)."))
-            loan = services.loan_disburse(
+                raise fund_services.FundError(_("Give the day the transfer was made (today or earlier)."))
+            loan = loan_services.loan_disburse(
                 application=application, disbursed_on=day, bank_reference=request.POST.get("bank_reference", ""),
                 actor=request.user, occurred_at=now, recorded_at=now,
             )  # fmt: skip
@@ -363,7 +370,7 @@ def _line_state(line, as_of: date) -> str:
 def loan_detail_view(request, pk):
     loan = selectors.loan_get(user=request.user, pk=pk)
     today = timezone.localdate()
-    position = services.loan_position(loan, as_of=today)
+    position = loan_services.loan_position(loan, as_of=today)
     stored = {x.number: x for x in loan.instalments.filter(version=loan.schedule_version)}
     lines = [{"line": x, "stored": stored[x.number], "state": _line_state(x, today)} for x in position.lines]
     classes = {c.code: c for c in selectors.quality_classes(loan.fund)}
@@ -400,8 +407,8 @@ def _changes_context(request, loan: Loan, position, today: date) -> dict:
     preview, preview_error = None, ""
     if waiting is not None and waiting.kind == LoanChange.Kind.RESTRUCTURE:
         try:
-            preview = changes.restructured(
-                loan, changes.Restructuring.from_dict(waiting.terms), on=waiting.effective_on
+            preview = change_services.restructured(
+                loan, change_services.Restructuring.from_dict(waiting.terms), on=waiting.effective_on
             )
         except DomainError as exc:
             preview_error = exc.message
@@ -425,7 +432,7 @@ def _changes_context(request, loan: Loan, position, today: date) -> dict:
         "can_decide": waiting is not None and _can(request, FUND_APPROVE) and waiting.proposed_by_id != request.user.pk,
         "earlier_versions": sorted(earlier.items()),
         # What closes the loan today, from the position already replayed (the treasurer may ask it too).
-        "quote": standing(position, period_start=changes.period_start(loan)) if active else None,
+        "quote": standing(position, period_start=change_services.period_start(loan)) if active else None,
         "can_change": active and waiting is None and _can(request, FUND_MANAGE),
         "methods": METHOD_NAMES,
         "instalments_left": sum(1 for x in position.lines if x.due_on > today) or 1,
@@ -446,9 +453,9 @@ def _paid(post) -> tuple[int, date]:
     """A payment's amount (whole rupiah) and the day the bank booked it (today or earlier)."""
     amount, day = _rupiah(post.get("amount")), _day(post.get("paid_on"))
     if amount is None:
-        raise services.FundError(_("Give the amount in whole rupiah."))
+        raise fund_services.FundError(_("Give the amount in whole rupiah."))
     if day is None or day > timezone.localdate():
-        raise services.FundError(_("Give the day the bank booked it (today or earlier)."))
+        raise fund_services.FundError(_("Give the day the bank booked it (today or earlier)."))
     return amount, day
 
 
@@ -459,7 +466,7 @@ def repayment_record_view(request, pk):
     now = clock.now()
     try:
         amount, day = _paid(request.POST)
-        repayment = services.repayment_record(
+        repayment = loan_services.repayment_record(
             loan=loan, amount=amount, paid_on=day, bank_reference=request.POST.get("bank_reference", ""),
             actor=request.user, occurred_at=now, recorded_at=now,
         )  # fmt: skip
@@ -470,7 +477,7 @@ def repayment_record_view(request, pk):
     messages.success(
         request,
         _("Recorded: penalty %(penalty)s, interest %(interest)s, principal %(principal)s, overpaid %(overpaid)s.")
-        % {k: services.format_rupiah(a[k]) for k in ("penalty", "interest", "principal", "overpaid")},
+        % {k: format_rupiah(a[k]) for k in ("penalty", "interest", "principal", "overpaid")},
     )
     return redirect("fund:loan", pk=loan.pk)
 
@@ -481,7 +488,7 @@ def repayment_reverse_view(request, pk):
     repayment = selectors.repayment_get(user=request.user, pk=pk)
     now = clock.now()
     try:
-        services.repayment_reverse(
+        loan_services.repayment_reverse(
             repayment=repayment, reason=request.POST.get("reason", ""), actor=request.user, occurred_at=now,
             recorded_at=now,
         )  # fmt: skip
@@ -510,19 +517,21 @@ def _rate(text: str | None) -> Decimal | None:
     return rate if rate.is_finite() and 0 <= rate <= 100 else None
 
 
-def _restructuring(post) -> changes.Restructuring:
+def _restructuring(post) -> change_services.Restructuring:
     months, grace, rate = _whole(post.get("months")), _whole(post.get("grace"), 0), _rate(post.get("annual_rate"))
     method = post.get("method", "")
     if months is None or not 1 <= months <= 240:
-        raise services.FundError(_("The new tenor is 1 to 240 months."))
+        raise fund_services.FundError(_("The new tenor is 1 to 240 months."))
     if grace is None or grace >= months:
-        raise services.FundError(_("The grace period must be shorter than the new tenor."))
+        raise fund_services.FundError(_("The grace period must be shorter than the new tenor."))
     if rate is None:
-        raise services.FundError(_("The annual rate is a percentage from 0 to 100, e.g. 3 or 4,5."))
+        raise fund_services.FundError(_("The annual rate is a percentage from 0 to 100, e.g. 3 or 4,5."))
     if method not in METHOD_NAMES:
-        raise services.FundError(_("Choose the repayment method."))
-    arrears = changes.CAPITALISE if post.get("arrears") == changes.CAPITALISE else changes.CARRY
-    return changes.Restructuring(months, rate, Method(method), grace, arrears, post.get("waive_penalty") == "on")
+        raise fund_services.FundError(_("Choose the repayment method."))
+    arrears = change_services.CAPITALISE if post.get("arrears") == change_services.CAPITALISE else change_services.CARRY
+    return change_services.Restructuring(
+        months, rate, Method(method), grace, arrears, post.get("waive_penalty") == "on"
+    )
 
 
 @require_POST
@@ -533,9 +542,9 @@ def loan_change_propose_view(request, pk):
     day = _day(request.POST.get("effective_on"))
     try:
         if day is None or day > timezone.localdate():
-            raise services.FundError(_("Give the day it takes effect (today or earlier)."))
+            raise fund_services.FundError(_("Give the day it takes effect (today or earlier)."))
         terms = _restructuring(request.POST) if kind == LoanChange.Kind.RESTRUCTURE else None
-        changes.change_propose(loan=loan, kind=kind, effective_on=day, terms=terms,
+        change_services.change_propose(loan=loan, kind=kind, effective_on=day, terms=terms,
                                reason=request.POST.get("reason", ""), actor=request.user, occurred_at=clock.now())  # fmt: skip
         messages.success(request, _("Proposed. Another user with the right to decide approves or rejects it."))
     except DomainError as exc:
@@ -552,10 +561,10 @@ def loan_change_decide_view(request, pk, action: str):
         raise Http404
     try:
         if action == "approve":
-            change = changes.change_approve(change=change, actor=request.user, occurred_at=now, recorded_at=now)
+            change = change_services.change_approve(change=change, actor=request.user, occurred_at=now, recorded_at=now)
             messages.success(request, _("Approved and carried out: %(kind)s.") % {"kind": change.get_kind_display()})
         else:
-            changes.change_reject(change=change, reason=request.POST.get("reason", ""), actor=request.user,
+            change_services.change_reject(change=change, reason=request.POST.get("reason", ""), actor=request.user,
                                   occurred_at=now)  # fmt: skip
             messages.success(request, _("The proposal was rejected."))
     except DomainError as exc:
@@ -570,7 +579,7 @@ def loan_settle_view(request, pk):
     now = clock.now()
     try:
         amount, day = _paid(request.POST)
-        changes.loan_settle(loan=loan, paid_on=day, amount=amount, bank_reference=request.POST.get("bank_reference", ""),
+        change_services.loan_settle(loan=loan, paid_on=day, amount=amount, bank_reference=request.POST.get("bank_reference", ""),
                             actor=request.user, occurred_at=now, recorded_at=now)  # fmt: skip
         messages.success(request, _("The loan was settled early and is repaid."))
     except DomainError as exc:
@@ -594,10 +603,10 @@ def disaster_view(request, code: str):
             request.POST.get("ends_on"))  # fmt: skip
         try:
             if area not in dict(areas):
-                raise services.FundError(_("Choose the area from the list."))
+                raise fund_services.FundError(_("Choose the area from the list."))
             if start is None or end is None:
-                raise services.FundError(_("Give the first and the last day of the period."))
-            changes.disaster_declare(region_code=area, starts_on=start, ends_on=end,
+                raise fund_services.FundError(_("Give the first and the last day of the period."))
+            change_services.disaster_declare(region_code=area, starts_on=start, ends_on=end,
                                      basis=request.POST.get("basis", ""), actor=request.user, occurred_at=clock.now())  # fmt: skip
             messages.success(request, _("Recorded. The next portfolio run pauses delinquency in the area."))
             return redirect("fund:disasters", code=fund.code)
@@ -618,18 +627,15 @@ def disaster_view(request, code: str):
 def bank_statement_upload_view(request, code: str):
     fund = selectors.fund_get(user=request.user, code=code)
     if request.method != "POST":
-        recent = fund.bank_statements.order_by("-uploaded_at")[:20]
+        recent = selectors.bank_statement_list(fund=fund)
         return _render(request, "fund/bank_statement_upload.html", {"fund": fund, "recent": recent})
-    upload = request.FILES.get("file")
-    if upload is None or upload.size > bankfile.MAX_BYTES:
-        messages.error(request, _("Choose the bank statement (CSV, at most 20 MB)."))
-        return redirect("fund:bank_statement_upload", code=fund.code)
-    try:
-        statement = imports.repayments_import(
-            fund=fund, content=upload.read(), filename=upload.name, user=request.user, occurred_at=clock.now()
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    statement = bank_statement_upload(
+        request,
+        lambda **upload: statement_services.repayments_import(
+            fund=fund, actor=request.user, occurred_at=clock.now(), **upload
+        ),
+    )
+    if statement is None:
         return redirect("fund:bank_statement_upload", code=fund.code)
     return redirect("fund:bank_statement", code=fund.code, pk=statement.pk)
 
@@ -648,10 +654,8 @@ def bank_statement_view(request, code: str, pk):
         "other_way": _("money out"),
         "unreadable": _("unreadable"),
     }
-    counts = [(labels[o], statement.counts.get(o, 0), o) for o in imports.OUTCOMES if statement.counts.get(o)]
-    rows = [dict(row, label=labels.get(row["outcome"], row["outcome"])) for row in statement.outcomes]
-    return _render(request, "fund/bank_statement.html", {"fund": fund, "statement": statement, "rows": rows,
-                                                        "counts": counts})  # fmt: skip
+    context = {"fund": fund} | bank_statement_context(statement, labels=labels, subject="loan")
+    return _render(request, "fund/bank_statement.html", context)
 
 
 # --- the cooperative's treasurer ---------------------------------------------------------------
@@ -664,7 +668,7 @@ def cooperative_view(request):
     today = timezone.localdate()
     loans = []
     for loan in selectors.loan_list(user=request.user)[:50]:
-        position = services.loan_position(loan, as_of=today)
+        position = loan_services.loan_position(loan, as_of=today)
         nxt = position.next_due
         loans.append({"loan": loan, "outstanding": position.principal_outstanding, "arrears": position.arrears,
                       "penalty": position.penalty_owed, "next": nxt,

@@ -148,3 +148,32 @@ class Posting(Immutable):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.amount}"
+
+
+class BankStatement(models.Model):
+    """A bank's statement of one owner's account (an aid program's, a revolving fund's), uploaded to
+    match its lines: the file is kept as it came, with what the owner's matcher made of each line and
+    the counts. The owner is a kind and an id, not a foreign key: the ledger sits below the apps that
+    own the accounts, and each reads its statements only through its own owner, once its scope check
+    let the user see that owner (`ledger.statements`)."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    owner_kind = models.CharField(max_length=40)  # the matcher's registered kind: "aid.program", "fund.fund"
+    owner_id = models.UUIDField()
+    file = models.FileField(upload_to="bank-statements/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    # Per line, in the file's order: {"line", "outcome", "reason"} and what the owner's matcher adds
+    # (the settlement's number; the loan's number, the amount and the repayment).
+    outcomes = models.JSONField(default=list)
+    counts = models.JSONField(default=dict)  # outcome → lines
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        indexes = [models.Index(fields=["owner_kind", "owner_id", "uploaded_at"], name="ledger_statement_owner")]
+        constraints = [models.CheckConstraint(condition=~Q(owner_kind=""), name="ledger_statement_has_owner")]
+
+    def __str__(self) -> str:
+        return self.original_name

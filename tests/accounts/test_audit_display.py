@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from betang.accounts.audit_display import EVENTS, change_lines, event_label, object_label
+from betang.accounts.audit_display import EVENTS, RENAMED, change_lines, event_label, object_label
+from betang.accounts.selectors import audit_event_list
 from betang.core.audit import audit_record
 
 ROOT = Path(__file__).resolve().parents[2] / "betang"
@@ -62,3 +63,24 @@ def test_status_and_kind_codes_in_changes_read_as_their_labels():
 def test_import_kinds_and_days_in_changes_read_in_words():
     lines = change_lines({"kind": [None, "households"], "up_to": [None, "2026-12-07"]})
     assert lines == [("Jenis", "—", "rumah tangga dan anggotanya"), ("Sampai", "—", "7 Desember 2026")]
+
+
+def test_a_renamed_event_stored_under_its_old_name_reads_as_the_new_one():
+    assert RENAMED["fund.loan_disbursed"] == "fund.loan.disbursed"
+    assert all(event_label(old) == event_label(new) for old, new in RENAMED.items())
+    assert event_label("fund.loan_disbursed") == event_label("fund.loan.disbursed") != "fund.loan.disbursed"
+    assert object_label("fund.fundbankstatement") == object_label("ledger.bankstatement")
+
+
+@pytest.mark.django_db
+def test_a_filter_by_the_new_name_finds_the_events_stored_under_the_old_one_and_back(national_admin, now):
+    for event in ("fund.loan_disbursed", "fund.loan.disbursed", "fund.loan.settled", "fund.repayment_recorded"):
+        audit_record(actor=None, event=event, occurred_at=now, region_code="62")
+
+    def found(prefix: str) -> list[str]:
+        return sorted(audit_event_list(user=national_admin, event_prefix=prefix).values_list("event", flat=True))
+
+    assert found("fund.loan.disbursed") == ["fund.loan.disbursed", "fund.loan_disbursed"]
+    assert found("fund.loan_disbursed") == ["fund.loan.disbursed", "fund.loan_disbursed"]
+    assert found("fund.loan.") == ["fund.loan.disbursed", "fund.loan.settled", "fund.loan_disbursed"]
+    assert found("fund.repayment") == ["fund.repayment_recorded"]

@@ -11,10 +11,11 @@ from pypdf import PdfReader
 
 from betang.aid import posting
 from betang.aid.contracts import BasketLine
-from betang.aid.models import BankStatement, Redemption, Settlement
+from betang.aid.models import Redemption, Settlement
 from betang.aid.services import settlements
 from betang.aid.services.payments import PaymentSettled, card_pay, card_payment_void
 from betang.ledger import selectors as ledger
+from betang.ledger.models import BankStatement
 from betang.ledger.verify import ledger_verify
 from tests.aid.conftest import PIN
 from tests.conftest import NOW
@@ -201,8 +202,6 @@ def test_the_pages_issue_mark_paid_and_match_a_bank_statement(client, paid, kapu
     result = client.post(f"{program}/rekening-koran/", {"file": upload}, follow=True).content.decode()
     assert 'data-outcome="reconciled"' in result
     assert "cocok" in result.lower()
-    from betang.aid.models import BankStatement
-
     # The program's bank statement lists every area's transfers: a regency officer does not read it.
     kept = BankStatement.objects.get()
     client.force_login(kapuas_officer)

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from betang.fund.models import Application, Loan, Repayment
-from betang.fund.services import application_approve, application_assess, loan_disburse
+from betang.fund.services.applications import application_approve, application_assess
+from betang.fund.services.loans import loan_disburse
 from betang.registry.models import CooperativeStaff
 from tests.browser.test_aid_cycle import sign_in
 from tests.conftest import NOW

@@ -322,7 +322,7 @@ def test_the_provincial_auditor_reads_the_cycles_and_the_funds_events(demo_built
     auditor = User.objects.get(username="auditor.kalteng")
     events = set(audit_event_list(user=auditor).values_list("event", flat=True))
     assert {"aid.cycle.credited", "aid.cycle.approved", "aid.cycle.closed"} <= events
-    assert {"fund.loan_disbursed", "fund.repayment_recorded"} <= events
+    assert {"fund.loan.disbursed", "fund.repayment.recorded"} <= events
 
 
 def test_a_worklist_count_is_what_its_link_lists(client, demo_built):

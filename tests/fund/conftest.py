@@ -8,17 +8,9 @@ import pytest
 
 from betang.fund.models import Application, Fund, Loan, Product
 from betang.fund.schedules import Method
-from betang.fund.services import (
-    CHECKLIST,
-    application_approve,
-    application_assess,
-    application_submit,
-    fund_capital_add,
-    fund_create,
-    loan_disburse,
-    product_create,
-    repayment_record,
-)
+from betang.fund.services.applications import CHECKLIST, application_approve, application_assess, application_submit
+from betang.fund.services.funds import fund_capital_add, fund_create, product_create
+from betang.fund.services.loans import loan_disburse, repayment_record
 from betang.registry.models import Cooperative
 from tests.conftest import NOW
 

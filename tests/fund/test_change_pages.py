@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from betang.fund.models import Disaster, Instalment, LoanChange, Repayment
-from betang.fund.services import loan_disburse
+from betang.fund.services.loans import loan_disburse
 from betang.ledger.verify import ledger_verify
 from tests.conftest import NOW
 from tests.fund.conftest import approved

@@ -10,7 +10,9 @@ import pytest
 
 from betang.core.errors import PermissionDenied
 from betang.core.money import round_rupiah
-from betang.fund.changes import (
+from betang.fund.models import Instalment, Loan, LoanChange, LoanHealth, Repayment
+from betang.fund.schedules import GraceInterest, Method
+from betang.fund.services.changes import (
     CAPITALISE,
     CARRY,
     ChangeRefused,
@@ -22,20 +24,9 @@ from betang.fund.changes import (
     loan_settle,
     loan_standing,
 )
-from betang.fund.models import Instalment, Loan, LoanChange, LoanHealth, Repayment
-from betang.fund.portfolio import portfolio_run
-from betang.fund.schedules import GraceInterest, Method
-from betang.fund.services import (
-    FundError,
-    NotReversible,
-    OutOfOrder,
-    loan_disburse,
-    loan_position,
-    pool_balance,
-    product_create,
-    repayment_reverse,
-    writeoff_account,
-)
+from betang.fund.services.funds import FundError, pool_balance, product_create, writeoff_account
+from betang.fund.services.loans import NotReversible, OutOfOrder, loan_disburse, loan_position, repayment_reverse
+from betang.fund.services.portfolio import portfolio_run
 from betang.ledger import selectors as ledger
 from betang.ledger.verify import ledger_verify
 from tests.conftest import NOW
@@ -200,7 +191,7 @@ def test_a_proposal_is_rejected_with_a_reason_by_another_user_and_bad_terms_are_
 def test_a_written_off_loan_leaves_the_receivables_and_a_later_recovery_lowers_the_write_offs(world):
     loan, _other = disbursed(world), disbursed(world)
     pay_grace_interest(world, loan, 1)
-    portfolio_run(world.fund, as_of=date(2026, 9, 1))
+    portfolio_run(fund=world.fund, as_of=date(2026, 9, 1), actor=None, occurred_at=NOW)
     assert LoanHealth.objects.filter(loan=loan).exists()
     change = change_propose(loan=loan, kind="WRITE_OFF", effective_on=date(2026, 9, 1), reason="Macet, usaha tutup",
                             actor=world.assessor, occurred_at=NOW)  # fmt: skip
@@ -211,7 +202,9 @@ def test_a_written_off_loan_leaves_the_receivables_and_a_later_recovery_lowers_t
     assert ledger.account_balance(writeoff_account(world.fund).pk) == 250_000_000
     assert change.standing["written_off"] == 250_000_000
     assert not LoanHealth.objects.filter(loan=loan).exists()
-    assert portfolio_run(world.fund, as_of=date(2026, 9, 2)).loans == 1  # only `other`
+    assert (
+        portfolio_run(fund=world.fund, as_of=date(2026, 9, 2), actor=None, occurred_at=NOW).loans == 1
+    )  # only `other`
     assert_the_books_add_up(world)
     with pytest.raises(ChangeRefused):
         change_propose(loan=loan, kind="WRITE_OFF", effective_on=date(2026, 9, 3), reason="x", actor=world.assessor,
@@ -331,9 +324,11 @@ def test_grace_interest_capitalised_enters_the_receivable_on_its_due_dates_and_i
     caps = [line(loan, n).capitalised for n in (1, 2, 3)]
     assert caps == [1_000_000, 1_005_000, 1_010_025]
     assert loan_position(loan, as_of=date(2026, 3, 1)).principal_outstanding == 200_000_000 + caps[0]
-    portfolio_run(world.fund, as_of=date(2026, 3, 12))  # the nightly run posts what is due
+    portfolio_run(
+        fund=world.fund, as_of=date(2026, 3, 12), actor=None, occurred_at=NOW
+    )  # the nightly run posts what is due
     assert ledger.account_balance(loan.receivable_account_id) == 200_000_000 + caps[0] + caps[1]
-    portfolio_run(world.fund, as_of=date(2026, 3, 12))  # and only once
+    portfolio_run(fund=world.fund, as_of=date(2026, 3, 12), actor=None, occurred_at=NOW)  # and only once
     assert ledger.account_balance(loan.receivable_account_id) == 200_000_000 + caps[0] + caps[1]
     for n in range(4, 13):  # a repayment posts the rest first
         repay(world, loan, line(loan, n).total, line(loan, n).due_on, f"K{n}")

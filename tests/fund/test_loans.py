@@ -11,20 +11,14 @@ from betang.core.errors import PermissionDenied
 from betang.core.models import AuditEvent
 from betang.fund.models import Application, Instalment, Loan, Repayment
 from betang.fund.schedules import schedule
-from betang.fund.services import (
-    FundError,
-    OutOfOrder,
-    PoolShort,
+from betang.fund.services.applications import (
     application_approve,
     application_assess,
     application_reject,
     application_submit,
-    loan_disburse,
-    loan_position,
-    pool_balance,
-    repayment_reverse,
-    terms_of,
 )
+from betang.fund.services.funds import FundError, pool_balance, terms_of
+from betang.fund.services.loans import OutOfOrder, PoolShort, loan_disburse, loan_position, repayment_reverse
 from betang.ledger import selectors as ledger
 from betang.ledger.verify import ledger_verify
 from tests.conftest import NOW
@@ -53,7 +47,7 @@ def test_a_loan_is_applied_for_assessed_approved_and_disbursed_with_its_schedule
     assert ledger.account_balance(loan.receivable_account_id) == 250_000_000
     assert ledger.account_balance(world.fund.income_account_id) == 1_250_000
     assert Application.objects.get(pk=application.pk).status == "DISBURSED"
-    assert AuditEvent.objects.filter(event="fund.loan_disbursed", object_id=str(loan.pk)).exists()
+    assert AuditEvent.objects.filter(event="fund.loan.disbursed", object_id=str(loan.pk)).exists()
     assert all(c.ok for c in ledger_verify())
 
 

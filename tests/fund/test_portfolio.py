@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 
 from betang.fund.models import Disaster, Instalment, LoanHealth
-from betang.fund.portfolio import collection_rate, portfolio_run, portfolio_summary
-from betang.fund.services import loan_position
+from betang.fund.selectors import collection_rate, portfolio_summary
+from betang.fund.services.loans import loan_position
+from betang.fund.services.portfolio import portfolio_run
 from betang.registry.models import Cooperative
 from tests.conftest import NOW
 from tests.fund.conftest import disbursed, repay
@@ -30,7 +31,7 @@ def test_each_loan_is_classed_by_its_days_past_due_and_agrees_with_its_replay(wo
     repay(world, late, interest_only(late, 2) + 3_125, date(2026, 3, 20), "B2")
     # `late` then paid nothing after March: April 12 unpaid → 49 days; `later` paid nothing: Feb 12 → 108 days.
     as_of = date(2026, 5, 31)
-    result = portfolio_run(world.fund, as_of=as_of)
+    result = portfolio_run(fund=world.fund, as_of=as_of, actor=None, occurred_at=NOW)
     assert (result.loans, result.written) == (3, 3)
     health = {h.loan_id: h for h in LoanHealth.objects.all()}
     assert [(health[x.pk].days_past_due, health[x.pk].quality, health[x.pk].problem) for x in (on_time, late, later)] == [
@@ -72,30 +73,30 @@ def test_a_declared_disaster_pauses_delinquency_in_its_area(world, make_user):
         region_code="62.03.01", starts_on=date(2026, 2, 20), ends_on=date(2026, 3, 10), basis="SK Bupati Kapuas banjir",
         declared_by=world.approver, created_at=NOW,
     )  # fmt: skip
-    portfolio_run(world.fund, as_of=date(2026, 3, 31))
+    portfolio_run(fund=world.fund, as_of=date(2026, 3, 31), actor=None, occurred_at=NOW)
     assert LoanHealth.objects.get(loan=loan).days_past_due == 47 - 19  # 19 days of flood not counted
     assert LoanHealth.objects.get(loan=elsewhere).days_past_due == 47  # another district
 
 
 def test_a_repaid_loan_leaves_the_portfolio(world):
     loan = disbursed(world)
-    portfolio_run(world.fund, as_of=date(2026, 2, 1))
+    portfolio_run(fund=world.fund, as_of=date(2026, 2, 1), actor=None, occurred_at=NOW)
     assert LoanHealth.objects.filter(loan=loan).exists()
     total = sum(i.total for i in Instalment.objects.filter(loan=loan))
     repay(world, loan, total, date(2026, 2, 1), "ALL")
-    portfolio_run(world.fund, as_of=date(2026, 2, 2))
+    portfolio_run(fund=world.fund, as_of=date(2026, 2, 2), actor=None, occurred_at=NOW)
     assert not LoanHealth.objects.filter(loan=loan).exists()
 
 
 def test_a_reversal_writes_the_instalments_back_as_they_were(world):
-    from betang.fund.services import repayment_reverse
+    from betang.fund.services.loans import repayment_reverse
 
     loan = disbursed(world)
     paid = repay(world, loan, interest_only(loan, 1), date(2026, 2, 12), "C1")
     assert Instalment.objects.get(loan=loan, number=1).interest_paid == 1_250_000
     repayment_reverse(repayment=paid, reason="Salah", actor=world.approver, occurred_at=NOW, recorded_at=NOW)
     assert Instalment.objects.get(loan=loan, number=1).interest_paid == 0
-    portfolio_run(world.fund, as_of=date(2026, 3, 1))
+    portfolio_run(fund=world.fund, as_of=date(2026, 3, 1), actor=None, occurred_at=NOW)
     assert LoanHealth.objects.get(loan=loan).days_past_due == 17
 
 
@@ -109,4 +110,17 @@ def test_the_nightly_command_classes_every_fund(world):
     call_command("fund", "portfolio", "--as-of", "2026-05-31", stdout=out)
     assert world.fund.code in out.getvalue()
     assert "Rp250.000.000" in out.getvalue()
+    assert LoanHealth.objects.get().days_past_due == 108
+
+
+def test_the_nightly_command_can_queue_the_run_for_the_worker(world, django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    disbursed(world)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):  # the test settings run a queued task at once
+        call_command("fund", "portfolio", "--as-of", "2026-05-31", "--enqueue", stdout=out)
+    assert f"{world.fund.code}: queued as task " in out.getvalue()
     assert LoanHealth.objects.get().days_past_due == 108

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from betang.fund.selectors import pool_flows, relending
-from betang.fund.services import pool_balance
+from betang.fund.services.funds import pool_balance
 from tests.fund.conftest import disbursed, repay
 
 pytestmark = pytest.mark.django_db

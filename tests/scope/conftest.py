@@ -16,19 +16,12 @@ from betang.aid.services.cards import card_pin_set, cards_issue
 from betang.aid.services.cycles import cycle_approve, cycle_credit, cycle_draft, cycle_submit
 from betang.aid.services.programs import PocketSpec, program_create, program_fund
 from betang.aid.services.settlements import settlements_issue
-from betang.fund import changes
 from betang.fund.models import Application, Fund, Loan, LoanChange, Repayment
 from betang.fund.schedules import Method
-from betang.fund.services import (
-    application_approve,
-    application_assess,
-    application_submit,
-    fund_capital_add,
-    fund_create,
-    loan_disburse,
-    product_create,
-    repayment_record,
-)
+from betang.fund.services import changes
+from betang.fund.services.applications import application_approve, application_assess, application_submit
+from betang.fund.services.funds import fund_capital_add, fund_create, product_create
+from betang.fund.services.loans import loan_disburse, repayment_record
 from betang.outlets.models import Item, Sale
 from betang.outlets.services.sales import LineIn, sale_complete
 from betang.outlets.services.stock import item_create, stock_receive

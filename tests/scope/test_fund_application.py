@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from betang.fund.services import FundError, application_submit
+from betang.fund.services.applications import application_submit
+from betang.fund.services.funds import FundError
 from tests.aid.conftest import cooperative
 from tests.conftest import NOW
 from tests.scope.conftest import changed, snapshot

@@ -156,7 +156,7 @@ FILTERED = [
     ("fund.disaster", "kapuas_fund_officer", 200, ()),  # 62.71 is not among the areas offered
     ("fund.disaster.province", "kapuas_fund_officer", 200, ()),  # nor the whole province
     # the statement is kept (the officer's own upload); its Palangkaraya line is "no loan named"
-    ("fund.bank_statement", "kapuas_fund_officer", 302, ("fund.FundBankStatement", "core.AuditEvent")),
+    ("fund.bank_statement", "kapuas_fund_officer", 302, ("core.AuditEvent", "ledger.BankStatement")),
 ]
 
 
@@ -201,8 +201,8 @@ def test_a_write_kept_to_the_users_area_touches_nothing_of_another(client, world
     for secret in (world.palangkaraya.cooperative.name, world.person.name, "62.71.01"):
         assert secret not in told
     if own:
-        assert "DB-" in str(after["fund.FundBankStatement"][0]["outcomes"])
-        assert [r["outcome"] for r in after["fund.FundBankStatement"][0]["outcomes"]] == ["no_loan"]
+        assert "DB-" in str(after["ledger.BankStatement"][0]["outcomes"])
+        assert [r["outcome"] for r in after["ledger.BankStatement"][0]["outcomes"]] == ["no_loan"]
 
 
 def test_an_outlet_cannot_sell_price_or_move_another_cooperatives_item(client, world):

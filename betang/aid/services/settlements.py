@@ -9,11 +9,9 @@ in the next statement.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
@@ -21,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.aid import posting
-from betang.aid.models import BankStatement, Program, Redemption, Settlement
+from betang.aid.models import BANK_STATEMENT_OWNER, Program, Redemption, Settlement
 from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
 from betang.core.money import format_rupiah
-from betang.ledger import bankfile
+from betang.ledger import bankfile, statements
 from betang.ledger import selectors as ledger
 from betang.ledger.services import journal_post
 
@@ -163,78 +161,71 @@ def settlement_mark_paid(
 
 def bank_statement_match(
     *, program: Program, content: bytes, filename: str, actor: Any, occurred_at: datetime
-) -> BankStatement:
-    """Keep the uploaded statement and confirm each paid settlement whose bank reference a line names
-    (in its reference or description) with the same amount. Every line gets an outcome: reconciled,
-    already reconciled, amount differs, not a settlement, or unreadable. Uploading it again changes
-    nothing."""
+) -> statements.BankStatement:
+    """Keep the uploaded statement of the program's account (`ledger.statements`) and confirm each
+    paid settlement whose bank reference a line names (in its reference or description) with the same
+    amount (`settlements_match`). Uploading it again changes nothing."""
     try:
-        lines = bankfile.bank_lines(content, direction="out")
+        return statements.bank_statement_match(
+            owner_kind=BANK_STATEMENT_OWNER,
+            owner_id=program.pk,
+            content=content,
+            filename=filename,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
     except bankfile.Unreadable:
         raise BankFileUnreadable() from None
-    with transaction.atomic():
-        paid = list(
-            Settlement.objects.select_for_update()
-            .filter(program=program, status__in=[Settlement.Status.PAID, Settlement.Status.RECONCILED])
-            .exclude(bank_reference="")
-        )
-        outcomes = []
-        for line in lines:
-            if line.error:
-                outcomes.append({"line": line.line, "outcome": "unreadable", "settlement": "", "reason": line.error})
-                continue
-            if line.other_way:
-                reason = _("Money came into the account on this line.")
-                outcomes.append({"line": line.line, "outcome": "unmatched", "settlement": "", "reason": reason})
-                continue
-            said = f"{line.reference} {line.description}".upper()
-            found = [s for s in paid if s.bank_reference.upper() in said]
-            if not found:
-                outcomes.append({"line": line.line, "outcome": "unmatched", "settlement": "", "reason": ""})
-                continue
-            settlement = found[0]
-            if settlement.amount != line.amount:
-                reason = _("The bank shows %(bank)s, the statement %(ours)s.") % {
-                    "bank": format_rupiah(line.amount),
-                    "ours": format_rupiah(settlement.amount),
-                }
-                outcomes.append(
-                    {"line": line.line, "outcome": "differs", "settlement": settlement.number, "reason": reason}
-                )
-                continue
-            if settlement.status == Settlement.Status.RECONCILED:
-                outcomes.append(
-                    {"line": line.line, "outcome": "already", "settlement": settlement.number, "reason": ""}
-                )
-                continue
-            settlement.status, settlement.reconciled_at = Settlement.Status.RECONCILED, occurred_at
-            settlement.bank_line = f"{line.day:%Y-%m-%d} {line.reference} {line.description} {line.amount}"[:300]
-            settlement.save(update_fields=["status", "reconciled_at", "bank_line"])
-            audit_record(
-                actor=actor,
-                event="aid.settlement.reconciled",
-                occurred_at=occurred_at,
-                obj=settlement,
-                region_code=settlement.region_code,
-                changes={"status": [Settlement.Status.PAID, Settlement.Status.RECONCILED]},
+
+
+def settlements_match(
+    *, owner_id: Any, lines: list[bankfile.BankLine], actor: Any, occurred_at: datetime
+) -> list[dict[str, Any]]:
+    """The program's matcher (registered in `aid.apps`): every line of its bank statement gets an
+    outcome: reconciled, already reconciled, amount differs, not a settlement, or unreadable. A paid
+    settlement named with its amount is marked RECONCILED, in the statement's transaction."""
+    paid = list(
+        Settlement.objects.select_for_update()
+        .filter(program_id=owner_id, status__in=[Settlement.Status.PAID, Settlement.Status.RECONCILED])
+        .exclude(bank_reference="")
+    )
+    outcomes = []
+    for line in lines:
+        if line.error:
+            outcomes.append({"line": line.line, "outcome": "unreadable", "settlement": "", "reason": line.error})
+            continue
+        if line.other_way:
+            reason = _("Money came into the account on this line.")
+            outcomes.append({"line": line.line, "outcome": "unmatched", "settlement": "", "reason": reason})
+            continue
+        said = f"{line.reference} {line.description}".upper()
+        found = [s for s in paid if s.bank_reference.upper() in said]
+        if not found:
+            outcomes.append({"line": line.line, "outcome": "unmatched", "settlement": "", "reason": ""})
+            continue
+        settlement = found[0]
+        if settlement.amount != line.amount:
+            reason = _("The bank shows %(bank)s, the statement %(ours)s.") % {
+                "bank": format_rupiah(line.amount),
+                "ours": format_rupiah(settlement.amount),
+            }
+            outcomes.append(
+                {"line": line.line, "outcome": "differs", "settlement": settlement.number, "reason": reason}
             )
-            outcomes.append({"line": line.line, "outcome": "reconciled", "settlement": settlement.number, "reason": ""})
-        counts = dict(Counter(outcome["outcome"] for outcome in outcomes))
-        statement = BankStatement(
-            program=program,
-            original_name=filename[:255],
-            uploaded_by=actor if getattr(actor, "pk", None) else None,
-            uploaded_at=occurred_at,
-            outcomes=outcomes,
-            counts=counts,
-        )
-        statement.file.save(filename[:100] or "rekening.csv", ContentFile(content), save=False)
-        statement.save()
+            continue
+        if settlement.status == Settlement.Status.RECONCILED:
+            outcomes.append({"line": line.line, "outcome": "already", "settlement": settlement.number, "reason": ""})
+            continue
+        settlement.status, settlement.reconciled_at = Settlement.Status.RECONCILED, occurred_at
+        settlement.bank_line = f"{line.day:%Y-%m-%d} {line.reference} {line.description} {line.amount}"[:300]
+        settlement.save(update_fields=["status", "reconciled_at", "bank_line"])
         audit_record(
             actor=actor,
-            event="aid.bank_statement.matched",
+            event="aid.settlement.reconciled",
             occurred_at=occurred_at,
-            obj=statement,
-            changes={"counts": [None, counts]},
+            obj=settlement,
+            region_code=settlement.region_code,
+            changes={"status": [Settlement.Status.PAID, Settlement.Status.RECONCILED]},
         )
-    return statement
+        outcomes.append({"line": line.line, "outcome": "reconciled", "settlement": settlement.number, "reason": ""})
+    return outcomes

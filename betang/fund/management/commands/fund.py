@@ -13,8 +13,12 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
+from betang.core import clock
 from betang.core.money import format_rupiah
+from betang.fund.models import Fund
 from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule, totals
+from betang.fund.selectors import portfolio_summary
+from betang.fund.services.portfolio import portfolio_run, portfolio_run_queue
 
 
 def _rate(text: str) -> Decimal:
@@ -111,9 +115,6 @@ class Command(BaseCommand):
 
     def _portfolio(self, options):
         """Run from cron each night (e.g. `5 0 * * * betang fund portfolio --enqueue`, for the worker)."""
-        from betang.fund.models import Fund
-        from betang.fund.portfolio import portfolio_run, portfolio_summary
-
         as_of = options["as_of"] or timezone.localdate()
         funds = Fund.objects.order_by("code")
         if options["fund"]:
@@ -122,11 +123,13 @@ class Command(BaseCommand):
                 raise CommandError(f"no fund {options['fund']!r}")
         console = Console(file=self.stdout, highlight=False, width=120)
         if options["enqueue"]:
-            from betang.fund.tasks import portfolio_task
-
             for fund in funds:
-                queued = portfolio_task.enqueue(fund_code=fund.code, as_of=as_of.isoformat())
-                console.print(f"{fund.code}: queued as task {queued.id}")
+                portfolio_run_queue(
+                    fund=fund,
+                    as_of=as_of,
+                    actor=None,
+                    then=lambda task_id, code=fund.code: console.print(f"{code}: queued as task {task_id}"),
+                )
             return
         table = Table(
             "fund",
@@ -138,7 +141,7 @@ class Command(BaseCommand):
             title=f"Portfolio on {as_of.isoformat()}",
         )
         for fund in funds:
-            portfolio_run(fund, as_of=as_of)
+            portfolio_run(fund=fund, as_of=as_of, actor=None, occurred_at=clock.now())
             s = portfolio_summary(fund)
             percent = lambda v: f"{v:.1f}%" if v is not None else "—"  # noqa: E731
             table.add_row(fund.code, f"{s.loans:,}", format_rupiah(s.outstanding), percent(s.par_percent(30)),

@@ -34,14 +34,9 @@ from betang.fund.allocation import Standing, standing
 from betang.fund.models import Disaster, Instalment, Loan, LoanChange, LoanHealth, Repayment
 from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule
 from betang.fund.schedules import Instalment as ScheduleLine
-from betang.fund.services import (
-    FundError,
-    SameUser,
-    capitalisation_post,
-    loan_position,
-    repayment_record,
-    writeoff_account,
-)
+from betang.fund.services.applications import SameUser
+from betang.fund.services.funds import FundError, writeoff_account
+from betang.fund.services.loans import capitalisation_post, loan_position, repayment_record
 from betang.ledger import selectors as ledger
 from betang.ledger.services import journal_post
 
@@ -170,7 +165,7 @@ def change_propose(
             reason=reason.strip()[:1000], proposed_by=actor, proposed_at=occurred_at,
         )  # fmt: skip
         audit_record(
-            actor=actor, event="fund.change_proposed", occurred_at=occurred_at, obj=change, region_code=loan.region_code,
+            actor=actor, event="fund.change.proposed", occurred_at=occurred_at, obj=change, region_code=loan.region_code,
             changes={"loan": loan.number, "kind": kind, "effective_on": effective_on.isoformat()} | change.terms,
         )  # fmt: skip
     return change
@@ -188,7 +183,7 @@ def change_reject(*, change: LoanChange, reason: str, actor: Any, occurred_at: d
         change.status, change.decided_by, change.decided_at = LoanChange.Status.REJECTED, actor, occurred_at
         change.rejection_reason = reason.strip()[:500]
         change.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
-        audit_record(actor=actor, event="fund.change_rejected", occurred_at=occurred_at, obj=change,
+        audit_record(actor=actor, event="fund.change.rejected", occurred_at=occurred_at, obj=change,
                      region_code=change.loan.region_code, changes={"reason": change.rejection_reason})  # fmt: skip
     return change
 
@@ -206,7 +201,7 @@ def change_approve(*, change: LoanChange, actor: Any, occurred_at: datetime, rec
         if loan.status != Loan.Status.ACTIVE:
             raise ChangeRefused(_("Only an active loan can be restructured or written off."))
         _check_day(loan, change.effective_on)
-        capitalisation_post(loan, as_of=change.effective_on, actor=actor, occurred_at=occurred_at)
+        capitalisation_post(loan=loan, as_of=change.effective_on, actor=actor, occurred_at=occurred_at)
         if change.kind == LoanChange.Kind.RESTRUCTURE:
             _restructure(loan, change, actor=actor, occurred_at=occurred_at, recorded_at=recorded_at)
         else:
@@ -214,7 +209,7 @@ def change_approve(*, change: LoanChange, actor: Any, occurred_at: datetime, rec
         change.status, change.decided_by, change.decided_at = LoanChange.Status.APPROVED, actor, occurred_at
         change.save(update_fields=["status", "decided_by", "decided_at", "standing", "version", "entry_id"])
         audit_record(
-            actor=actor, event="fund.change_approved", occurred_at=occurred_at, obj=change, region_code=loan.region_code,
+            actor=actor, event="fund.change.approved", occurred_at=occurred_at, obj=change, region_code=loan.region_code,
             changes={"loan": loan.number, "kind": change.kind} | change.standing,
         )  # fmt: skip
     return change
@@ -301,7 +296,7 @@ def loan_settle(
         if type(amount) is not int or amount <= 0 or not reference:
             raise FundError(_("Give the amount in whole rupiah and the transfer's bank reference."))
         _check_day(loan, paid_on)
-        capitalisation_post(loan, as_of=paid_on, actor=actor, occurred_at=occurred_at)
+        capitalisation_post(loan=loan, as_of=paid_on, actor=actor, occurred_at=occurred_at)
         now = loan_standing(loan, on=paid_on)
         if amount < now.payoff:
             raise SettlementShort(
@@ -328,7 +323,7 @@ def loan_settle(
         change.save(update_fields=["entry_id", "version", "standing"])
         repayment = repayment_record(loan=loan, amount=amount, paid_on=paid_on, bank_reference=reference, actor=actor,
                                      occurred_at=occurred_at, recorded_at=recorded_at)  # fmt: skip
-        audit_record(actor=actor, event="fund.loan_settled", occurred_at=occurred_at, obj=change,
+        audit_record(actor=actor, event="fund.loan.settled", occurred_at=occurred_at, obj=change,
                      region_code=loan.region_code, changes={"loan": loan.number, "amount": amount} | change.standing)  # fmt: skip
     return repayment
 
@@ -357,7 +352,7 @@ def disaster_declare(
             defaults={"declared_by": actor, "created_at": occurred_at},
         )  # fmt: skip
         if created:
-            audit_record(actor=actor, event="fund.disaster_declared", occurred_at=occurred_at, obj=disaster,
+            audit_record(actor=actor, event="fund.disaster.declared", occurred_at=occurred_at, obj=disaster,
                          changes={"area": region_code, "from": starts_on.isoformat(), "until": ends_on.isoformat(),
                                   "basis": disaster.basis})  # fmt: skip
     return disaster

@@ -1,6 +1,6 @@
-"""The revolving fund's writes: funds and their capital, products, applications (submitted by the
-cooperative, assessed by a fund officer, decided by another user), and disbursement through the
-ledger with the schedule generated then. Every write is audited; money moves only by ledger entries."""
+"""Loans: disbursement through the ledger with the schedule generated then, repayments allocated by
+the product's order and posted (recorded in date order, only the latest reversed), and the grace
+interest capitalised as it falls due. Every write is audited; money moves only by ledger entries."""
 
 from __future__ import annotations
 
@@ -13,300 +13,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.core.audit import audit_record
-from betang.core.errors import DomainError, PermissionDenied
 from betang.core.ids import new_id
-from betang.core.money import format_rupiah, round_rupiah
+from betang.core.money import round_rupiah
 from betang.fund import posting
 from betang.fund.allocation import Due, Payment, Position, replay
-from betang.fund.models import Application, Fund, Instalment, Loan, LoanChange, Product, Repayment
-from betang.fund.schedules import GraceInterest, Method, ScheduleError, Terms, schedule
+from betang.fund.models import Application, Fund, Instalment, Loan, LoanChange, Repayment
+from betang.fund.schedules import schedule
+from betang.fund.services.applications import application_state
+from betang.fund.services.funds import FundError, pool_balance, terms_of, writeoff_account
 from betang.ledger import selectors as ledger
 from betang.ledger.services import InsufficientFunds, account_open, entry_reverse, journal_post
-from betang.regions.scope import RegionScope
-
-# What the assessment looks at (DOMAIN §6.1: legal standing, governance, books, a plan, no arrears).
-CHECKLIST = {
-    "legal_entity": gettext_lazy("Legal entity registered (AHU)"),
-    "annual_meeting": gettext_lazy("Annual members' meeting (RAT) held this year"),
-    "financial_report": gettext_lazy("Financial report of the last year"),
-    "business_plan": gettext_lazy("Business plan for the loan"),
-    "board_guarantee": gettext_lazy("Personal guarantee of the board and supervisors"),
-    "no_arrears": gettext_lazy("No arrears on an earlier loan of the fund"),
-}
-
-
-# First path segments of the fund's pages (fund.urls): a fund coded so would be hidden behind them.
-RESERVED_CODES = frozenset({"koperasi", "pengajuan", "pinjaman", "angsuran", "perubahan"})
-
-
-class FundError(DomainError):
-    code = "fund"
-    http_status = 409
 
 
 class PoolShort(FundError):
     code = "fund.pool_short"
     message = gettext_lazy("The fund's pool does not hold enough to disburse this loan.")
-
-
-class SameUser(PermissionDenied):
-    code = "fund.same_user"
-    message = gettext_lazy("An application is decided by another user than the one who assessed it.")
-
-
-def _state(application: Application, *allowed: str) -> None:
-    if application.status not in allowed:
-        raise FundError(
-            _("This application is %(status)s; that cannot be done now.") % {"status": application.get_status_display()}
-        )
-
-
-def fund_create(
-    *,
-    code: str,
-    name: str,
-    region_code: str,
-    occurred_at: datetime,
-    actor: Any,
-    source: str = "",
-    legal_basis: str = "",
-) -> Fund:
-    if code in RESERVED_CODES:
-        raise FundError(_("The code %(code)s names a page of the fund: choose another.") % {"code": code})
-    with transaction.atomic():
-        pool = account_open(**posting.pool_account(code), occurred_at=occurred_at, region_code=region_code)
-        funding = account_open(**posting.funding_account(code), occurred_at=occurred_at, region_code=region_code)
-        income = account_open(**posting.income_account(code), occurred_at=occurred_at, region_code=region_code)
-        fund = Fund.objects.create(
-            code=code,
-            name=name,
-            region_code=region_code,
-            source=source,
-            legal_basis=legal_basis,
-            pool_account=pool,
-            funding_account=funding,
-            income_account=income,
-            created_at=occurred_at,
-        )
-        audit_record(actor=actor, event="fund.created", occurred_at=occurred_at, obj=fund, changes={"code": code})
-    return fund
-
-
-def fund_capital_add(
-    *, fund: Fund, amount: int, reference: str, occurred_at: datetime, recorded_at: datetime, actor: Any = None
-):
-    """Capital transferred into the pool (the bank reference is the idempotency key)."""
-    if type(amount) is not int or amount <= 0:
-        raise FundError(_("The amount must be a positive whole number of rupiah."))
-    with transaction.atomic():
-        posted = journal_post(
-            key=f"fund:{fund.code}:capital:{reference}",
-            kind="fund.capital",
-            legs=posting.capital_legs(amount, pool=fund.pool_account_id, funding=fund.funding_account_id),
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            actor=actor,
-            memo=reference,
-        )
-        if posted.created:
-            audit_record(
-                actor=actor,
-                event="fund.capital_added",
-                occurred_at=occurred_at,
-                obj=fund,
-                changes={"amount": amount, "reference": reference},
-            )
-    return posted
-
-
-def pool_balance(fund: Fund) -> int:
-    return ledger.account_balance(fund.pool_account_id)
-
-
-def writeoff_account(fund: Fund):
-    """The fund's receivables written off (opened the first time it is needed)."""
-    return account_open(**posting.writeoff_account(fund.code), occurred_at=fund.created_at)
-
-
-def product_create(
-    *,
-    fund: Fund,
-    code: str,
-    name: str,
-    min_amount: int,
-    max_amount: int,
-    annual_rate: Decimal,
-    method: Method,
-    months: int,
-    occurred_at: datetime,
-    actor: Any,
-    grace: int = 0,
-    grace_interest: GraceInterest = GraceInterest.PAY,
-    admin_fee_rate: Decimal = Decimal(0),
-    penalty_rate_per_day: Decimal = Decimal(0),
-    penalty_grace_days: int = 0,
-    allocation_order: str = "PENALTY,INTEREST,PRINCIPAL",
-) -> Product:
-    order = [part.strip().upper() for part in allocation_order.split(",")]
-    if sorted(order) != ["INTEREST", "PENALTY", "PRINCIPAL"]:
-        raise FundError(_("The repayment order names PENALTY, INTEREST and PRINCIPAL, each once."))
-    try:  # the terms must make a schedule at both ends of the range
-        for amount in (min_amount, max_amount):
-            schedule(
-                Terms(
-                    amount,
-                    Decimal(annual_rate),
-                    months,
-                    Method(method),
-                    date(2026, 1, 1),
-                    grace,
-                    GraceInterest(grace_interest),
-                )
-            )
-    except (ScheduleError, ValueError) as exc:
-        raise FundError(str(exc)) from None
-    with transaction.atomic():
-        product = Product.objects.create(
-            fund=fund,
-            code=code,
-            name=name,
-            min_amount=min_amount,
-            max_amount=max_amount,
-            annual_rate=annual_rate,
-            method=Method(method).value,
-            months=months,
-            grace=grace,
-            grace_interest=GraceInterest(grace_interest).value,
-            admin_fee_rate=admin_fee_rate,
-            penalty_rate_per_day=penalty_rate_per_day,
-            penalty_grace_days=penalty_grace_days,
-            allocation_order=",".join(order),
-            created_at=occurred_at,
-        )
-        audit_record(
-            actor=actor,
-            event="fund.product_created",
-            occurred_at=occurred_at,
-            obj=product,
-            changes={"code": code},
-            region_code=fund.region_code,
-        )
-    return product
-
-
-def terms_of(product: Product, amount: int, start: date) -> Terms:
-    return Terms(
-        amount=amount,
-        annual_rate=Decimal(product.annual_rate),
-        months=product.months,
-        method=Method(product.method),
-        start=start,
-        grace=product.grace,
-        grace_interest=GraceInterest(product.grace_interest),
-    )
-
-
-def application_submit(
-    *,
-    product: Product,
-    cooperative: Any,
-    amount: int,
-    purpose: str,
-    actor: Any,
-    occurred_at: datetime,
-    business_plan: Any = None,
-) -> Application:
-    """A cooperative applies (its operator, or a fund officer for it): one inside the fund's area and
-    the applicant's."""
-    if not product.is_active:
-        raise FundError(_("This product is closed for applications."))
-    if not RegionScope(product.fund.region_code).contains(cooperative.region_code):
-        raise FundError(_("The fund does not lend in this cooperative's area."))
-    scope = getattr(actor, "region_scope", None)
-    if scope is not None and not scope.contains(cooperative.region_code):
-        raise FundError(_("No such cooperative in your area."))
-    if type(amount) is not int or not product.min_amount <= amount <= product.max_amount:
-        raise FundError(
-            _("A loan of this product is between %(low)s and %(high)s.")
-            % {"low": format_rupiah(product.min_amount), "high": format_rupiah(product.max_amount)}
-        )
-    if not purpose.strip():
-        raise FundError(_("Say what the loan is for."))
-    with transaction.atomic():
-        application = Application.objects.create(
-            product=product,
-            cooperative=cooperative,
-            region_code=cooperative.region_code,
-            amount=amount,
-            purpose=purpose.strip()[:500],
-            business_plan=business_plan or "",
-            submitted_by=actor if getattr(actor, "pk", None) else None,
-            submitted_at=occurred_at,
-        )
-        audit_record(
-            actor=actor, event="fund.application_submitted", occurred_at=occurred_at, obj=application,
-            changes={"amount": amount, "product": product.code},
-        )  # fmt: skip
-    return application
-
-
-def application_assess(
-    *, application: Application, checklist: dict[str, bool], score: int, note: str, actor: Any, occurred_at: datetime
-) -> Application:
-    """The fund officer's assessment: every checklist item answered, a score of 0–100, a note."""
-    if set(checklist) != set(CHECKLIST):
-        raise FundError(_("Answer every item of the checklist."))
-    if type(score) is not int or not 0 <= score <= 100:
-        raise FundError(_("The score is a whole number from 0 to 100."))
-    with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=application.pk)
-        _state(application, Application.Status.SUBMITTED, Application.Status.ASSESSED)
-        application.checklist = {key: bool(checklist[key]) for key in CHECKLIST}
-        application.score, application.assessment_note = score, note.strip()[:1000]
-        application.assessed_by, application.assessed_at = actor, occurred_at
-        application.status = Application.Status.ASSESSED
-        application.save(
-            update_fields=["checklist", "score", "assessment_note", "assessed_by", "assessed_at", "status"]
-        )
-        audit_record(
-            actor=actor, event="fund.application_assessed", occurred_at=occurred_at, obj=application,
-            changes={"score": score, "checklist": application.checklist},
-        )  # fmt: skip
-    return application
-
-
-def _decide(application: Application, actor: Any, occurred_at: datetime) -> Application:
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    _state(application, Application.Status.ASSESSED)
-    if getattr(actor, "pk", None) in (application.assessed_by_id, None):
-        raise SameUser()
-    application.decided_by, application.decided_at = actor, occurred_at
-    return application
-
-
-def application_approve(*, application: Application, actor: Any, occurred_at: datetime) -> Application:
-    """Approval by another user than the assessor."""
-    with transaction.atomic():
-        application = _decide(application, actor, occurred_at)
-        application.status = Application.Status.APPROVED
-        application.save(update_fields=["decided_by", "decided_at", "status"])
-        audit_record(actor=actor, event="fund.application_approved", occurred_at=occurred_at, obj=application)
-    return application
-
-
-def application_reject(*, application: Application, reason: str, actor: Any, occurred_at: datetime) -> Application:
-    """Rejection with its reason, by another user than the assessor."""
-    if not reason.strip():
-        raise FundError(_("Say why the application is rejected."))
-    with transaction.atomic():
-        application = _decide(application, actor, occurred_at)
-        application.status, application.rejection_reason = Application.Status.REJECTED, reason.strip()[:500]
-        application.save(update_fields=["decided_by", "decided_at", "status", "rejection_reason"])
-        audit_record(
-            actor=actor, event="fund.application_rejected", occurred_at=occurred_at, obj=application,
-            changes={"reason": application.rejection_reason},
-        )  # fmt: skip
-    return application
 
 
 def loan_disburse(
@@ -328,7 +49,7 @@ def loan_disburse(
         application = Application.objects.select_for_update().select_related("product__fund").get(pk=application.pk)
         if application.status == Application.Status.DISBURSED:
             return Loan.objects.get(application=application)
-        _state(application, Application.Status.APPROVED)
+        application_state(application, Application.Status.APPROVED)
         product, fund = application.product, application.product.fund
         list(Fund.objects.select_for_update().filter(pk=fund.pk).values_list("pk", flat=True))  # one at a time: numbers
         terms = terms_of(product, application.amount, disbursed_on)
@@ -398,7 +119,7 @@ def loan_disburse(
         application.status = Application.Status.DISBURSED
         application.save(update_fields=["status"])
         audit_record(
-            actor=actor, event="fund.loan_disbursed", occurred_at=occurred_at, obj=loan,
+            actor=actor, event="fund.loan.disbursed", occurred_at=occurred_at, obj=loan,
             changes={"number": number, "amount": loan.amount, "admin_fee": fee, "reference": loan.bank_reference},
         )  # fmt: skip
     return loan
@@ -474,7 +195,7 @@ def _write_back(loan: Loan, position: Position) -> None:
     Instalment.objects.bulk_update(changed, list(_PAID_STATE), batch_size=500)
 
 
-def capitalisation_post(loan: Loan, *, as_of: date, actor: Any, occurred_at: datetime) -> int:
+def capitalisation_post(*, loan: Loan, as_of: date, actor: Any, occurred_at: datetime) -> int:
     """Add to the loan's receivable the grace-period interest capitalised on each instalment due by
     `as_of` and not yet added (GraceInterest.CAPITALISE): Dr receivable, Cr the fund's income, one
     entry per instalment, keyed so that it is posted once. Called before anything reads or moves the
@@ -552,7 +273,7 @@ def repayment_record(
         )
         if last is not None and paid_on < last:
             raise OutOfOrder(details={"last_paid_on": last.isoformat()})
-        capitalisation_post(loan, as_of=paid_on, actor=actor, occurred_at=occurred_at)
+        capitalisation_post(loan=loan, as_of=paid_on, actor=actor, occurred_at=occurred_at)
         allocation = loan_position(loan, as_of=paid_on, extra=Payment(paid_on, amount)).allocations[-1]
         fund = loan.fund
         # After a write-off the receivable is empty: principal recovered reduces what was written off.
@@ -591,7 +312,7 @@ def repayment_record(
         if position.settled and loan.status == Loan.Status.ACTIVE:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.REPAID)
         audit_record(
-            actor=actor, event="fund.repayment_recorded", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
+            actor=actor, event="fund.repayment.recorded", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
             changes={"loan": loan.number, "amount": amount, "reference": reference} | {
                 k: allocation.as_dict()[k] for k in ("penalty", "interest", "principal", "overpaid")
             },
@@ -665,7 +386,7 @@ def repayment_reverse(
         if loan.status == Loan.Status.REPAID:
             Loan.objects.filter(pk=loan.pk).update(status=Loan.Status.ACTIVE)
         audit_record(
-            actor=actor, event="fund.repayment_reversed", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
+            actor=actor, event="fund.repayment.reversed", occurred_at=occurred_at, obj=repayment, region_code=loan.region_code,
             changes={"loan": loan.number, "amount": repayment.amount, "reason": repayment.reversal_reason},
         )  # fmt: skip
     return repayment

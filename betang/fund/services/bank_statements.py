@@ -1,31 +1,25 @@
 """Repayments from the fund account's bank statement (CSV): each credit line that names a loan number
 (DB-2026-0001, in the transfer's reference or news) is recorded as that loan's repayment, dated the
-day the bank booked it. The file is kept, and every line gets an outcome; uploading it again records
-nothing twice (the bank reference, or for a line without one a fingerprint of the line, is the
-repayment's key)."""
+day the bank booked it. The statement is kept by `ledger.statements` with every line's outcome;
+uploading it again records nothing twice (the bank reference, or for a line without one a
+fingerprint of the line, is the repayment's key)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from betang.core.audit import audit_record
 from betang.core.errors import DomainError
-from betang.fund import services
-from betang.fund.models import Fund, FundBankStatement
+from betang.fund.models import BANK_STATEMENT_OWNER, Fund
 from betang.fund.selectors import loan_list
-from betang.ledger import bankfile
+from betang.fund.services.loans import repayment_record
+from betang.ledger import bankfile, statements
 
 LOAN_NUMBER = re.compile(r"\bDB[\s\-/]?(\d{4})[\s\-/]?(\d{4})\b", re.IGNORECASE)
-
-OUTCOMES = ("recorded", "already", "refused", "no_loan", "other_way", "unreadable")
 
 
 def line_reference(line: bankfile.BankLine) -> str:
@@ -38,11 +32,28 @@ def line_reference(line: bankfile.BankLine) -> str:
 
 
 def repayments_import(
-    *, fund: Fund, content: bytes, filename: str, user: Any, occurred_at: datetime
-) -> FundBankStatement:
-    """Record the repayments a bank statement shows, in the order the bank booked them (a loan's
-    repayments are recorded in date order). Loans outside the user's area are not touched."""
-    lines = bankfile.bank_lines(content, direction="in")
+    *, fund: Fund, content: bytes, filename: str, actor: Any, occurred_at: datetime
+) -> statements.BankStatement:
+    """Keep the fund account's statement (`ledger.statements`) and record the repayments it shows
+    (`repayments_match`). A file that is no bank statement is refused whole (`bankfile.Unreadable`)."""
+    return statements.bank_statement_match(
+        owner_kind=BANK_STATEMENT_OWNER,
+        owner_id=fund.pk,
+        content=content,
+        filename=filename,
+        actor=actor,
+        occurred_at=occurred_at,
+        region_code=fund.region_code,
+    )
+
+
+def repayments_match(
+    *, owner_id: Any, lines: list[bankfile.BankLine], actor: Any, occurred_at: datetime
+) -> list[dict[str, Any]]:
+    """The fund's matcher (registered in `fund.apps`): the repayments a bank statement shows,
+    recorded in the order the bank booked them (a loan's repayments are recorded in date order); one
+    outcome per line, in the file's order. Loans outside the actor's area are not touched."""
+    fund = Fund.objects.get(pk=owner_id)
     numbers = {}
     for line in lines:
         if (
@@ -51,7 +62,7 @@ def repayments_import(
             and (found := LOAN_NUMBER.search(f"{line.reference} {line.description}"))
         ):
             numbers[line.line] = f"DB-{found.group(1)}-{found.group(2)}"
-    loans = {loan.number: loan for loan in loan_list(user=user, fund=fund).filter(number__in=set(numbers.values()))}
+    loans = {loan.number: loan for loan in loan_list(user=actor, fund=fund).filter(number__in=set(numbers.values()))}
     outcomes = []
     for line in sorted(lines, key=lambda x: (x.day is None, x.day or "", x.line)):
         row = {
@@ -76,8 +87,8 @@ def repayments_import(
         reference = line_reference(line)
         known = loan.repayments.filter(bank_reference=reference).first()
         try:
-            repayment = services.repayment_record(
-                loan=loan, amount=line.amount, paid_on=line.day, bank_reference=reference, actor=user,
+            repayment = repayment_record(
+                loan=loan, amount=line.amount, paid_on=line.day, bank_reference=reference, actor=actor,
                 occurred_at=occurred_at, recorded_at=occurred_at,
             )  # fmt: skip
         except DomainError as exc:
@@ -85,21 +96,4 @@ def repayments_import(
             continue
         row.update(outcome="already" if known is not None else "recorded", repayment=str(repayment.pk))
     outcomes.sort(key=lambda r: r["line"])
-    counts = dict(Counter(row["outcome"] for row in outcomes))
-    with transaction.atomic():
-        statement = FundBankStatement(
-            fund=fund,
-            original_name=filename[:255],
-            uploaded_by=user if getattr(user, "pk", None) else None,
-            uploaded_at=occurred_at,
-            outcomes=outcomes,
-            counts=counts,
-        )
-        statement.file.save(filename[:100] or "rekening.csv", ContentFile(content), save=False)
-        statement.save()
-        audit_record(
-            actor=user, event="fund.bank_statement_imported", occurred_at=occurred_at, obj=statement,
-            region_code=fund.region_code,
-            changes={"counts": counts},
-        )  # fmt: skip
-    return statement
+    return outcomes

@@ -1,5 +1,5 @@
-"""Portfolio health: the nightly run that puts every active loan of a fund in its quality class, and
-the figures read from it (PAR 30/60/90, problem loans, arrears ageing, collection rate).
+"""Portfolio health: the nightly run that puts every active loan of a fund in its quality class (its
+figures are read by `fund.selectors.portfolio_summary`), and queueing it for the worker.
 
 The run is set-based: every instalment already carries what was paid of it and its penalty accrued
 to its last repayment (written back by each repayment), so one grouped read gives each loan's
@@ -10,24 +10,23 @@ read one by one, for their penalty. Days past due skip declared disaster periods
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 
-from betang.core import clock
 from betang.core.bulk import bulk_insert
 from betang.core.ids import as_uuid
 from betang.core.money import round_rupiah
+from betang.core.tasks import enqueue_on_commit
 from betang.fund.models import Disaster, Fund, Instalment, Loan, LoanHealth
 from betang.fund.quality import RULE_SETS, classify, days_past_due
-from betang.fund.services import capitalisation_post
+from betang.fund.services.loans import capitalisation_post
 from betang.regions.scope import RegionScope
-
-AGEING = ((1, 30), (31, 60), (61, 90), (91, 180), (181, None))  # days past due buckets of the arrears
 
 
 @dataclass
@@ -44,12 +43,13 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])  # SQLite gives text
 
 
-def portfolio_run(fund: Fund, *, as_of: date) -> RunResult:
+def portfolio_run(*, fund: Fund, as_of: date, actor: Any, occurred_at: datetime) -> RunResult:
     """Every active loan of the fund, as it stands on `as_of`, into LoanHealth (one row per loan;
-    rows of loans no longer active are removed)."""
+    rows of loans no longer active are removed). The grace interest due by then is posted first, by
+    `actor` (None for the nightly run)."""
     result = RunResult(fund.code, as_of)
     rules = RULE_SETS[fund.quality_rules]
-    _capitalise(fund, as_of)
+    _capitalise(fund, as_of, actor=actor, occurred_at=occurred_at)
     i, lo = Instalment._meta.db_table, Loan._meta.db_table
     q = connection.ops.quote_name
     as_of_param = connection.ops.adapt_datefield_value(as_of)
@@ -91,7 +91,7 @@ def portfolio_run(fund: Fund, *, as_of: date) -> RunResult:
     return result
 
 
-def _capitalise(fund: Fund, as_of: date) -> None:
+def _capitalise(fund: Fund, as_of: date, *, actor: Any, occurred_at: datetime) -> None:
     """Grace interest capitalised by as_of and not yet in the receivables, posted first (only loans of
     capitalising products have any)."""
     pending = (
@@ -105,7 +105,7 @@ def _capitalise(fund: Fund, as_of: date) -> None:
     for loan_id in list(pending):
         with transaction.atomic():  # the loan locked, as a repayment locks it
             loan = Loan.objects.select_for_update().select_related("fund").get(pk=loan_id)
-            capitalisation_post(loan, as_of=as_of, actor=None, occurred_at=clock.now())
+            capitalisation_post(loan=loan, as_of=as_of, actor=actor, occurred_at=occurred_at)
 
 
 def _penalties(fund: Fund, as_of: date) -> dict[Any, int]:
@@ -152,61 +152,14 @@ def _penalties(fund: Fund, as_of: date) -> dict[Any, int]:
     return owed
 
 
-@dataclass
-class Summary:
-    loans: int = 0
-    outstanding: int = 0
-    arrears: int = 0
-    penalty: int = 0
-    par: dict[int, int] = field(default_factory=dict)  # 30/60/90 → outstanding of loans past that many days
-    problem_outstanding: int = 0
-    by_quality: dict[str, tuple[int, int]] = field(default_factory=dict)  # class → (loans, outstanding)
-    ageing: dict[str, int] = field(default_factory=dict)  # "1–30" → arrears
-
-    def par_percent(self, days: int) -> float | None:
-        """For display only; the rupiah stay integers."""
-        return 100 * self.par[days] / self.outstanding if self.outstanding else None
-
-    @property
-    def problem_percent(self) -> float | None:
-        return 100 * self.problem_outstanding / self.outstanding if self.outstanding else None
-
-
-def portfolio_summary(fund: Fund, *, region: str = "") -> Summary:
-    """The figures of the last run, over an area (a region prefix, by whole segments; "" for all)."""
-    rows = LoanHealth.objects.filter(RegionScope(region).q(), fund=fund)
-    summary = Summary(par=dict.fromkeys((30, 60, 90), 0), ageing={_bucket(lo, hi): 0 for lo, hi in AGEING})
-    for outstanding, arrears, penalty, days, quality, problem in rows.values_list(
-        "principal_outstanding", "arrears", "penalty_owed", "days_past_due", "quality", "problem"
-    ):
-        summary.loans += 1
-        summary.outstanding += outstanding
-        summary.arrears += arrears
-        summary.penalty += penalty
-        for limit in summary.par:
-            if days > limit:
-                summary.par[limit] += outstanding
-        if problem:
-            summary.problem_outstanding += outstanding
-        count, total = summary.by_quality.get(quality, (0, 0))
-        summary.by_quality[quality] = (count + 1, total + outstanding)
-        for lo, hi in AGEING:
-            if days >= lo and (hi is None or days <= hi):
-                summary.ageing[_bucket(lo, hi)] += arrears
-    return summary
-
-
-def _bucket(lo: int, hi: int | None) -> str:
-    return f"{lo}–{hi}" if hi is not None else f">{lo - 1}"
-
-
-def collection_rate(fund: Fund, *, start: date, end: date) -> tuple[int, int]:
-    """(paid, due) of principal and interest of the instalments due from start to end, inclusive."""
-    totals = (
-        Instalment.objects.filter(
-            loan__fund=fund, due_on__gte=start, due_on__lte=end, version=F("loan__schedule_version")
-        )
-        .exclude(loan__status=Loan.Status.WRITTEN_OFF)
-        .aggregate(due=Sum(F("principal") + F("interest")), paid=Sum(F("principal_paid") + F("interest_paid")))
+def portfolio_run_queue(*, fund: Fund, as_of: date, actor: Any, then: Callable[[str], None] | None = None) -> None:
+    """Queue the portfolio run of `fund` on `as_of` for the worker (`fund.tasks.portfolio_task`),
+    once the caller's transaction commits; `then` receives the task's id. The task checks again that
+    `actor` (None: the nightly run) covers the fund's area. Nothing is written until it runs."""
+    enqueue_on_commit(
+        "betang.fund.tasks.portfolio_task",
+        then=then,
+        fund_code=fund.code,
+        as_of=as_of.isoformat(),
+        actor_id=getattr(actor, "pk", None),
     )
-    return totals["paid"] or 0, totals["due"] or 0

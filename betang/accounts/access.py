@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from betang.accounts.models import Role
+from betang.accounts.roles import Role
 from betang.regions.scope import RegionScope
 
 # Capabilities grow with the platform; each names something a page or endpoint checks.

@@ -6,18 +6,9 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from betang.accounts.access import user_has_capability
+from betang.accounts.roles import Role
 from betang.regions.scope import RegionScope
-
-
-class Role(models.TextChoices):
-    PROVINCIAL_OFFICER = "PROVINCIAL_OFFICER", _("Provincial officer")
-    REGENCY_OFFICER = "REGENCY_OFFICER", _("Regency/city officer")
-    COOPERATIVE_OPERATOR = "COOPERATIVE_OPERATOR", _("Cooperative operator")
-    CASHIER = "CASHIER", _("Cashier")
-    FUND_OFFICER = "FUND_OFFICER", _("Revolving fund officer")
-    PROCUREMENT_BUYER = "PROCUREMENT_BUYER", _("Procurement buyer")
-    AUDITOR = "AUDITOR", _("Auditor")
-    ADMINISTRATOR = "ADMINISTRATOR", _("Administrator")
 
 
 class User(AbstractUser):
@@ -34,8 +25,6 @@ class User(AbstractUser):
         return RegionScope(self.scope_region_code)
 
     def has_capability(self, capability: str) -> bool:
-        from betang.accounts.access import user_has_capability  # access imports models
-
         return user_has_capability(self, capability)
 
     @property

@@ -1,28 +1,40 @@
-"""Printable PDFs of cards: card sheets (ten ID-1 cards to an A4 page, for a card printer's template
+"""What aid prints. Cards: card sheets (ten ID-1 cards to an A4 page, for a card printer's template
 or for cutting) and PIN mailers (three to a page, folded and sealed). A PIN exists in clear only on
 the mailer printed when the card is issued or its PIN reset: it is never stored, so a lost mailer
 means a PIN reset, not a reprint.
 
 Nothing printed carries the NIK or anything derived from it: the card shows its random number, a QR
-code of that number, the program and the head of household's name and village."""
+code of that number, the program and the head of household's name and village.
+
+Settlement statements, as the cooperative and the treasury keep them (`statement_pdf`,
+`statement_xlsx`): a PDF to sign and an XLSX to check, each listing the card payments it claims
+(receipt, time, outlet, card's last four digits, amount) and their total. Receipt numbers and codes
+stay text in the XLSX.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from betang.aid.models import Settlement
 from betang.core.money import format_rupiah
-from betang.core.templatetags.betang import tanggal
+from betang.core.spreadsheet import xlsx
+from betang.core.templatetags.betang import tanggal, waktu
 
 CARD_W, CARD_H = 85.6 * mm, 54 * mm  # ISO/IEC 7810 ID-1
 RED, INK = (0.72, 0.09, 0.12), (0.1, 0.1, 0.1)
@@ -173,3 +185,92 @@ def _draw_mailers(canvas: Canvas, cards: Iterable[PrintedCard], issued_on: date)
         canvas.setFont("Helvetica", 11)
         canvas.drawString(20 * mm, page_h - 30 * mm, _("No PIN mailers."))
     canvas.showPage()
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    receipt: str
+    occurred_at: datetime
+    outlet: str
+    card_last4: str
+    amount: int
+
+
+def _heading(settlement: Settlement, cooperative: str) -> list[tuple[str, str]]:
+    return [
+        (_("Statement"), settlement.number),
+        (_("Program"), settlement.program.name),
+        (_("Cooperative"), f"{cooperative} ({settlement.region_code})"),
+        (_("Card payments"), f"{tanggal(settlement.period_start_date)} – {tanggal(settlement.period_end_date)}"),
+        (_("Issued"), waktu(settlement.issued_at)),
+    ]
+
+
+def statement_pdf(settlement: Settlement, cooperative: str, lines: list[StatementLine]) -> bytes:
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=settlement.number,
+    )
+    styles = getSampleStyleSheet()
+    story = [Paragraph(_("Settlement statement of card payments"), styles["Title"])]
+    story.append(Table(_heading(settlement, cooperative), colWidths=[45 * mm, 130 * mm], hAlign="LEFT"))
+    story.append(Spacer(1, 6 * mm))
+    rows = [[_("No."), _("Receipt"), _("Time"), _("Outlet"), _("Card"), _("Amount")]]
+    rows += [
+        [
+            str(n),
+            line.receipt,
+            waktu(line.occurred_at),
+            line.outlet[:40],
+            f"•••• {line.card_last4}",
+            format_rupiah(line.amount),
+        ]
+        for n, line in enumerate(lines, start=1)
+    ]
+    rows.append(["", "", "", "", _("Total"), format_rupiah(sum(line.amount for line in lines))])
+    table = Table(rows, repeatRows=1, colWidths=[10 * mm, 38 * mm, 38 * mm, 45 * mm, 20 * mm, 29 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.black),
+                ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+            ]
+        )
+    )
+    story.append(table)
+    story.append(Spacer(1, 12 * mm))
+    signatures = [
+        [_("Prepared by the program"), _("Received by the cooperative")],
+        ["", ""],
+        ["(..............................)", "(..............................)"],
+    ]
+    story.append(Table(signatures, colWidths=[90 * mm, 90 * mm], rowHeights=[6 * mm, 18 * mm, 6 * mm]))
+    doc.build(story)
+    return out.getvalue()
+
+
+def statement_xlsx(settlement: Settlement, cooperative: str, lines: list[StatementLine]) -> bytes:
+    headers = [_("Statement"), _("Cooperative"), _("Receipt"), _("Time"), _("Outlet"), _("Card"), _("Amount")]
+    rows = (
+        [
+            settlement.number,
+            cooperative,
+            line.receipt,
+            timezone.localtime(line.occurred_at).strftime("%Y-%m-%d %H:%M"),
+            line.outlet,
+            line.card_last4,
+            line.amount,
+        ]
+        for line in lines
+    )
+    return xlsx(headers, rows, text_columns={0, 2, 3, 5}, title=settlement.number.replace("/", "-"))

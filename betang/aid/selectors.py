@@ -9,6 +9,9 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from betang.aid import posting
 from betang.aid.models import (
@@ -25,15 +28,17 @@ from betang.aid.models import (
     Settlement,
     Tally,
 )
-from betang.aid.printing import PrintedCard
-from betang.aid.statements import StatementLine
+from betang.aid.printing import PrintedCard, StatementLine
 from betang.core import clock
+from betang.core.money import format_rupiah
 from betang.ledger import selectors as ledger
 from betang.ledger import statements
 from betang.regions import codes as region_codes
 from betang.regions import selectors as regions
 from betang.regions.scope import RegionScope
 from betang.registry import selectors as registry
+from betang.registry.models import Person
+from betang.web.worklist import Figure, Work
 
 
 def redemption_get(*, scope: RegionScope, pk: Any) -> Redemption:
@@ -57,9 +62,16 @@ def program_covers(program: Program, scope: RegionScope) -> bool:
     return scope.contains(program.region_code) if program.region_code else scope.is_national
 
 
-def program_figures(program: Program, *, scope: RegionScope) -> dict[str, int]:
-    from betang.aid.services.cycles import budget_available
+def budget_available(program: Program, *, excluding: Cycle | None = None) -> int:
+    """The budget's balance less what approved cycles will still take from it."""
+    balance = ledger.account_balance(program.budget_account_id)
+    pending = Cycle.objects.filter(program=program, status__in=[Cycle.Status.APPROVED, Cycle.Status.CREDITING])
+    if excluding is not None:
+        pending = pending.exclude(pk=excluding.pk)
+    return balance - (pending.aggregate(total=Sum("total"))["total"] or 0)
 
+
+def program_figures(program: Program, *, scope: RegionScope) -> dict[str, int]:
     enrolments = Enrolment.objects.filter(scope.q("region_code"), program=program)
     counts = enrolments.aggregate(
         active=Count("id", filter=Q(status=Enrolment.Status.ACTIVE)),
@@ -86,8 +98,6 @@ def enrolment_list(
 ) -> QuerySet[Enrolment]:
     """The program's enrolments in the reader's area, village by village; `q` a KK or NIK (16
     digits) or part of a member's name."""
-    from betang.registry.models import Person
-
     heads = Person.objects.filter(
         household=OuterRef("household_id"), relation=Person.Relation.HEAD, merged_into__isnull=True
     )
@@ -489,12 +499,6 @@ def anomaly_get(pk: Any, *, scope: RegionScope) -> Anomaly:
 def work_for(user: Any) -> list[Any]:
     """Cycles to approve (the checker, never their own), to credit, to reconcile and close; statements
     to pay; open anomalies and reconciliation differences the program office owns."""
-    from django.urls import reverse
-    from django.utils.translation import gettext as _
-    from django.utils.translation import ngettext
-
-    from betang.web.worklist import Work
-
     approve, manage = user.has_capability("aid.approve"), user.has_capability("aid.manage")
     if not (approve or manage):
         return []
@@ -579,11 +583,6 @@ def figures_for(user: Any) -> list[Any]:
     """Each program's households enrolled, credited and redeemed in the user's area, from the
     distribution's kept tallies (no counting on the home page)."""
     from django.contrib.humanize.templatetags.humanize import intcomma
-    from django.urls import reverse
-    from django.utils.translation import gettext as _
-
-    from betang.core.money import format_rupiah
-    from betang.web.worklist import Figure
 
     if not user.has_capability("aid.view"):
         return []
@@ -614,12 +613,7 @@ def area_figures(user: Any, code: str) -> list[Any]:
     """A region's aid on its page: per program, households enrolled, credited and redeemed there, from
     the distribution's kept tallies."""
     from django.contrib.humanize.templatetags.humanize import intcomma
-    from django.urls import reverse
     from django.utils.http import urlencode
-    from django.utils.translation import gettext as _
-
-    from betang.core.money import format_rupiah
-    from betang.web.worklist import Figure
 
     if not user.has_capability("aid.view"):
         return []

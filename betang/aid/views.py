@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from betang.accounts.access import AID_APPROVE, AID_MANAGE, AID_VIEW, OUTLET_MANAGE
-from betang.aid import pins, printing, selectors, statements
+from betang.aid import pins, printing, selectors
 from betang.aid import tasks as aid_tasks
 from betang.aid.models import Card, Cycle, Enrolment, NationalAid, Program, ReconciliationException, Settlement
 from betang.aid.services import cards as card_services
@@ -273,9 +273,7 @@ def cycle_detail_view(request, code: str, number: int):
         ),
         # Shown beside the approve button only (the page is polled while a credit runs).
         "available": (
-            cycle_services.budget_available(program, excluding=cycle)
-            if cycle.status == Cycle.Status.SUBMITTED
-            else None
+            selectors.budget_available(program, excluding=cycle) if cycle.status == Cycle.Status.SUBMITTED else None
         ),
     }
     if not request.headers.get("HX-Request"):
@@ -597,10 +595,10 @@ def settlement_file_view(request, pk, fmt: str):
     lines = selectors.statement_lines(settlement)
     name = settlement.number.replace("/", "-")
     if fmt == "pdf":
-        return _pdf(statements.statement_pdf(settlement, settlement.cooperative.name, lines), f"{name}.pdf")
+        return _pdf(printing.statement_pdf(settlement, settlement.cooperative.name, lines), f"{name}.pdf")
     if fmt == "xlsx":
         response = HttpResponse(
-            statements.statement_xlsx(settlement, settlement.cooperative.name, lines),
+            printing.statement_xlsx(settlement, settlement.cooperative.name, lines),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'

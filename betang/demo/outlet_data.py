@@ -15,7 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from betang.accounts.models import User
+from betang.aid.models import Anomaly, Cycle, Program, ReconciliationException
+from betang.aid.services.distribution import distribution_fold, distribution_refresh
 from betang.aid.services.payments import PaymentError
+from betang.aid.services.reconciliation import reconcile
+from betang.aid.services.settlements import NothingToSettle, settlement_mark_paid, settlements_issue
 from betang.core import clock
 from betang.outlets.models import Item, Stock, StockMove
 from betang.outlets.services.sales import LineIn, sale_complete
@@ -262,9 +266,6 @@ def _past_sales(
 def settle(*, occurred_at: datetime, program_code: str = "khbs", maker: str = "dinas.kalteng") -> tuple[int, int]:
     """Two rounds of statements, as a province settles weekly: the card payments up to three days ago,
     paid by transfer, then those up to yesterday, left for an officer to pay: (issued, paid)."""
-    from betang.aid.models import Program
-    from betang.aid.services.settlements import NothingToSettle, settlement_mark_paid, settlements_issue
-
     program = Program.objects.filter(code=program_code).first()
     if program is None:
         return 0, 0
@@ -295,18 +296,12 @@ def settle(*, occurred_at: datetime, program_code: str = "khbs", maker: str = "d
 def distribution_and_reconciliation(*, now) -> tuple[int, int, int]:
     """The distribution view's tallies built from every payment so far, and each credited cycle
     reconciled (its differences listed as exceptions): every page has something real at once."""
-    from betang.aid.models import Cycle, Program, ReconciliationException
-    from betang.aid.services.distribution import distribution_fold, distribution_refresh
-    from betang.aid.services.reconciliation import reconcile
-
     # Counted as a running platform counts them (the fold also flags anomalies); households, cards
     # and credit counted once.
     distribution_fold()
     nodes = sum(distribution_refresh(program, now=now) for program in Program.objects.all())
     for cycle in Cycle.objects.filter(status=Cycle.Status.CREDITED).select_related("program"):
         reconcile(cycle, now=now)
-    from betang.aid.models import Anomaly
-
     return (
         nodes,
         ReconciliationException.objects.filter(status=ReconciliationException.Status.OPEN).count(),

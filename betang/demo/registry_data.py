@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from faker import Faker
 
+from betang.core.spreadsheet import xlsx
 from betang.demo.samples import SAMPLE_HEADERS
 from betang.regions.models import Village
 from betang.registry.models import (
@@ -272,8 +273,6 @@ def build_members(*, occurred_at: datetime, province: str = "62") -> int:
 def messy_household_sample() -> bytes:
     """A small XLSX as offices really send them: mixed date formats, a NIK Excel turned into 6.2E+15,
     a missing name, an unknown village, spaces in numbers, and a likely duplicate of an earlier row."""
-    from betang.core.spreadsheet import xlsx
-
     rows = [
         SAMPLE_HEADERS,
         [

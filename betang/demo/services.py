@@ -11,10 +11,13 @@ from pathlib import Path
 
 from django.db import transaction
 
+from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.accounts.models import Role, User
 from betang.accounts.services import user_create, user_update
 from betang.regions.models import Village
 from betang.regions.services import LoadResult, regions_load
+from betang.registry.models import Cooperative
+from betang.registry.services.staff import cooperative_staff_assign
 
 PROVINCE = "62"  # Kalimantan Tengah
 
@@ -60,10 +63,6 @@ def _resolve_scope(scope: str) -> str:
 def demo_staff(*, occurred_at: datetime) -> list[tuple[str, str]]:
     """Bind the demo's cooperative operator and cashier to the cooperative of their village (after
     the registry is built); returns (user name, cooperative name) pairs."""
-    from betang.accounts.access import COOPERATIVE_BOUND_ROLES
-    from betang.registry.models import Cooperative
-    from betang.registry.services.staff import cooperative_staff_assign
-
     bound = []
     for demo in DEMO_USERS:
         if demo.role not in COOPERATIVE_BOUND_ROLES:

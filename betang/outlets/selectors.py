@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
 from betang.aid import selectors as aid_selectors
@@ -16,6 +18,7 @@ from betang.core.ids import as_uuid
 from betang.outlets.models import DayClose, Item, Sale, Stock
 from betang.registry import selectors as registry
 from betang.registry.models import Outlet
+from betang.web.worklist import Work
 
 
 def outlet_list(*, user: Any, q: str = "") -> QuerySet[Outlet]:
@@ -142,11 +145,6 @@ def day_close_get(outlet: Outlet, cashier: Any, day: date) -> DayClose | None:
 def work_for(user: Any) -> list[Any]:
     """For the cooperative's operator: reconciliation differences the cooperative owns to explain,
     and the items running low at each of its outlets."""
-    from django.urls import reverse
-    from django.utils.translation import ngettext
-
-    from betang.web.worklist import Work
-
     if not user.has_capability("outlets.manage") or user.role not in COOPERATIVE_BOUND_ROLES:
         return []
     work = []

@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from betang.aid import posting
 from betang.aid.models import Cycle, CycleApproval, Enrolment, Entitlement, Program
+from betang.aid.selectors import budget_available
 from betang.aid.services.programs import enrolments_review, rule_text
 from betang.aid.services.reconciliation import close_allowed, window_end_at_close
 from betang.core import clock
@@ -261,15 +262,6 @@ def approvals_needed(cycle: Cycle) -> int:
     program = cycle.program
     extra = 1 if program.extra_approval_above and cycle.total > program.extra_approval_above else 0
     return max(program.approvals_required, 1) + extra
-
-
-def budget_available(program: Program, *, excluding: Cycle | None = None) -> int:
-    """The budget's balance less what approved cycles will still take from it."""
-    balance = ledger.account_balance(program.budget_account_id)
-    pending = Cycle.objects.filter(program=program, status__in=[Cycle.Status.APPROVED, Cycle.Status.CREDITING])
-    if excluding is not None:
-        pending = pending.exclude(pk=excluding.pk)
-    return balance - (pending.aggregate(total=Sum("total"))["total"] or 0)
 
 
 def cycle_approve(*, cycle: Cycle, actor: Any, occurred_at: datetime) -> Cycle:

@@ -102,7 +102,8 @@ class Books:
 
 
 def test_a_cycle_from_the_budget_to_the_cooperatives_bank_account(make_user):
-    # --- The registry: two villages, their cooperatives, their households ---------------------------
+    # --- The registry: two villages, their cooperatives, their households (called here by the first
+    # names of their heads: Ani, Budi, Citra) -------------------------------------------------------------
     sei_pasah = CooperativeFactory(name="KDMP Sei Pasah", region_code=SEI_PASAH)
     anjir = CooperativeFactory(name="KDMP Anjir", region_code=ANJIR)
     ani = HouseholdFactory(region_code=SEI_PASAH, latest_decile=2, members=3)
@@ -126,10 +127,8 @@ def test_a_cycle_from_the_budget_to_the_cooperatives_bank_account(make_user):
         actor=maker,
     )
     program_fund(program=program, amount=1_000_000, reference="SP2D-2026-0001", occurred_at=NOW, recorded_at=NOW)
-    assert (ledger.account_balance(program.bank_account_id), ledger.account_balance(program.budget_account_id)) == (
-        1_000_000,
-        1_000_000,
-    )
+    assert ledger.account_balance(program.bank_account_id) == 1_000_000  # at the bank (RKUD) ...
+    assert ledger.account_balance(program.budget_account_id) == 1_000_000  # ... all of it budget still to give
 
     # --- 2. The maker drafts November's cycle ----------------------------------------------------------
     cycle = cycle_draft(program=program, occurred_at=NOW, actor=maker)

@@ -11,57 +11,37 @@ import pytest
 from betang.aid.models import Card, Cycle, NationalAid, Program
 from betang.aid.services.cards import card_pin_set, cards_issue
 from betang.aid.services.cycles import cycle_approve, cycle_credit, cycle_draft, cycle_submit
-from betang.aid.services.programs import PocketSpec, program_create, program_fund
-from betang.registry.models import Cooperative, Household, Person
+from betang.aid.services.programs import program_fund
+from betang.registry.models import Cooperative, Household
 from tests.conftest import NOW
+from tests.factories.aid import FOOD as FOOD  # the food pocket's goods, imported from here by other tests
+from tests.factories.aid import ProgramFactory, food_and_general
+from tests.factories.registry import CooperativeFactory, HouseholdFactory, PersonFactory
 
 VILLAGE_A, VILLAGE_B = "62.03.01.1006", "62.03.01.1007"
-FOOD = ["BERAS", "TELUR", "MINYAK_GORENG", "GULA", "LAUK_PAUK", "SAYUR"]
 PIN = "135790"
 
 
 def household(village: str, decile: int | None, members: int = 3, n: int = 0) -> Household:
-    home = Household.objects.create(
-        kk_number=f"62030101012{n:05d}", region_code=village, latest_decile=decile, created_at=NOW, updated_at=NOW
-    )
+    """Household n of the village, its KK and its members' NIKs and names (`Warga n-m`) fixed by n."""
+    home = HouseholdFactory(kk_number=f"62030101012{n:05d}", region_code=village, latest_decile=decile, members=0)
     for m in range(members):
-        Person.objects.create(
-            nik=f"6203010101{n:03d}{m:03d}",
-            name=f"Warga {n}-{m}",
-            name_key=f"warga {n} {m}",
-            block_key="x",
-            birth_date=date(1980, 1, 1),
-            sex="M",
-            household=home,
-            region_code=village,
-            created_at=NOW,
-            updated_at=NOW,
-        )
+        PersonFactory(
+            nik=f"6203010101{n:03d}{m:03d}", name=f"Warga {n}-{m}", name_key=f"warga {n} {m}", block_key="x",
+            birth_date=date(1980, 1, 1), sex="M", household=home,
+        )  # fmt: skip
     return home
 
 
 def cooperative(village: str, name: str) -> Cooperative:
-    return Cooperative.objects.create(
-        name=name,
-        name_key=name.lower(),
-        kind=Cooperative.Kind.KDMP,
-        region_code=village,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    return CooperativeFactory(name=name, region_code=village)
 
 
 def khbs(**kwargs) -> Program:
-    return program_create(
+    return ProgramFactory(
         code=kwargs.pop("code", "khbs"),
-        name="Huma Betang Sejahtera",
-        region_code="62",
-        pockets=[
-            PocketSpec("FOOD", "Pangan", FOOD, amount_per_household=150_000),
-            PocketSpec("GENERAL", "Umum", [], amount_per_household=50_000),
-        ],
+        pockets=food_and_general(food=150_000, general=50_000),
         eligibility=kwargs.pop("eligibility", {"max_decile": 4, "regencies": ["62.03"], "exclude": ["PKH"]}),
-        occurred_at=NOW,
         **kwargs,
     )
 

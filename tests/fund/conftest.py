@@ -9,10 +9,11 @@ import pytest
 from betang.fund.models import Application, Fund, Loan, Product
 from betang.fund.schedules import Method
 from betang.fund.services.applications import CHECKLIST, application_approve, application_assess, application_submit
-from betang.fund.services.funds import fund_capital_add, fund_create, product_create
 from betang.fund.services.loans import loan_disburse, repayment_record
 from betang.registry.models import Cooperative
 from tests.conftest import NOW
+from tests.factories.fund import FundFactory, ProductFactory
+from tests.factories.registry import CooperativeFactory
 
 ALL_YES = dict.fromkeys(CHECKLIST, True)
 
@@ -30,21 +31,13 @@ class World:
 @pytest.fixture
 def world(make_user) -> World:
     officer = make_user(role="FUND_OFFICER", scope="62", username="dana.a")
-    fund = fund_create(
-        code="khbs-bergulir", name="Stimulus Bergulir KHBS", region_code="62", occurred_at=NOW, actor=officer
-    )
-    fund_capital_add(
-        fund=fund, amount=1_000_000_000, reference="SP2D-001", occurred_at=NOW, recorded_at=NOW, actor=officer
-    )
-    product = product_create(
+    fund = FundFactory(code="khbs-bergulir", name="Stimulus Bergulir KHBS", capital=1_000_000_000, actor=officer)
+    product = ProductFactory(
         fund=fund, code="stimulus", name="Stimulus koperasi", min_amount=200_000_000, max_amount=300_000_000,
         annual_rate=Decimal("6"), method=Method.ANNUITY, months=36, grace=6, admin_fee_rate=Decimal("0.5"),
-        penalty_rate_per_day=Decimal("0.05"), penalty_grace_days=3, occurred_at=NOW, actor=officer,
-    )  # fmt: skip
-    coop = Cooperative.objects.create(
-        name="KDMP Sei Pasah", name_key="kdmp sei pasah", kind=Cooperative.Kind.KDMP, region_code="62.03.01.1006",
-        created_at=NOW, updated_at=NOW,
-    )  # fmt: skip
+        penalty_rate_per_day=Decimal("0.05"), penalty_grace_days=3, actor=officer,
+    )  # fmt: skip  # the numbers the tests count on, spelled out
+    coop = CooperativeFactory(name="KDMP Sei Pasah", region_code="62.03.01.1006")
     operator = make_user(role="COOPERATIVE_OPERATOR", scope="62.03.01.1006", username="pengurus")
     return World(fund, product, coop, operator, officer, make_user(role="FUND_OFFICER", scope="62", username="dana.b"))
 

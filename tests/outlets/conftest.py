@@ -8,11 +8,12 @@ from dataclasses import dataclass
 import pytest
 
 from betang.outlets.models import Item
-from betang.outlets.services.stock import item_create, stock_receive
 from betang.registry.models import Outlet
 from betang.registry.services.staff import cooperative_staff_assign
 from tests.aid.conftest import World, build_world
 from tests.conftest import NOW
+from tests.factories.outlets import ItemFactory
+from tests.factories.registry import OutletFactory
 
 
 @dataclass
@@ -30,9 +31,7 @@ class Shop:
 def build_shop(make_user, world: World | None = None) -> Shop:
     world = world or build_world(make_user)
     coop = world.coop_a
-    outlet = Outlet.objects.create(
-        cooperative=coop, name="Gerai Sembako Sei Pasah", region_code=coop.region_code, created_at=NOW, updated_at=NOW
-    )
+    outlet = OutletFactory(cooperative=coop, name="Gerai Sembako Sei Pasah")
     admin = make_user(role="ADMINISTRATOR", username="admin.shop")
     cashier = make_user(role="CASHIER", username="kasir")
     supervisor = make_user(role="COOPERATIVE_OPERATOR", username="pengurus")
@@ -41,26 +40,10 @@ def build_shop(make_user, world: World | None = None) -> Shop:
         user.refresh_from_db()
 
     def item(code, name, unit, category, price, quantity):
-        made = item_create(
-            outlet=outlet,
-            code=code,
-            name=name,
-            unit=unit,
-            category=category,
-            price=price,
+        return ItemFactory(
+            outlet=outlet, code=code, name=name, unit=unit, category=category, price=price, stock=quantity,
             actor=supervisor,
-            occurred_at=NOW,
-        )
-        stock_receive(
-            outlet=outlet,
-            item=made,
-            quantity=quantity,
-            reference="SJ-001",
-            actor=supervisor,
-            occurred_at=NOW,
-            recorded_at=NOW,
-        )
-        return made
+        )  # fmt: skip
 
     return Shop(
         world,

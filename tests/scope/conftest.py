@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -14,21 +13,22 @@ from django.apps import apps
 from betang.aid.models import Anomaly, Card, Cycle, Enrolment, Program, ReconciliationException, Redemption
 from betang.aid.services.cards import card_pin_set, cards_issue
 from betang.aid.services.cycles import cycle_approve, cycle_credit, cycle_draft, cycle_submit
-from betang.aid.services.programs import PocketSpec, program_create, program_fund
+from betang.aid.services.programs import PocketSpec
 from betang.aid.services.settlements import settlements_issue
 from betang.fund.models import Application, Fund, Loan, LoanChange, Repayment
-from betang.fund.schedules import Method
 from betang.fund.services import changes
 from betang.fund.services.applications import application_approve, application_assess, application_submit
-from betang.fund.services.funds import fund_capital_add, fund_create, product_create
 from betang.fund.services.loans import loan_disburse, repayment_record
 from betang.outlets.models import Item, Sale
 from betang.outlets.services.sales import LineIn, sale_complete
-from betang.outlets.services.stock import item_create, stock_receive
 from betang.registry.models import Cooperative, DuplicateCandidate, Household, Outlet, Person
 from betang.registry.services.staff import cooperative_staff_assign
-from tests.aid.conftest import FOOD, PIN, cooperative, household
+from tests.aid.conftest import PIN, cooperative, household
 from tests.conftest import NOW
+from tests.factories.aid import ProgramFactory, food_and_general
+from tests.factories.fund import FundFactory, ProductFactory
+from tests.factories.outlets import ItemFactory
+from tests.factories.registry import OutletFactory
 from tests.fund.conftest import ALL_YES
 
 KAPUAS_VILLAGE = "62.03.01.1006"
@@ -87,9 +87,7 @@ class World:
 
 def _side(village: str, name: str, n: int) -> tuple[Cooperative, Outlet, Household]:
     coop = cooperative(village, name)
-    outlet = Outlet.objects.create(
-        cooperative=coop, name=f"Gerai {name}", region_code=village, created_at=NOW, updated_at=NOW
-    )
+    outlet = OutletFactory(cooperative=coop, name=f"Gerai {name}")
     home = household(village, 2, n=n)
     return coop, outlet, home
 
@@ -107,14 +105,9 @@ def _stock(outlet: Outlet, supervisor) -> dict[str, Item]:
         ("8991001", "Beras 5 kg", "BERAS", 70_000),
         ("8991003", "Sabun", "NON_PANGAN", 6_000),
     ):
-        item = item_create(
-            outlet=outlet, code=code, name=name, unit="pcs", category=category, price=price, actor=supervisor,
-            occurred_at=NOW,
-        )  # fmt: skip
-        stock_receive(
-            outlet=outlet, item=item, quantity=10, reference="SJ-1", actor=supervisor, occurred_at=NOW, recorded_at=NOW
+        made[category] = ItemFactory(
+            outlet=outlet, code=code, name=name, unit="pcs", category=category, price=price, stock=10, actor=supervisor
         )
-        made[category] = item
     return made
 
 
@@ -127,16 +120,13 @@ def build_world(make_user) -> World:
         cashier = _bind(make_user, "CASHIER", f"kasir.{key}", coop, admin)
         sides[key] = (coop, outlet, home, operator, cashier)
 
-    program = program_create(
-        code="khbs", name="Huma Betang Sejahtera", region_code="62", occurred_at=NOW,
-        pockets=[PocketSpec("FOOD", "Pangan", FOOD, amount_per_household=150_000),
-                 PocketSpec("GENERAL", "Umum", [], amount_per_household=50_000)],
+    program = ProgramFactory(  # a food pocket (Rp150.000) and a general one (Rp50.000), funded Rp10 million
+        code="khbs", pockets=food_and_general(food=150_000, general=50_000), budget=10_000_000,
         eligibility={"max_decile": 4, "regencies": ["62.03", "62.71"], "exclude": []},
     )  # fmt: skip
-    program_fund(program=program, amount=10_000_000, reference="SP2D-001", occurred_at=NOW, recorded_at=NOW)
     household(PALANGKARAYA_VILLAGE, 3, n=3)  # enrolled by the cycle below, still without a card
-    program_create(
-        code="kapuas", name="Bantuan Kapuas", region_code="62.03", occurred_at=NOW,
+    ProgramFactory(
+        code="kapuas", name="Bantuan Kapuas", region_code="62.03",
         pockets=[PocketSpec("GENERAL", "Umum", [], amount_per_household=50_000)],
         eligibility={"max_decile": 4, "regencies": ["62.03"], "exclude": []},
     )  # fmt: skip  # a program Kapuas runs: its doors open to Kapuas's officer
@@ -189,15 +179,8 @@ def build_world(make_user) -> World:
 
     officer = make_user(role="FUND_OFFICER", scope="62", username="dana.prov")
     approver = make_user(role="FUND_OFFICER", scope="62", username="dana.prov2")
-    fund = fund_create(code="bergulir", name="Stimulus Bergulir", region_code="62", occurred_at=NOW, actor=officer)
-    fund_capital_add(
-        fund=fund, amount=2_000_000_000, reference="SP2D-F", occurred_at=NOW, recorded_at=NOW, actor=officer
-    )
-    product = product_create(
-        fund=fund, code="stimulus", name="Stimulus koperasi", min_amount=200_000_000, max_amount=300_000_000,
-        annual_rate=Decimal("6"), method=Method.ANNUITY, months=36, grace=6, admin_fee_rate=Decimal("0.5"),
-        penalty_rate_per_day=Decimal("0.05"), penalty_grace_days=3, occurred_at=NOW, actor=officer,
-    )  # fmt: skip
+    fund = FundFactory(code="bergulir", name="Stimulus Bergulir", capital=2_000_000_000, actor=officer)
+    product = ProductFactory(fund=fund, code="stimulus", actor=officer)  # Rp200–300 million: 250 fits
 
     def application(stage: str) -> Application:
         made = application_submit(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -440,10 +440,12 @@ def reconciliation_of(cycle: Cycle, *, scope: RegionScope, q: str = "", differin
     )
     totals = {
         k: v or 0
-        for k, v in every.aggregate(
-            credited=Sum("credited"), redeemed=Sum("redeemed"), issued=Sum("issued"), settled=Sum("settled")
-        ).items()
+        for k, v in every.aggregate(redeemed=Sum("redeemed"), issued=Sum("issued"), settled=Sum("settled")).items()
     }
+    # A cooperative's credit stands on each of its outlets' rows: counted once per cooperative.
+    totals["credited"] = sum(
+        every.values("cooperative_id").annotate(credited=Max("credited")).values_list("credited", flat=True)
+    )
     return {
         "rows": rows,
         "exceptions": exceptions,

@@ -8,16 +8,18 @@ from datetime import timedelta
 import pytest
 
 from betang.aid.contracts import BasketLine
-from betang.aid.models import Cycle, Reconciliation, ReconciliationException, Redemption
-from betang.aid.selectors import cycle_window
+from betang.aid.models import Cycle, Entitlement, Reconciliation, ReconciliationException, Redemption
+from betang.aid.selectors import cycle_window, reconciliation_of
 from betang.aid.services import payments, settlements
 from betang.aid.services.cycles import cycle_approve, cycle_close, cycle_credit, cycle_draft, cycle_submit
 from betang.aid.services.reconciliation import ExceptionsOpen, ResolutionNeeded, exception_resolve, reconcile
 from betang.ledger.verify import ledger_verify
 from betang.outlets.services.sales import LineIn, sale_complete, sale_void
-from betang.outlets.services.stock import stock_adjust
+from betang.outlets.services.stock import stock_adjust, stock_receive
+from betang.regions.scope import RegionScope
 from tests.aid.conftest import PIN
 from tests.conftest import NOW
+from tests.factories.registry import OutletFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +277,28 @@ def test_the_page_says_which_payments_it_counts_and_what_is_left_and_filters_its
     assert "Tidak ada gerai yang cocok" in filtered
     differing = client.get(url, {"selisih": "1"}).content.decode()
     assert shop.outlet.name in differing.split('data-testid="reconciliation"', 1)[1]  # redeemed ≠ issued there
+
+
+def test_a_cooperative_with_two_outlets_counts_its_credit_once_in_the_totals(shop):
+    """Each outlet's row shows its cooperative's credit; the cycle's total counts it once (it was
+    counted once per outlet row: Rp1.000.000 credited beside the Rp600.000 the cycle credited)."""
+    second = OutletFactory(cooperative=shop.world.coop_a, name="Gerai Dua")
+    for item in (shop.rice, shop.soap):
+        stock_receive(outlet=second, item=item, quantity=5, reference="SJ-2", actor=shop.supervisor,
+                      occurred_at=NOW, recorded_at=NOW)  # fmt: skip
+    card_sale(shop, [(shop.rice, 1)], "one")
+    sale_complete(outlet=second, cashier=shop.cashier, lines=[LineIn(shop.soap.pk, 1)], key="two", occurred_at=NOW,
+                  recorded_at=NOW, card_number=shop.world.card.number, pin=PIN)  # fmt: skip
+    cycle = cycle_of(shop)
+    reconcile(cycle, now=NOW)
+    credited = sum(e.amount for e in Entitlement.objects.filter(cycle=cycle))
+    rows = Reconciliation.objects.filter(cycle=cycle, cooperative=shop.world.coop_a)
+    assert rows.count() == 2
+    assert {r.credited for r in rows} == {credited_to(shop.world.coop_a, cycle)}
+    found = reconciliation_of(cycle, scope=RegionScope(""))
+    assert found["totals"]["credited"] == credited
+    assert found["unspent"] == credited - 76_000
+
+
+def credited_to(cooperative, cycle) -> int:
+    return sum(e.amount for e in Entitlement.objects.filter(cycle=cycle, enrolment__cooperative=cooperative))

@@ -1,8 +1,10 @@
 """Idempotent writes: a client's key names one request; the same key again with the same request is
 answered with the first result (a replay), with another request it is refused (a conflict).
 
-Every writer a retry can reach (the sale, the card payment, the ledger entry, an import's upload)
-keeps `(idempotency_key, request_hash)` on the row it writes, the key unique. It finds the earlier
+Every writer a client's retry can reach (the sale, the card payment, the ledger entry) keeps
+`(idempotency_key, request_hash)` on the row it writes, the key unique. (An import needs no key: its
+rows are matched by their natural keys and a run resumes from its last line, so running a file
+again changes nothing.) It finds the earlier
 row in its own way (often inside a statement it runs anyway, so a payment asks once), and decides
 here, so the three answers mean the same everywhere.
 """

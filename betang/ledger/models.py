@@ -113,7 +113,7 @@ class Entry(Immutable):
     )
     memo = models.CharField(_("memo"), max_length=300, blank=True)
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
-    # sha256 of the postings as written (see services._digest): `ledger verify` recomputes it, so a
+    # sha256 of the postings as written (see services.rules.postings_digest): `ledger verify` recomputes it, so a
     # posting changed or removed behind the ledger's back is found.
     postings_digest = models.CharField(max_length=64)
 

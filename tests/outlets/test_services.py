@@ -141,6 +141,8 @@ def test_the_same_key_sells_once_and_answers_the_same(shop):
         ("cigarettes", {"card": "card"}, sales.NothingForCard),
         ("rice9", {"card": "card", "card_amount": 630_000}, payments.InsufficientBalance),
         ("rice1", {"card": "card", "card_amount": 80_000}, sales.CardAmountTooHigh),
+        ("rice1", {"card": "card", "card_amount": -5}, sales.CardAmountTooHigh),
+        ("rice1", {"card": "card", "card_amount": "70000"}, sales.CardAmountTooHigh),  # a caller's text, not rupiah
         ("rice11", {}, goods.OutOfStock),
         ("rice1", {"cash": 50_000}, sales.CashShort),
         ("none", {}, sales.EmptyBasket),

@@ -248,7 +248,7 @@ def sale_complete(
         with transaction.atomic():
             basket = _basket(outlet, cashier, lines, key, timezone.localdate(occurred_at))
             if basket is None or basket.earlier is not None:  # a refusal to name, or a retry: the slow way
-                return _sale_slow(outlet, cashier, lines, key, asked, occurred_at)
+                return _sale_slow(outlet, lines, key, asked)
             try:
                 _open_and_stocked(outlet, basket)
             except OutletError:  # a retry of a sale that took the last of an item, made while this waited
@@ -258,7 +258,7 @@ def sale_complete(
             amounts = [item.price * qty for item, qty in basket.lines]
             paid = None
             if card_number:
-                if card_amount is not None:  # the cash is known before the card is asked
+                if type(card_amount) is int and 0 < card_amount <= sum(amounts):  # the cash is known already
                     _cash_check(sum(amounts) - card_amount, cash_tendered)
                 try:
                     paid = _card_pays(
@@ -285,9 +285,7 @@ def sale_complete(
     return SaleResult(sale)
 
 
-def _sale_slow(
-    outlet: Outlet, cashier: Any, lines: Sequence[LineIn], key: str, asked: str, occurred_at: datetime
-) -> SaleResult:
+def _sale_slow(outlet: Outlet, lines: Sequence[LineIn], key: str, asked: str) -> SaleResult:
     """A sale whose first statement found an earlier sale under its key, or not every item in stock:
     the earlier sale's answer (also to a retry of a sale that took the last of an item), or the
     refusal that names what is wrong."""

@@ -61,6 +61,15 @@ def as_uuid(value: object) -> uuid.UUID | None:
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
+def uuid_param(value: object) -> object:
+    """A key as a plain statement takes it as a parameter: the UUID where the database has a UUID
+    type, else hex text (as Django stores a UUIDField on SQLite); None stays None."""
+    from django.db import connection
+
+    key = as_uuid(value)
+    return key if key is None or connection.features.has_native_uuid_field else key.hex
+
+
 def uuid_text_sql(column: str) -> str:
     """A UUID column as SQL text in the form str(UUID) gives (lower-case hex in 8-4-4-4-12 groups),
     for keys built from ids inside a statement. SQLite keeps Django's UUIDs as 32 hex digits."""

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from betang.accounts.access import COOPERATIVE_BOUND_ROLES
-from betang.core.ids import as_uuid
+from betang.core.ids import as_uuid, uuid_param
 from betang.core.masking import mask_changes
 from betang.core.models import AuditEvent
 from betang.regions.scope import RegionScope
@@ -134,7 +134,7 @@ def acting_cooperative_id(*, user: Any, cooperative_id: Any, outlet_id: Any = No
     q = connection.ops.quote_name
     sql = f"SELECT k.id FROM {q(Cooperative._meta.db_table)} k WHERE k.id = %s"  # noqa: S608 - a table name
     cooperative_id = _uuid_or_404(cooperative_id)
-    params: list[Any] = [Cooperative._meta.pk.get_db_prep_value(cooperative_id, connection)]
+    params: list[Any] = [uuid_param(cooperative_id)]
     if prefix := user.region_scope.prefix:  # codes are digits and dots: nothing LIKE would read as a wildcard
         sql += " AND (k.region_code = %s OR k.region_code LIKE %s)"
         params += [prefix, prefix + ".%"]
@@ -143,7 +143,7 @@ def acting_cooperative_id(*, user: Any, cooperative_id: Any, outlet_id: Any = No
         params.append(user.pk)
     if outlet_id is not None:
         sql += f" AND EXISTS (SELECT 1 FROM {q(Outlet._meta.db_table)} o WHERE o.id = %s AND o.cooperative_id = k.id)"  # noqa: S608 - a table name
-        params.append(Outlet._meta.pk.get_db_prep_value(_uuid_or_404(outlet_id), connection))
+        params.append(uuid_param(_uuid_or_404(outlet_id)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if cursor.fetchone() is None:

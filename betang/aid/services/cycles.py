@@ -23,6 +23,7 @@ from betang.core import clock
 from betang.core.audit import audit_record
 from betang.core.bulk import bulk_insert
 from betang.core.errors import DomainError, PermissionDenied
+from betang.core.ids import uuid_param
 from betang.core.months import add_months
 from betang.core.progress import ProgressCallback, progress_get
 from betang.core.tasks import enqueue_on_commit
@@ -386,7 +387,7 @@ def _credit_legs(cycle: Cycle, batch: int) -> LegsQuery:
     batch's households and a debit of their sum to the program's budget."""
     entitlement = connection.ops.quote_name(Entitlement._meta.db_table)
     source = f"{entitlement} WHERE cycle_id = %s AND batch = %s"
-    params = [Cycle._meta.pk.get_db_prep_value(cycle.pk, connection), batch]
+    params = [uuid_param(cycle.pk), batch]
     key = f"aid:credit:{cycle.pk}:b{batch}"
     return LegsQuery(
         f"SELECT CAST(%s AS text), wallet_id, -amount FROM {source} "  # noqa: S608 - names from model meta

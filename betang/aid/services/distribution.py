@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from betang.aid.models import Anomaly, Card, Cycle, Enrolment, Entitlement, Program, Redemption, Tally, TallyState
 from betang.core.audit import audit_record
 from betang.core.errors import DomainError
+from betang.core.ids import uuid_param
 
 FOLD_BATCH = 5_000
 REFRESH_AFTER = timedelta(minutes=2)
@@ -304,10 +305,6 @@ def _rapid(paid: list[_Paid]) -> dict[str, _Found]:
     return found
 
 
-def _program_id(value: Any) -> Any:
-    return Program._meta.pk.get_db_prep_value(value, connection)
-
-
 def _table() -> str:
     return connection.ops.quote_name(Tally._meta.db_table)
 
@@ -326,7 +323,7 @@ def _add_payments(changes: dict[tuple[Any, str, str, str], _Change]) -> None:
         f"THEN excluded.last_payment_at ELSE {t}.last_payment_at END"
     )
     rows = [
-        (_program_id(program_id), level, code, parent, c.count, c.amount, adapt(c.last) if c.last else None)
+        (uuid_param(program_id), level, code, parent, c.count, c.amount, adapt(c.last) if c.last else None)
         for (program_id, level, code, parent), c in sorted(changes.items(), key=lambda kv: (str(kv[0][0]), *kv[0][1:]))
     ]
     with connection.cursor() as cursor:
@@ -374,7 +371,7 @@ def distribution_refresh(program: Program, *, now: datetime) -> int:
             "ON CONFLICT (program_id, level, code) DO UPDATE SET enrolled = excluded.enrolled, "
             "cards = excluded.cards, credited = excluded.credited, refreshed_at = excluded.refreshed_at"
         )
-        pid, at = _program_id(program.pk), adapt(now)
+        pid, at = uuid_param(program.pk), adapt(now)
         rows = [(pid, *node, b.enrolled, b.cards, b.credited, at) for node, b in sorted(base.items())]
         with connection.cursor() as cursor:
             cursor.executemany(statement, rows)

@@ -30,7 +30,7 @@ from betang.core.audit import audit_append
 from betang.core.bulk import insert_one
 from betang.core.errors import DomainError
 from betang.core.idempotency import is_replay, text_hash
-from betang.core.ids import as_uuid, new_id
+from betang.core.ids import as_uuid, new_id, uuid_param
 from betang.core.money import format_rupiah
 from betang.ledger import selectors as ledger
 from betang.ledger.services import InsufficientFunds, LedgerError, account_open, entry_reverse, journal_post
@@ -601,11 +601,6 @@ def _sql_for(vendor: str, statement: str) -> str:
     )
 
 
-def _db_id(value: Any) -> Any:
-    """A key as the database takes it in plain SQL (hex text on SQLite, as Django stores a UUID)."""
-    return Redemption._meta.pk.get_db_prep_value(value, connection)
-
-
 @dataclass
 class _Holdings:
     """What a household holds in one program, as the payment's first statement read it: each
@@ -628,7 +623,7 @@ def _payment_start(
     asked on every payment, and each statement is a round trip (measured: reading the wallets here, ~5% more
     payments/s; compiling the ORM's queries cost more than running them)."""
     params = {
-        "cooperative": _db_id(cooperative_id),
+        "cooperative": uuid_param(cooperative_id),
         "key": key,
         "active": Enrolment.Status.ACTIVE.value,
         "cooperative_text": str(cooperative_id),

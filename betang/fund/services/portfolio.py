@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 
 from betang.core.bulk import bulk_insert
-from betang.core.ids import as_uuid
+from betang.core.ids import as_uuid, uuid_param
 from betang.core.money import round_rupiah
 from betang.core.tasks import enqueue_on_commit
 from betang.fund.models import Disaster, Fund, Instalment, Loan, LoanHealth
@@ -62,7 +62,7 @@ def portfolio_run(*, fund: Fund, as_of: date, actor: Any, occurred_at: datetime)
             f"MIN(CASE WHEN x.due_on < %s AND x.principal_paid + x.interest_paid < x.principal + x.interest THEN x.due_on END) "
             f"FROM {q(lo)} l JOIN {q(i)} x ON x.loan_id = l.id AND x.version = l.schedule_version "
             f"WHERE l.fund_id = %s AND l.status = %s GROUP BY l.id, l.region_code",
-            [as_of_param] * 3 + [Fund._meta.pk.get_db_prep_value(fund.pk, connection), Loan.Status.ACTIVE],
+            [as_of_param] * 3 + [uuid_param(fund.pk), Loan.Status.ACTIVE],
         )
         loans = cursor.fetchall()
     penalties = _penalties(fund, as_of)

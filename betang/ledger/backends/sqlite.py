@@ -10,11 +10,10 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
-from uuid import UUID
 
 from django.db import connection
 
-from betang.core.ids import new_id
+from betang.core.ids import new_id, uuid_param
 from betang.ledger.backends.common import (
     ENTRY_COLUMNS,
     ENTRY_FIELDS,
@@ -25,7 +24,7 @@ from betang.ledger.backends.common import (
     limits,
     terms,
 )
-from betang.ledger.models import Account, Entry
+from betang.ledger.models import Account
 
 PIECES = {
     "empty": "DELETE FROM",
@@ -61,7 +60,7 @@ def post_guarded(entry: tuple, pairs: Sequence[tuple[int, int]], deltas: dict[in
     entry_hex = values["id"] = entry[0].hex  # as Django keeps a UUID on SQLite
     values["occurred_at"] = adapt(entry[4])
     values["recorded_at"] = values["occurred_at"] if entry[5] == entry[4] else adapt(entry[5])
-    values["reverses"] = _db_id(entry[8]) if entry[8] else None
+    values["reverses"] = uuid_param(entry[8]) if entry[8] else None
     values |= {"accounts": len(deltas), "debit": Account.Side.DEBIT.value}
     for n, (account, delta) in enumerate(deltas.items()):
         values[f"a{n}"], values[f"d{n}"] = account, delta
@@ -110,7 +109,7 @@ def post_in_steps(entry: tuple, pairs: Sequence[tuple[int, int]], deltas: dict[i
     if not _insert_entry(entry):
         return Unwritten()
     with connection.cursor() as cursor:
-        _insert_postings(cursor, _db_id(entry[0]), pairs)
+        _insert_postings(cursor, uuid_param(entry[0]), pairs)
     add_to_balances(changes)
     return None
 
@@ -147,7 +146,7 @@ def _insert_entry(entry: tuple) -> bool:
                 "ON CONFLICT DO NOTHING"
             ),
             [
-                _db_id(entry_id),
+                uuid_param(entry_id),
                 key,
                 request_hash,
                 kind,
@@ -155,7 +154,7 @@ def _insert_entry(entry: tuple) -> bool:
                 adapt(recorded_at),
                 actor_id,
                 memo,
-                _db_id(reverses) if reverses else None,
+                uuid_param(reverses) if reverses else None,
                 digest,
             ],
         )
@@ -163,17 +162,12 @@ def _insert_entry(entry: tuple) -> bool:
 
 
 def _insert_postings(cursor: Any, entry_db_id: Any, pairs: Sequence[tuple[int, int]]) -> None:
-    """An entry's postings, its id as the database takes it (_db_id)."""
+    """An entry's postings, its id as the database takes it (uuid_param)."""
     rows = ", ".join(["(%s, %s, %s)"] * len(pairs))
     cursor.execute(
         sql("INSERT INTO {posting} (entry_id, account_id, amount) VALUES ") + rows,
         [v for account, amount in pairs for v in (entry_db_id, account, amount)],
     )
-
-
-def _db_id(value: UUID) -> Any:
-    """A key as the database takes it (hex text, as Django stores a UUID on SQLite)."""
-    return Entry._meta.pk.get_db_prep_value(value, connection)
 
 
 def tune(run: Callable[[str], Any]) -> None:

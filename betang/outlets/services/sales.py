@@ -25,7 +25,7 @@ from betang.aid.services import payments
 from betang.core.audit import audit_append, audit_record
 from betang.core.bulk import insert_many, insert_one
 from betang.core.idempotency import is_replay, request_hash
-from betang.core.ids import as_uuid, new_id
+from betang.core.ids import as_uuid, new_id, uuid_param
 from betang.core.money import format_rupiah
 from betang.outlets.models import DayClose, Item, Sale, SaleLine, Stock, StockMove
 from betang.outlets.services.days import day_closed
@@ -36,7 +36,6 @@ from betang.outlets.services.stock import (
     OutletError,
     check_stock,
     stock_moves,
-    stock_set,
 )
 from betang.registry.models import Outlet
 
@@ -175,10 +174,10 @@ def _basket(outlet: Outlet, cashier: Any, lines: Sequence[LineIn], key: str, day
     (_priced), which names the refusal."""
     ids = _checked(lines)
     distinct = sorted(set(ids))
-    params: dict[str, Any] = {f"i{n}": _db_id(Item, i) for n, i in enumerate(distinct)}
+    params: dict[str, Any] = {f"i{n}": uuid_param(i) for n, i in enumerate(distinct)}
     params |= {
-        "outlet": _db_id(Outlet, outlet.pk),
-        "cooperative": _db_id(Outlet, outlet.cooperative_id),
+        "outlet": uuid_param(outlet.pk),
+        "cooperative": uuid_param(outlet.cooperative_id),
         "cashier": getattr(cashier, "pk", cashier),
         "key": key,
         "day": connection.ops.adapt_datefield_value(day),
@@ -197,11 +196,6 @@ def _basket(outlet: Outlet, cashier: Any, lines: Sequence[LineIn], key: str, day
     return _Basket(
         [(items[i], line.quantity) for i, line in zip(ids, lines, strict=True)], stock, earlier, bool(first[9])
     )
-
-
-def _db_id(model: type[Any], value: Any) -> Any:
-    """A key as the database takes it in plain SQL (hex text on SQLite, as Django stores a UUID)."""
-    return model._meta.pk.get_db_prep_value(as_uuid(value), connection)
 
 
 @lru_cache(maxsize=64)
@@ -457,13 +451,17 @@ def _record(
             for n, ((item, qty), part) in enumerate(zip(basket.lines, share, strict=True), start=1)
         ],
     )
-    moves, left = [], {i: quantity for i, (_row, quantity) in basket.stock.items()}
-    for item, qty in basket.lines:
-        left[item.id] -= qty
-        row = (new_id(), outlet.pk, item.id, StockMove.Kind.SALE.value, -qty, left[item.id], sale.number, sale.id)
-        moves.append((*row, cashier.pk, occurred_at, recorded_at))
-    stock_set({basket.stock[i][0]: quantity for i, quantity in left.items()})
-    insert_many(StockMove, _MOVE_FIELDS, moves)
+    stock_moves(
+        outlet,
+        basket.stock,
+        [(item.id, -qty) for item, qty in basket.lines],
+        StockMove.Kind.SALE,
+        sale.number,
+        sale.id,
+        cashier,
+        occurred_at,
+        recorded_at,
+    )
     audit_append(
         actor=cashier,
         event="outlets.sale.completed",
@@ -510,19 +508,6 @@ _LINE_FIELDS = [
     "amount",
     "card_amount",
 ]
-_MOVE_FIELDS = [
-    "id",
-    "outlet",
-    "item",
-    "kind",
-    "quantity",
-    "after",
-    "reference",
-    "sale",
-    "actor",
-    "occurred_at",
-    "recorded_at",
-]
 
 
 def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, recorded_at: datetime) -> Sale:
@@ -538,12 +523,13 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
             raise VoidRefused(_("Only a sale of today can be voided; later corrections are adjustments."))
         if day_closed(sale.outlet, sale.cashier_id, sale.occurred_at):
             raise VoidRefused(_("The cashier has closed this day; a correction is a stock adjustment."))
-        lines = list(sale.lines.select_related("item").order_by("item_id"))
+        lines = list(sale.lines.order_by("item_id").values_list("item_id", "quantity"))
         held = {
-            s.item_id: s
-            for s in Stock.objects.select_for_update()
-            .filter(outlet=sale.outlet, item_id__in=[line.item_id for line in lines])
+            item_id: (row, quantity)
+            for row, item_id, quantity in Stock.objects.select_for_update()
+            .filter(outlet=sale.outlet, item_id__in=[item_id for item_id, _quantity in lines])
             .order_by("item_id")
+            .values_list("id", "item_id", "quantity")
         }
         if sale.redemption_id:
             payments.card_payment_void(
@@ -556,10 +542,10 @@ def sale_void(*, sale: Sale, actor: Any, reason: str, occurred_at: datetime, rec
         stock_moves(
             sale.outlet,
             held,
-            [(line.item, line.quantity) for line in lines],
+            lines,
             StockMove.Kind.VOID,
             sale.number,
-            sale,
+            sale.pk,
             actor,
             occurred_at,
             recorded_at,

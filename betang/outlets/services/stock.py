@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy
 
 from betang.aid.contracts import GoodsCategory
 from betang.core.audit import audit_record
+from betang.core.bulk import insert_many
 from betang.core.errors import DomainError
-from betang.outlets.models import Item, Sale, Stock, StockMove
+from betang.core.ids import new_id
+from betang.outlets.models import Item, Stock, StockMove
 from betang.registry.models import Outlet
 
 
@@ -138,9 +140,19 @@ def _move(
                 % {"item": item.name, "have": before, "take": -quantity},
                 details={"item": str(item.pk), "in_stock": before},
             )
-        (move,) = stock_moves(
-            outlet, {item.pk: stock}, [(item, quantity)], kind, reference, None, actor, occurred_at, recorded_at
+        (row,) = stock_moves(
+            outlet,
+            {item.pk: (stock.pk, before)},
+            [(item.pk, quantity)],
+            kind,
+            reference,
+            None,
+            actor,
+            occurred_at,
+            recorded_at,
         )
+        move = StockMove(**{StockMove._meta.get_field(f).attname: v for f, v in zip(_MOVE_FIELDS, row, strict=True)})
+        move._state.adding, move._state.db = False, connection.alias
         audit_record(
             actor=actor,
             event=f"outlets.stock.{kind.lower()}",
@@ -223,36 +235,43 @@ def stock_set(quantities: dict[int, int]) -> None:
         cursor.execute(f"UPDATE {table} SET quantity = CASE id {cases} END WHERE id IN ({marks})", params)  # noqa: S608 - a table name and placeholders
 
 
+_MOVE_FIELDS = [
+    "id",
+    "outlet",
+    "item",
+    "kind",
+    "quantity",
+    "after",
+    "reference",
+    "sale",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+]
+
+
 def stock_moves(
     outlet: Outlet,
-    held: dict[Any, Stock],
-    changes: list[tuple[Item, int]],
+    held: dict[Any, tuple[int, int]],
+    changes: list[tuple[Any, int]],
     kind: str,
     reference: str,
-    sale: Sale | None,
+    sale_id: Any,
     actor: Any,
     occurred_at: datetime,
     recorded_at: datetime,
-) -> list[StockMove]:
-    """The one writer of stock: apply the changes to the stock rows this transaction holds locked
-    (item id → row: their quantities are current) in one statement, and append a move for each."""
+) -> list[tuple]:
+    """The one writer of stock: apply the changes (item id, signed quantity) to the stock rows this
+    transaction holds locked (`held`: item id → (row id, quantity now)) and append a move for each,
+    in two plain statements whatever the changes (the sale's hot path goes through here). Returns
+    the moves' rows, in the order of `_MOVE_FIELDS`."""
+    left = {item_id: quantity for item_id, (_row, quantity) in held.items()}
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
     moves = []
-    for item, quantity in changes:
-        stock = held[item.pk]
-        stock.quantity += quantity
-        moves.append(
-            StockMove(
-                outlet=outlet,
-                item=item,
-                kind=kind,
-                quantity=quantity,
-                after=stock.quantity,
-                reference=reference[:200],
-                sale=sale,
-                actor=actor if getattr(actor, "pk", None) else None,
-                occurred_at=occurred_at,
-                recorded_at=recorded_at,
-            )
-        )
-    Stock.objects.bulk_update(list(held.values()), ["quantity"])
-    return StockMove.objects.bulk_create(moves)
+    for item_id, quantity in changes:
+        left[item_id] += quantity
+        row = (new_id(), outlet.pk, item_id, str(kind), quantity, left[item_id], reference[:200], sale_id, actor_id)
+        moves.append((*row, occurred_at, recorded_at))
+    stock_set({held[item_id][0]: quantity for item_id, quantity in left.items()})
+    insert_many(StockMove, _MOVE_FIELDS, moves)
+    return moves
